@@ -1,0 +1,48 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestBadConfigExitsTwoWithOneLine runs the real binary: a bad config must
+// be one line on stderr naming the field, and exit status 2.
+func TestBadConfigExitsTwoWithOneLine(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "berth")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	cfg := filepath.Join(t.TempDir(), "bad.yml")
+	if err := os.WriteFile(cfg, []byte("http:\n  addr: 127.0.0.1:0\n  tls: yes\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args  []string
+		env   string
+		field string
+	}{
+		{[]string{"serve", "--config", cfg}, "", "http.tls"},
+		{[]string{"serve"}, "BERTH_STORAGE_BACKEND=tape", "storage.backend"},
+		{[]string{"serve", "--bogus"}, "", "bogus"},
+		{[]string{"frobnicate"}, "", "frobnicate"},
+	} {
+		cmd := exec.Command(bin, c.args...)
+		cmd.Dir = t.TempDir()
+		cmd.Env = os.Environ()
+		if c.env != "" {
+			cmd.Env = append(cmd.Env, c.env)
+		}
+		out, err := cmd.CombinedOutput()
+		ee, ok := err.(*exec.ExitError)
+		if !ok || ee.ExitCode() != 2 {
+			t.Fatalf("%v: exit %v, want 2\n%s", c.args, err, out)
+		}
+		first := strings.SplitN(string(out), "\n", 2)[0]
+		if !strings.Contains(first, c.field) {
+			t.Fatalf("%v: first line %q does not name %q", c.args, first, c.field)
+		}
+	}
+}

@@ -1,0 +1,225 @@
+package testenv
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+var (
+	buildOnce sync.Once
+	buildPath string
+	buildErr  error
+)
+
+// BerthBinary builds cmd/berth once per test process and returns its path.
+func BerthBinary(t testing.TB) string {
+	t.Helper()
+	if p := os.Getenv("BERTH_BIN"); p != "" {
+		return p
+	}
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "berth-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		buildPath = filepath.Join(dir, "berth")
+		cmd := exec.Command("go", "build", "-o", buildPath, "./cmd/berth")
+		cmd.Dir = repoRoot()
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build ./cmd/berth: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return buildPath
+}
+
+func repoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+// Berth is a running `berth serve` process.
+type Berth struct {
+	Addr    string // host:port
+	URL     string // https://host:port (or http:// when plain)
+	DataDir string
+	CACert  string // the generated CA (empty when plain)
+	Config  string // the config file it runs with
+	Client  *http.Client
+
+	t      testing.TB
+	cmd    *exec.Cmd
+	exited chan struct{}
+	log    *strings.Builder
+	mu     sync.Mutex
+}
+
+// BerthOptions configure StartBerth.
+type BerthOptions struct {
+	// Storage is the YAML of the storage section (default: disk).
+	Storage string
+	// Extra is appended to the config file verbatim (top-level keys).
+	Extra string
+	// Plain serves plain HTTP instead of TLS.
+	Plain bool
+	// DataDir reuses a data dir (restart); default a fresh temp dir.
+	DataDir string
+}
+
+// S3Storage is the storage section for berth on m's bucket.
+func (m *MinIO) S3Storage(bucket, prefix string) string {
+	return fmt.Sprintf(`storage:
+  backend: s3
+  s3: {endpoint: %q, region: us-east-1, bucket: %q, prefix: %q, access_key: %q, secret_key: %q, secure: false, path_style: true}
+`, m.Endpoint, bucket, prefix, m.AccessKey, m.SecretKey)
+}
+
+// StartBerth starts berth and waits until /readyz answers 200.
+func StartBerth(t testing.TB, o BerthOptions) *Berth {
+	t.Helper()
+	BerthBinary(t) // build before the clock starts
+	dir := o.DataDir
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", FreePort())
+	storage := o.Storage
+	if storage == "" {
+		storage = "storage: {backend: disk}\n"
+	}
+	cfg := fmt.Sprintf("data_dir: %q\nhttp: {addr: %q, plain_http: %v}\n%s%s\nlog: {level: info}\n", dir, addr, o.Plain, storage, o.Extra)
+	cfgPath := filepath.Join(t.TempDir(), "berth.yml")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b := &Berth{Addr: addr, DataDir: dir, Config: cfgPath, t: t, log: &strings.Builder{}}
+	b.URL = "https://" + addr
+	if o.Plain {
+		b.URL = "http://" + addr
+	}
+	b.start()
+	t.Cleanup(b.Stop)
+	return b
+}
+
+func (b *Berth) start() {
+	t := b.t
+	t.Helper()
+	b.cmd = exec.Command(BerthBinary(t), "serve", "--config", b.Config)
+	b.cmd.Stdout = b.logWriter()
+	b.cmd.Stderr = b.logWriter()
+	if err := b.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	b.exited = make(chan struct{})
+	go func() { _ = b.cmd.Wait(); close(b.exited) }()
+	if !strings.HasPrefix(b.URL, "http://") {
+		b.CACert = filepath.Join(b.DataDir, "tls", "ca.crt")
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		select {
+		case <-b.exited:
+			t.Fatalf("berth exited during start:\n%s", b.Log())
+		default:
+		}
+		if b.CACert == "" || fileExists(b.CACert) {
+			b.Client = b.httpClient()
+			if resp, err := b.Client.Get(b.URL + "/readyz"); err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == 200 {
+					return
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("berth not ready after 60s:\n%s", b.Log())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// Restart stops and starts the same server (same data dir and port).
+func (b *Berth) Restart() {
+	b.Stop()
+	b.start()
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+// TLSConfig trusts the generated CA.
+func (b *Berth) TLSConfig() *tls.Config {
+	if b.CACert == "" {
+		return nil
+	}
+	pem, err := os.ReadFile(b.CACert)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	return &tls.Config{RootCAs: pool}
+}
+
+func (b *Berth) httpClient() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = b.TLSConfig()
+	return &http.Client{Transport: tr, Timeout: 5 * time.Minute}
+}
+
+// Stop sends SIGTERM and waits for the process (SIGKILL after 10 s).
+func (b *Berth) Stop() {
+	if b.cmd == nil || b.cmd.Process == nil {
+		return
+	}
+	select {
+	case <-b.exited:
+		return
+	default:
+	}
+	_ = b.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-b.exited:
+	case <-time.After(10 * time.Second):
+		_ = b.cmd.Process.Kill()
+		<-b.exited
+	}
+}
+
+// Log is everything the process printed.
+func (b *Berth) Log() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.log.String()
+}
+
+type lockedWriter struct{ b *Berth }
+
+func (w lockedWriter) Write(p []byte) (int, error) {
+	w.b.mu.Lock()
+	defer w.b.mu.Unlock()
+	return w.b.log.Write(p)
+}
+
+func (b *Berth) logWriter() lockedWriter { return lockedWriter{b} }
+
+// Ctx is a context bounded by d and the test's lifetime.
+func Ctx(t testing.TB, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}

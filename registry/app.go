@@ -1,0 +1,84 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/distribution/distribution/v3/configuration"
+	"github.com/distribution/distribution/v3/registry/handlers"
+	storagedriver "github.com/distribution/distribution/v3/registry/storage/driver"
+	"github.com/distribution/distribution/v3/registry/storage/driver/factory"
+)
+
+// driverFactory hands distribution the driver berth built: the App only
+// creates drivers by name, so the instance travels in the parameters.
+type driverFactory struct{}
+
+func (driverFactory) Create(_ context.Context, p map[string]any) (storagedriver.StorageDriver, error) {
+	d, ok := p["instance"].(storagedriver.StorageDriver)
+	if !ok {
+		return nil, fmt.Errorf("berth storage driver: no driver instance in parameters")
+	}
+	return d, nil
+}
+
+var registerOnce sync.Once
+
+// RegisterExtensions registers berth's extensions with distribution by name.
+// distribution keeps registrations in process globals and panics on a
+// duplicate, so main calls this once (tests may call it again: it is
+// idempotent).
+func RegisterExtensions() {
+	registerOnce.Do(func() { factory.Register(driverName, driverFactory{}) })
+}
+
+const driverName = "berth"
+
+// AppOptions are what the embedded App needs from berth.
+type AppOptions struct {
+	Driver        storagedriver.StorageDriver
+	HTTPSecret    string
+	DeleteEnabled bool
+	PurgeAge      time.Duration
+}
+
+// distributionConfig builds the App's configuration in code. A struct built
+// in Go gets none of configuration.Parse's defaults, so every one that
+// matters is set here.
+func distributionConfig(o AppOptions) *configuration.Configuration {
+	cfg := &configuration.Configuration{
+		Version: configuration.CurrentVersion,
+		Storage: configuration.Storage{
+			driverName: configuration.Parameters{"instance": o.Driver},
+			"delete":   configuration.Parameters{"enabled": o.DeleteEnabled},
+			// The bucket holds ciphertext: blobs are always served by berth.
+			"redirect": configuration.Parameters{"disable": true},
+			"cache":    configuration.Parameters{"blobdescriptor": "inmemory"},
+			"maintenance": configuration.Parameters{
+				"uploadpurging": map[any]any{"enabled": true, "age": o.PurgeAge.String(), "interval": "24h", "dryrun": false},
+			},
+		},
+		Catalog: configuration.Catalog{MaxEntries: 1000},
+		Tags:    configuration.Tags{MaxTags: 1000},
+	}
+	cfg.HTTP.Secret = o.HTTPSecret
+	cfg.Log.Level = "error"
+	cfg.Log.AccessLog.Disabled = true
+	// Foreign (non-distributable) layers carry URLs to fetch them from; the
+	// registry must accept such manifests without having the blobs.
+	cfg.Validation.Manifests.URLs.Allow = []string{"^https?://"}
+	return cfg
+}
+
+// newApp creates the App, turning its configuration panics into errors.
+func newApp(ctx context.Context, o AppOptions) (app *handlers.App, err error) {
+	RegisterExtensions()
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("registry: %v", r)
+		}
+	}()
+	return handlers.NewApp(ctx, distributionConfig(o)), nil
+}

@@ -1,0 +1,106 @@
+package registry
+
+import (
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+)
+
+// routeName names a request for metrics without unbounded label values.
+func (s *Server) routeName(r *http.Request) string {
+	p := r.URL.Path
+	switch {
+	case p == "/healthz", p == "/readyz", p == "/metrics":
+		return strings.TrimPrefix(p, "/")
+	case !strings.HasPrefix(p, "/v2/"):
+		return "other"
+	case strings.Contains(p, "/referrers/"):
+		return "referrers"
+	}
+	var m mux.RouteMatch
+	if s.routes.Match(r, &m) && m.Route != nil {
+		return m.Route.GetName()
+	}
+	return "v2-other"
+}
+
+type countingBody struct {
+	io.ReadCloser
+	n int64
+}
+
+func (c *countingBody) Read(p []byte) (int, error) {
+	n, err := c.ReadCloser.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// statusWriter records the status and body bytes of a response. It keeps
+// http.Flusher and io.ReaderFrom reachable (blob GETs use sendfile-like
+// copies through ReaderFrom).
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+	n    int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(p []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(p)
+	w.n += int64(n)
+	return n, err
+}
+
+func (w *statusWriter) ReadFrom(r io.Reader) (int64, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	n, err := io.Copy(w.ResponseWriter, r)
+	w.n += n
+	return n, err
+}
+
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (s *Server) instrument(next http.Handler) http.Handler {
+	m := s.opts.Metrics
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		route := s.routeName(r)
+		var body *countingBody
+		if r.Body != nil && r.Body != http.NoBody {
+			body = &countingBody{ReadCloser: r.Body}
+			r.Body = body
+		}
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		if sw.code == 0 {
+			sw.code = http.StatusOK
+		}
+		m.Requests.WithLabelValues(route, r.Method, strconv.Itoa(sw.code)).Inc()
+		m.Latency.WithLabelValues(route, r.Method).Observe(time.Since(start).Seconds())
+		if body != nil {
+			m.BytesIn.WithLabelValues(route).Add(float64(body.n))
+		}
+		m.BytesOut.WithLabelValues(route).Add(float64(sw.n))
+	})
+}
