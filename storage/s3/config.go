@@ -1,0 +1,218 @@
+package s3
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+	"github.com/minio/minio-go/v7/pkg/s3utils"
+
+	"github.com/berth-registry/berth/storage/crypt"
+)
+
+// Config configures the S3 backend. The yaml names are the config file's
+// keys under storage.s3; Validate reports problems under those names.
+type Config struct {
+	// Endpoint is host[:port], or a URL whose scheme (http/https) decides
+	// Secure.
+	Endpoint string `yaml:"endpoint"`
+	// Region is the bucket's region (default us-east-1). Always known, so
+	// minio-go never asks the server with GetBucketLocation.
+	Region string `yaml:"region"`
+	Bucket string `yaml:"bucket"`
+	// Prefix puts everything the backend stores under "<prefix>/", so
+	// several registries (or other data) can share a bucket.
+	Prefix string `yaml:"prefix"`
+	// AccessKey and SecretKey (and SessionToken for temporary credentials)
+	// sign requests. When both keys are empty the AWS environment variables
+	// and then the EC2/ECS instance role are used.
+	AccessKey    string `yaml:"access_key"`
+	SecretKey    string `yaml:"secret_key"`
+	SessionToken string `yaml:"session_token"`
+	// Secure selects https.
+	Secure bool `yaml:"secure"`
+	// PathStyle forces path-style bucket addressing (host/bucket/key), which
+	// MinIO and most self-hosted stores need; otherwise minio-go picks.
+	PathStyle bool `yaml:"path_style"`
+	// CAFile is a PEM bundle trusted in addition to the system roots.
+	CAFile             string `yaml:"ca_file"`
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
+	// PartSize is the size of every multipart part but the last. It is
+	// rounded up to whole sealed segments (crypt.SlotSize) and to S3's 5 MiB
+	// minimum; default 128 segments (about 8 MiB). The largest upload is
+	// 10000 parts: about 80 GiB at the default.
+	PartSize int64 `yaml:"part_size"`
+	// UploadConcurrency is how many parts of one upload are sent at once
+	// (default 2). Memory per upload is about this many parts.
+	UploadConcurrency int `yaml:"upload_concurrency"`
+}
+
+const (
+	defaultRegion      = "us-east-1"
+	defaultPartSlots   = 128
+	minPartSize        = 5 << 20 // S3's minimum for every part but the last
+	maxPartSize        = 5 << 30 // S3's maximum part size
+	maxParts           = 10000   // S3's maximum part number
+	defaultConcurrency = 2
+	maxConcurrency     = 64
+)
+
+// Validate checks the configuration without contacting the server. Each
+// problem names its field, e.g. "storage.s3.bucket: required".
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("storage.s3.%s: %s", field, fmt.Sprintf(format, args...)))
+	}
+	if c.Endpoint == "" {
+		bad("endpoint", "required")
+	} else if _, _, err := c.endpoint(); err != nil {
+		bad("endpoint", "%v", err)
+	}
+	if c.Bucket == "" {
+		bad("bucket", "required")
+	} else if err := s3utils.CheckValidBucketNameStrict(c.Bucket); err != nil {
+		bad("bucket", "%v", err)
+	}
+	if strings.Contains(c.Prefix, "//") || strings.Contains("/"+c.Prefix+"/", "/../") {
+		bad("prefix", "%q must not contain empty or '..' segments", c.Prefix)
+	}
+	switch {
+	case c.AccessKey != "" && c.SecretKey == "":
+		bad("secret_key", "required when access_key is set")
+	case c.AccessKey == "" && c.SecretKey != "":
+		bad("access_key", "required when secret_key is set")
+	case c.AccessKey == "" && c.SessionToken != "":
+		bad("session_token", "needs access_key and secret_key")
+	}
+	if c.CAFile != "" {
+		if _, err := os.Stat(c.CAFile); err != nil {
+			bad("ca_file", "%v", err)
+		}
+	}
+	if c.PartSize < 0 || c.PartSize > maxPartSize {
+		bad("part_size", "%d is outside 0..%d (0 means the default)", c.PartSize, int64(maxPartSize))
+	}
+	if c.UploadConcurrency < 0 || c.UploadConcurrency > maxConcurrency {
+		bad("upload_concurrency", "%d is outside 0..%d (0 means the default)", c.UploadConcurrency, maxConcurrency)
+	}
+	return errors.Join(errs...)
+}
+
+// endpoint splits Endpoint into the host:port minio-go wants and whether to
+// use TLS. A URL's scheme must agree with Secure rather than silently win.
+func (c Config) endpoint() (host string, secure bool, err error) {
+	if !strings.Contains(c.Endpoint, "://") {
+		if strings.ContainsAny(c.Endpoint, "/?#") {
+			return "", false, fmt.Errorf("%q: want host[:port] or a URL", c.Endpoint)
+		}
+		return c.Endpoint, c.Secure, nil
+	}
+	u, err := url.Parse(c.Endpoint)
+	if err != nil {
+		return "", false, err
+	}
+	if u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
+		return "", false, fmt.Errorf("%q: want scheme://host[:port] without path, query or user", c.Endpoint)
+	}
+	switch u.Scheme {
+	case "https":
+		return u.Host, true, nil
+	case "http":
+		if c.Secure {
+			return "", false, fmt.Errorf("%q is http but secure is true", c.Endpoint)
+		}
+		return u.Host, false, nil
+	}
+	return "", false, fmt.Errorf("%q: scheme must be http or https", c.Endpoint)
+}
+
+// partSize is PartSize rounded up to whole segments and to S3's minimum, so
+// every part but the last holds whole sealed segments (ranged reads map a
+// plaintext offset to a stored one by arithmetic alone).
+func (c Config) partSize() int64 {
+	ps := c.PartSize
+	if ps == 0 {
+		ps = defaultPartSlots * crypt.SlotSize
+	}
+	ps = max(ps, minPartSize)
+	return (ps + crypt.SlotSize - 1) / crypt.SlotSize * crypt.SlotSize
+}
+
+func (c Config) region() string {
+	if c.Region == "" {
+		return defaultRegion
+	}
+	return c.Region
+}
+
+func (c Config) prefix() string {
+	p := strings.Trim(c.Prefix, "/")
+	if p == "" {
+		return ""
+	}
+	return p + "/"
+}
+
+func (c Config) concurrency() int {
+	if c.UploadConcurrency == 0 {
+		return defaultConcurrency
+	}
+	return c.UploadConcurrency
+}
+
+// clientOptions builds minio-go options; retries is minio-go's MaxRetries
+// (0 = its default of 10, 1 = no retry).
+func (c Config) clientOptions(secure bool, retries int) (*minio.Options, error) {
+	tr, err := minio.DefaultTransport(secure)
+	if err != nil {
+		return nil, err
+	}
+	if secure {
+		if tr.TLSClientConfig == nil {
+			tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		}
+		if c.CAFile != "" {
+			pem, err := os.ReadFile(c.CAFile)
+			if err != nil {
+				return nil, fmt.Errorf("storage.s3.ca_file: %w", err)
+			}
+			pool, err := x509.SystemCertPool()
+			if err != nil || pool == nil {
+				pool = x509.NewCertPool()
+			}
+			if !pool.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("storage.s3.ca_file: no PEM certificates in %s", c.CAFile)
+			}
+			tr.TLSClientConfig.RootCAs = pool
+		}
+		tr.TLSClientConfig.InsecureSkipVerify = c.InsecureSkipVerify //nolint:gosec // operator's explicit choice
+	}
+	var creds *credentials.Credentials
+	if c.AccessKey != "" {
+		creds = credentials.NewStaticV4(c.AccessKey, c.SecretKey, c.SessionToken)
+	} else {
+		creds = credentials.NewChainCredentials([]credentials.Provider{
+			&credentials.EnvAWS{},
+			&credentials.IAM{},
+		})
+	}
+	lookup := minio.BucketLookupAuto
+	if c.PathStyle {
+		lookup = minio.BucketLookupPath
+	}
+	return &minio.Options{
+		Creds:        creds,
+		Secure:       secure,
+		Transport:    tr,
+		Region:       c.region(),
+		BucketLookup: lookup,
+		MaxRetries:   retries,
+	}, nil
+}
