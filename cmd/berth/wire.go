@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -60,8 +62,10 @@ func newLogger(c *config.Config) *slog.Logger {
 	var lvl slog.Level
 	_ = lvl.UnmarshalText([]byte(c.Log.Level))
 	opts := &slog.HandlerOptions{Level: lvl}
-	// distribution logs through logrus; keep it quiet unless debugging.
+	// distribution logs through logrus, and every 4xx answer (a client's
+	// miss or mistake) at error level: drop those, keep the rest.
 	logrus.SetLevel(logrus.ErrorLevel)
+	logrus.SetOutput(dropClientErrors{os.Stderr})
 	if c.Log.Level == "debug" {
 		logrus.SetLevel(logrus.DebugLevel)
 	}
@@ -70,6 +74,17 @@ func newLogger(c *config.Config) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// dropClientErrors filters distribution's "response completed with error"
+// lines for 4xx statuses out of its log.
+type dropClientErrors struct{ w io.Writer }
+
+func (d dropClientErrors) Write(p []byte) (int, error) {
+	if bytes.Contains(p, []byte("http.response.status=4")) || bytes.Contains(p, []byte(`"http.response.status":4`)) {
+		return len(p), nil
+	}
+	return d.w.Write(p)
 }
 
 // openBackend builds the configured backend.

@@ -1,0 +1,550 @@
+package registry
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/distribution/distribution/v3"
+	"github.com/distribution/distribution/v3/registry/api/errcode"
+	v2 "github.com/distribution/distribution/v3/registry/api/v2"
+	"github.com/distribution/distribution/v3/registry/storage"
+	"github.com/distribution/reference"
+	"github.com/gorilla/mux"
+	"github.com/opencontainers/go-digest"
+)
+
+// edge wraps the App with what distribution v3.1.2 cannot do itself:
+//
+//   - the referrers API (GET /v2/<name>/referrers/<digest>), answered from a
+//     ReferrersIndex the edge maintains on manifest PUT and DELETE, and the
+//     OCI-Subject header on the PUT of a manifest with a subject;
+//   - content addressed by a non-canonical digest (sha512): see
+//     digestAliases; the edge verifies such manifests itself, stores them
+//     under their sha256 digest, and presents every response in the
+//     digest the client used;
+//   - single-request blob uploads (POST ?digest= with the blob as body),
+//     which distribution accepts but ignores.
+//
+// Everything else goes to the App untouched. The requests the edge makes of
+// the App on a client's behalf carry the client's headers, so they are
+// authorized like the client's own; the referrers route never reaches the
+// App, so whatever authorizes /v2/ must do it in front of the edge (it is a
+// pull of <name>).
+func (s *Server) edge(app http.Handler) http.Handler {
+	log := s.opts.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	drv := s.opts.App.Driver
+	e := &edge{
+		app:       app,
+		routes:    s.routes,
+		referrers: newDriverReferrers(drv),
+		aliases:   &digestAliases{driver: drv},
+		log:       log,
+	}
+	// A Namespace of our own over the App's driver, for reads only (the
+	// subject of a manifest about to be deleted, the canonical digest of a
+	// blob to mount). It cannot fail without options.
+	ns, err := storage.NewRegistry(context.Background(), drv)
+	if err != nil {
+		log.Error("registry edge: no namespace; sha512 mounts and referrer cleanup on delete are off", "error", err)
+	}
+	e.ns = ns
+	return e
+}
+
+type edge struct {
+	app       http.Handler
+	routes    *mux.Router
+	ns        distribution.Namespace
+	referrers ReferrersIndex
+	aliases   *digestAliases
+	log       *slog.Logger
+}
+
+// maxManifestBody is distribution's limit for a manifest PUT body.
+const maxManifestBody = 4 << 20
+
+func (e *edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if name, ref, ok := referrersPath(r.URL.Path); ok {
+		e.serveReferrers(w, r, name, ref)
+		return
+	}
+	var m mux.RouteMatch
+	if !e.routes.Match(r, &m) || m.Route == nil {
+		e.app.ServeHTTP(w, r)
+		return
+	}
+	name := m.Vars["name"]
+	switch m.Route.GetName() {
+	case v2.RouteNameManifest:
+		switch r.Method {
+		case http.MethodPut:
+			e.putManifest(w, r, name, m.Vars["reference"])
+			return
+		case http.MethodDelete:
+			e.deleteManifest(w, r, name, m.Vars["reference"])
+			return
+		}
+	case v2.RouteNameBlob:
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			if alias := nonCanonical(m.Vars["digest"]); alias != "" {
+				// The App serves the blob through the alias link but names
+				// it by its sha256 digest.
+				e.app.ServeHTTP(hookHeaders(w, func(_ int, h http.Header) { presentAs(h, alias) }), r)
+				return
+			}
+		}
+	case v2.RouteNameBlobUpload:
+		if r.Method == http.MethodPost {
+			q := r.URL.Query()
+			if q.Get("mount") != "" {
+				e.mountBlob(w, r, name, q)
+				return
+			}
+			if q.Has("digest") {
+				e.singlePostUpload(w, r, q.Get("digest"))
+				return
+			}
+		}
+	case v2.RouteNameBlobUploadChunk:
+		if r.Method == http.MethodPut {
+			e.completeUpload(w, r)
+			return
+		}
+	}
+	e.app.ServeHTTP(w, r)
+}
+
+// nonCanonical returns ref as a digest when it is a valid digest of another
+// algorithm than distribution's sha256.
+func nonCanonical(ref string) digest.Digest {
+	d, err := digest.Parse(ref)
+	if err != nil || d.Algorithm() == digest.Canonical {
+		return ""
+	}
+	return d
+}
+
+// putManifest passes a manifest PUT to the App and, once it is stored,
+// records the manifest as a referrer of its subject and sets OCI-Subject.
+// A PUT by a non-canonical digest is verified here and stored by its sha256
+// digest, with an alias link for the digest the client used.
+func (e *edge) putManifest(w http.ResponseWriter, r *http.Request, name, ref string) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxManifestBody+1))
+	if err != nil {
+		setAPIVersion(w)
+		serveError(w, errcode.ErrorCodeManifestInvalid.WithDetail("reading the request body: "+err.Error()))
+		return
+	}
+	if len(body) > maxManifestBody {
+		// Too large: the App rejects it; hand it over unread.
+		r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), r.Body))
+		e.app.ServeHTTP(w, r)
+		return
+	}
+	canonical := digest.Canonical.FromBytes(body)
+	pushed := canonical // the digest the client knows the manifest by
+	var alias digest.Digest
+	if d, err := digest.Parse(ref); err == nil {
+		pushed = d
+		if d.Algorithm() != digest.Canonical {
+			if d.Algorithm().FromBytes(body) != d {
+				setAPIVersion(w)
+				serveError(w, errcode.ErrorCodeDigestInvalid.WithDetail("manifest content does not match "+d.String()))
+				return
+			}
+			alias = d
+		}
+	}
+	var fields manifestFields
+	if json.Unmarshal(body, &fields) != nil {
+		fields = manifestFields{} // not JSON: the App rejects it
+	}
+	if fields.Subject != nil {
+		if err := fields.Subject.Digest.Validate(); err != nil {
+			setAPIVersion(w)
+			serveError(w, errcode.ErrorCodeManifestInvalid.WithDetail("subject: invalid digest "+strconv.Quote(fields.Subject.Digest.String())+": "+err.Error()))
+			return
+		}
+	}
+
+	fwd := r.Clone(r.Context())
+	fwd.Body = io.NopCloser(bytes.NewReader(body))
+	fwd.ContentLength = int64(len(body))
+	if alias != "" {
+		setPath(fwd, "/v2/"+name+"/manifests/"+canonical.String())
+	}
+	rec := newBufferedResponse()
+	e.app.ServeHTTP(rec, fwd)
+	if rec.code == http.StatusCreated {
+		ctx := r.Context()
+		if alias != "" {
+			if err := e.aliases.addManifest(ctx, name, canonical, alias); err != nil {
+				e.fail(w, "linking the manifest's digest alias", err, "repository", name, "digest", alias)
+				return
+			}
+			presentAs(rec.Header(), alias)
+		}
+		if fields.Subject != nil {
+			desc := fields.referrerDescriptor(r.Header.Get("Content-Type"), pushed, int64(len(body)))
+			if err := e.referrers.Add(ctx, name, fields.Subject.Digest, desc); err != nil {
+				e.fail(w, "indexing the referrer", err, "repository", name, "digest", pushed)
+				return
+			}
+			rec.Header().Set("OCI-Subject", fields.Subject.Digest.String())
+		}
+	}
+	rec.sendTo(w)
+}
+
+// deleteManifest passes a manifest DELETE by digest to the App and then
+// drops the manifest from the referrers index and removes its digest
+// aliases. A DELETE by an alias deletes the stored (sha256) manifest, with
+// all its aliases and tags.
+func (e *edge) deleteManifest(w http.ResponseWriter, r *http.Request, name, ref string) {
+	d, err := digest.Parse(ref)
+	if err != nil || e.ns == nil {
+		e.app.ServeHTTP(w, r) // a tag (or no namespace): the App's business alone
+		return
+	}
+	named, err := reference.WithName(name)
+	if err != nil {
+		e.app.ServeHTTP(w, r)
+		return
+	}
+	ctx := r.Context()
+	canonical := d
+	if d.Algorithm() != digest.Canonical {
+		canonical, err = e.aliases.resolveManifest(ctx, name, d)
+		if isPathNotFound(err) {
+			e.app.ServeHTTP(w, r) // not here: the App answers MANIFEST_UNKNOWN
+			return
+		}
+		if err != nil {
+			e.fail(w, "resolving the manifest's digest alias", err, "repository", name, "digest", d)
+			return
+		}
+	}
+	// The subject, looked up before the manifest goes.
+	subject, err := e.subjectOf(ctx, named, d)
+	if isManifestUnknown(err) {
+		e.app.ServeHTTP(w, r)
+		return
+	}
+	if err != nil {
+		e.fail(w, "reading the manifest before deleting it", err, "repository", name, "digest", d)
+		return
+	}
+
+	fwd := r
+	if canonical != d {
+		fwd = r.Clone(ctx)
+		setPath(fwd, "/v2/"+name+"/manifests/"+canonical.String())
+	}
+	rec := newBufferedResponse()
+	e.app.ServeHTTP(rec, fwd)
+	// A 404 for the canonical digest while the alias still linked to it is
+	// the rest of an earlier, interrupted delete: finish it.
+	if rec.code != http.StatusAccepted && (rec.code != http.StatusNotFound || canonical == d) {
+		rec.sendTo(w)
+		return
+	}
+	aliases, err := e.aliases.manifestAliases(ctx, name, canonical)
+	if err != nil {
+		e.fail(w, "listing the manifest's digest aliases", err, "repository", name, "digest", canonical)
+		return
+	}
+	if subject != "" {
+		for _, dg := range append([]digest.Digest{canonical}, aliases...) {
+			if err := e.referrers.Remove(ctx, name, subject, dg); err != nil {
+				e.fail(w, "removing the referrer from the index", err, "repository", name, "digest", dg)
+				return
+			}
+		}
+	}
+	// The aliases go through the App too: it caches descriptors by digest.
+	for _, a := range aliases {
+		sub := r.Clone(ctx)
+		setPath(sub, "/v2/"+name+"/manifests/"+a.String())
+		arec := newBufferedResponse()
+		e.app.ServeHTTP(arec, sub)
+		if arec.code != http.StatusAccepted && arec.code != http.StatusNotFound {
+			e.fail(w, "deleting the manifest's digest alias", errors.New(http.StatusText(arec.code)+": "+arec.body.String()), "repository", name, "digest", a)
+			return
+		}
+	}
+	if err := e.aliases.removeManifest(ctx, name, canonical, aliases); err != nil {
+		e.fail(w, "removing the manifest's digest aliases", err, "repository", name, "digest", canonical)
+		return
+	}
+	if rec.code == http.StatusNotFound {
+		setAPIVersion(w)
+		w.WriteHeader(http.StatusAccepted)
+		return
+	}
+	rec.sendTo(w)
+}
+
+// subjectOf returns the subject digest of manifest d in repo ("" if none).
+func (e *edge) subjectOf(ctx context.Context, named reference.Named, d digest.Digest) (digest.Digest, error) {
+	repo, err := e.ns.Repository(ctx, named)
+	if err != nil {
+		return "", err
+	}
+	ms, err := repo.Manifests(ctx)
+	if err != nil {
+		return "", err
+	}
+	m, err := ms.Get(ctx, d)
+	if err != nil {
+		return "", err
+	}
+	_, payload, err := m.Payload()
+	if err != nil {
+		return "", err
+	}
+	var f manifestFields
+	if json.Unmarshal(payload, &f) != nil || f.Subject == nil || f.Subject.Digest.Validate() != nil {
+		return "", nil
+	}
+	return f.Subject.Digest, nil
+}
+
+func isManifestUnknown(err error) bool {
+	var rev distribution.ErrManifestUnknownRevision
+	var unk distribution.ErrManifestUnknown
+	return errors.As(err, &rev) || errors.As(err, &unk) || errors.Is(err, distribution.ErrBlobUnknown)
+}
+
+// completeUpload passes the closing PUT of an upload to the App. distribution
+// verifies a non-canonical ?digest= itself (re-hashing the upload) and links
+// it as an alias, but answers with the sha256 digest; the edge answers with
+// the digest the client asked for.
+func (e *edge) completeUpload(w http.ResponseWriter, r *http.Request) {
+	alias := nonCanonical(r.URL.Query().Get("digest"))
+	if alias == "" {
+		e.app.ServeHTTP(w, r)
+		return
+	}
+	e.app.ServeHTTP(hookHeaders(w, func(code int, h http.Header) {
+		if code == http.StatusCreated {
+			presentAs(h, alias)
+		}
+	}), r)
+}
+
+// mountBlob handles a cross-repository mount of a blob named by a
+// non-canonical digest. distribution would link that digest to itself (a
+// link to a blob it never stores, so the mounted blob answers 500); the edge
+// instead mounts the sha256 blob the source repository's alias links to and
+// links the alias in the target repository as an upload would have.
+func (e *edge) mountBlob(w http.ResponseWriter, r *http.Request, name string, q url.Values) {
+	alias, from := nonCanonical(q.Get("mount")), q.Get("from")
+	if alias == "" || from == "" || e.ns == nil {
+		e.app.ServeHTTP(w, r) // sha256, or anonymous (an upload session)
+		return
+	}
+	ctx := r.Context()
+	canonical, err := e.canonicalBlob(ctx, from, alias)
+	if err != nil {
+		// Not in the source (or no such repository): the App falls back to
+		// an upload session, as for any mount it cannot do.
+		e.app.ServeHTTP(w, r)
+		return
+	}
+	fwd := r.Clone(ctx)
+	fq := fwd.URL.Query()
+	fq.Set("mount", canonical.String())
+	fwd.URL.RawQuery = fq.Encode()
+	fwd.RequestURI = fwd.URL.RequestURI()
+	rec := newBufferedResponse()
+	e.app.ServeHTTP(rec, fwd)
+	if rec.code == http.StatusCreated {
+		if err := e.aliases.linkBlob(ctx, name, alias, canonical); err != nil {
+			e.fail(w, "linking the mounted blob's digest alias", err, "repository", name, "digest", alias)
+			return
+		}
+		presentAs(rec.Header(), alias)
+	}
+	rec.sendTo(w)
+}
+
+func (e *edge) canonicalBlob(ctx context.Context, repoName string, d digest.Digest) (digest.Digest, error) {
+	named, err := reference.WithName(repoName)
+	if err != nil {
+		return "", err
+	}
+	repo, err := e.ns.Repository(ctx, named)
+	if err != nil {
+		return "", err
+	}
+	desc, err := repo.Blobs(ctx).Stat(ctx, d)
+	if err != nil {
+		return "", err
+	}
+	if desc.Digest.Algorithm() != digest.Canonical {
+		return "", errors.New("blob link does not lead to a sha256 blob")
+	}
+	return desc.Digest, nil
+}
+
+// singlePostUpload handles POST /v2/<name>/blobs/uploads/?digest=<d> with
+// the whole blob as body (distribution-spec "single POST"), which
+// distribution answers 202 while ignoring the body: the edge opens the upload
+// session with the App and completes it with the body in one PUT.
+func (e *edge) singlePostUpload(w http.ResponseWriter, r *http.Request, dgst string) {
+	if _, err := digest.Parse(dgst); err != nil {
+		setAPIVersion(w)
+		serveError(w, errcode.ErrorCodeDigestInvalid.WithDetail(err.Error()))
+		return
+	}
+	ctx := r.Context()
+	start := r.Clone(ctx)
+	start.Body, start.ContentLength, start.TransferEncoding = http.NoBody, 0, nil
+	start.Header.Del("Content-Length")
+	start.Header.Del("Content-Type")
+	sq := start.URL.Query()
+	sq.Del("digest")
+	start.URL.RawQuery = sq.Encode()
+	start.RequestURI = start.URL.RequestURI()
+	rec := newBufferedResponse()
+	e.app.ServeHTTP(rec, start)
+	if rec.code != http.StatusAccepted {
+		rec.sendTo(w) // e.g. NAME_UNKNOWN, UNAUTHORIZED
+		return
+	}
+	loc, err := url.Parse(rec.Header().Get("Location"))
+	if err != nil || loc.Path == "" {
+		e.fail(w, "opening the upload session", errors.New("no usable Location from the App"), "location", rec.Header().Get("Location"))
+		return
+	}
+	put := r.Clone(ctx)
+	put.Method = http.MethodPut
+	lq := loc.Query()
+	lq.Set("digest", dgst)
+	put.URL.Path, put.URL.RawPath, put.URL.RawQuery = loc.Path, loc.RawPath, lq.Encode()
+	put.RequestURI = put.URL.RequestURI()
+	e.completeUpload(w, put)
+}
+
+// fail answers 500 for a storage error after (or instead of) the App's own
+// answer; the operations before it are idempotent, so a retry repairs it.
+func (e *edge) fail(w http.ResponseWriter, what string, err error, args ...any) {
+	e.log.Error("registry edge: "+what, append(args, "error", err)...)
+	setAPIVersion(w)
+	serveError(w, errcode.ErrorCodeUnknown.WithDetail(what+" failed"))
+}
+
+func setPath(r *http.Request, p string) {
+	r.URL.Path, r.URL.RawPath = p, ""
+	r.RequestURI = r.URL.RequestURI()
+}
+
+// presentAs rewrites a response about stored (sha256) content so that it
+// names the content by alias, the digest the client used.
+func presentAs(h http.Header, alias digest.Digest) {
+	canonical := h.Get("Docker-Content-Digest")
+	if canonical == "" {
+		return
+	}
+	h.Set("Docker-Content-Digest", alias.String())
+	if loc := h.Get("Location"); strings.HasSuffix(loc, "/"+canonical) {
+		h.Set("Location", strings.TrimSuffix(loc, canonical)+alias.String())
+	}
+}
+
+func setAPIVersion(w http.ResponseWriter) {
+	w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
+}
+
+func serveError(w http.ResponseWriter, err error) { _ = errcode.ServeJSON(w, err) }
+
+// bufferedResponse holds a (small) response of the App so the edge can act
+// on its outcome and amend its headers before anything reaches the client.
+type bufferedResponse struct {
+	header http.Header
+	code   int
+	body   bytes.Buffer
+}
+
+func newBufferedResponse() *bufferedResponse { return &bufferedResponse{header: http.Header{}} }
+
+func (b *bufferedResponse) Header() http.Header { return b.header }
+
+func (b *bufferedResponse) WriteHeader(code int) {
+	if b.code == 0 {
+		b.code = code
+	}
+}
+
+func (b *bufferedResponse) Write(p []byte) (int, error) {
+	if b.code == 0 {
+		b.code = http.StatusOK
+	}
+	return b.body.Write(p)
+}
+
+func (b *bufferedResponse) sendTo(w http.ResponseWriter) {
+	if b.code == 0 {
+		b.code = http.StatusOK
+	}
+	h := w.Header()
+	for k, v := range b.header {
+		h[k] = v
+	}
+	w.WriteHeader(b.code)
+	_, _ = w.Write(b.body.Bytes())
+}
+
+// headerHook lets the edge amend the headers of a streamed App response
+// (blob GETs) just before they are sent.
+type headerHook struct {
+	http.ResponseWriter
+	hook  func(code int, h http.Header)
+	fired bool
+}
+
+func hookHeaders(w http.ResponseWriter, hook func(code int, h http.Header)) *headerHook {
+	return &headerHook{ResponseWriter: w, hook: hook}
+}
+
+func (w *headerHook) WriteHeader(code int) {
+	if !w.fired && code >= 200 {
+		w.fired = true
+		w.hook(code, w.Header())
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *headerHook) Write(p []byte) (int, error) {
+	if !w.fired {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+// ReadFrom keeps the copy path of the writer underneath (blob GETs).
+func (w *headerHook) ReadFrom(r io.Reader) (int64, error) {
+	if !w.fired {
+		w.WriteHeader(http.StatusOK)
+	}
+	return io.Copy(w.ResponseWriter, r)
+}
+
+func (w *headerHook) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (w *headerHook) Unwrap() http.ResponseWriter { return w.ResponseWriter }
