@@ -19,7 +19,8 @@ tools: ## install the pinned test tools into $(BERTH_TOOLS) when missing
 	scripts/install-tools.sh all
 
 test: tools ## every test: unit, driver suites, MinIO, clients, conformance
-	$(GO) test -short -count=1 -timeout 40m ./...
+	$(GO) build -o bin/berth-test ./cmd/berth
+	BERTH_BIN=$(CURDIR)/bin/berth-test $(GO) test -short -count=1 -timeout 40m ./...
 
 test-unit: ## tests that need no external tool
 	BERTH_SKIP_MINIO=1 $(GO) test -short -count=1 ./config/ ./storage/... ./cmd/berth/

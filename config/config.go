@@ -109,6 +109,9 @@ func (c *Config) fillDerived() {
 	if c.Storage.Disk.Root == "" {
 		c.Storage.Disk.Root = filepath.Join(c.DataDir, "storage")
 	}
+	if c.Storage.S3.SpoolDir == "" {
+		c.Storage.S3.SpoolDir = filepath.Join(c.DataDir, "spool")
+	}
 	if c.Storage.Keyring == "" {
 		c.Storage.Keyring = filepath.Join(c.DataDir, "keys", "keyring.json")
 	}
@@ -145,9 +148,6 @@ func (c *Config) Validate() error {
 	}
 	switch c.Storage.Backend {
 	case "disk":
-		if c.Storage.Disk.PartSlots < 0 {
-			return bad("storage.disk.part_slots", "must be >= 0")
-		}
 	case "s3":
 		if err := c.Storage.S3.Validate(); err != nil {
 			// Its messages already name storage.s3.<field>; keep one line.

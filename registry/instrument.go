@@ -102,9 +102,5 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 			m.BytesIn.WithLabelValues(route).Add(float64(body.n))
 		}
 		m.BytesOut.WithLabelValues(route).Add(float64(sw.n))
-		if sw.code >= 500 {
-			s.opts.Log.Error("server error", "method", r.Method, "path", r.URL.Path, "route", route,
-				"code", sw.code, "duration", time.Since(start))
-		}
 	})
 }

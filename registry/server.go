@@ -39,7 +39,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	}
 	s := &Server{app: app, opts: o, routes: v2.Router()}
 	mux := http.NewServeMux() // never http.DefaultServeMux: distribution registers debug handlers there
-	mux.Handle("/v2/", s.edge(app))
+	mux.Handle("/v2/", s.hideInternalErrors(s.checkNames(s.edge(app))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeHealth(w, nil) })
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", o.Metrics.Handler())

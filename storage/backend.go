@@ -42,14 +42,11 @@ type Backend interface {
 	// its body (key rotation).
 	SetHeader(ctx context.Context, path string, hdr []byte) error
 
-	// PartSize is the body size of every part of an upload but the last; a
-	// multiple of crypt.SlotSize.
-	PartSize() int64
 	// CreateUpload starts a new upload that will become the object at path,
 	// with the given header, when completed.
 	CreateUpload(ctx context.Context, path string, hdr []byte) (Upload, error)
-	// ResumeUpload reopens the upload in progress at path; ErrNoUpload if
-	// there is none.
+	// ResumeUpload reopens the upload in progress at path (as the last
+	// Persist left it); ErrNoUpload if there is none.
 	ResumeUpload(ctx context.Context, path string) (Upload, error)
 
 	// Sidecars are small objects that hold an upload's state between
@@ -64,15 +61,20 @@ type Backend interface {
 	Ready(ctx context.Context) error
 }
 
-// Upload is an object being written in parts.
+// Upload is an object being written across requests. The writer streams
+// sealed bytes into it; how they reach storage (a growing file, equal-size
+// multipart parts spooled through local disk) is the backend's business, so
+// no backend has to hold a part in memory.
 type Upload interface {
-	// Size is the body bytes already stored in parts.
+	// Size is the body bytes written so far (all sessions).
 	Size() int64
-	// WritePart stores the next part; len(p) == PartSize(). p may be reused
-	// by the caller once WritePart returns.
-	WritePart(ctx context.Context, p []byte) error
-	// Complete stores last (any length, maybe empty) as the final part and
-	// makes the object visible at its path.
+	// Write appends body bytes. p may be reused once Write returns.
+	Write(ctx context.Context, p []byte) error
+	// Persist makes everything written durable, so that ResumeUpload in a
+	// later request, or on another node, finds Size() bytes. The Upload is
+	// not used after Persist.
+	Persist(ctx context.Context) error
+	// Complete appends last and makes the object visible at its path.
 	Complete(ctx context.Context, last []byte) error
 	// Abort discards the upload and everything stored for it.
 	Abort(ctx context.Context) error

@@ -35,9 +35,6 @@ func New(opts Options) (*Driver, error) {
 	if opts.Backend == nil || opts.Keyring == nil {
 		return nil, errors.New("storage: a backend and a keyring are required")
 	}
-	if opts.Backend.PartSize() <= 0 || opts.Backend.PartSize()%crypt.SlotSize != 0 {
-		return nil, fmt.Errorf("storage: backend part size %d is not a multiple of %d", opts.Backend.PartSize(), crypt.SlotSize)
-	}
 	return &Driver{base.Base{StorageDriver: &driver{Options: opts}}}, nil
 }
 

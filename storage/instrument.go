@@ -21,8 +21,7 @@ type instrumented struct {
 
 func (i *instrumented) done(op string, t time.Time) { i.obs(op, time.Since(t)) }
 
-func (i *instrumented) Name() string    { return i.b.Name() }
-func (i *instrumented) PartSize() int64 { return i.b.PartSize() }
+func (i *instrumented) Name() string { return i.b.Name() }
 
 func (i *instrumented) Put(ctx context.Context, p string, hdr, body []byte) error {
 	defer i.done("put", time.Now())
@@ -112,9 +111,9 @@ type instrumentedUpload struct {
 	i *instrumented
 }
 
-func (u *instrumentedUpload) WritePart(ctx context.Context, p []byte) error {
-	defer u.i.done("write_part", time.Now())
-	return u.Upload.WritePart(ctx, p)
+func (u *instrumentedUpload) Persist(ctx context.Context) error {
+	defer u.i.done("persist_upload", time.Now())
+	return u.Upload.Persist(ctx)
 }
 
 func (u *instrumentedUpload) Complete(ctx context.Context, last []byte) error {

@@ -22,7 +22,7 @@ const seg = crypt.SegmentSize
 
 func newDriver(t *testing.T, root string, kr *crypt.Keyring) *storage.Driver {
 	t.Helper()
-	b, err := disk.New(disk.Config{Root: root, PartSlots: 2})
+	b, err := disk.New(disk.Config{Root: root})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,10 +11,13 @@ import (
 	"github.com/berth-registry/berth/storage/crypt"
 )
 
-// writer seals plaintext into segments as it arrives and hands the backend
-// whole parts. What is not yet a whole part lives in memory during a request
-// and in the upload's sidecar between requests (Close), so every part but the
-// last has the same size and nothing is ever sealed twice under one nonce.
+// sealBatch is how many sealed segments a writer hands the backend at once.
+const sealBatch = 4
+
+// writer seals plaintext into segments as it arrives and streams them to
+// the backend's Upload. Between requests (Close) the unsealed tail waits in
+// the upload's sidecar, sealed on its own under a fresh nonce; nothing is
+// ever sealed twice under one nonce.
 //
 // One full segment of plaintext is always held back unsealed: only Commit
 // knows which segment is final, and the final flag is sealed into it.
@@ -24,8 +27,8 @@ type writer struct {
 	up      Upload
 	hdr     []byte
 	s       *crypt.Sealer
-	pending []byte // sealed segments not yet sent as a part
-	tail    []byte // plaintext not yet sealed, at most one segment … plus what Write appended
+	tail    []byte // plaintext not yet sealed
+	sealed  []byte // scratch for a batch of sealed segments
 	nextIdx uint64 // index of the first segment in tail
 	size    int64  // plaintext bytes written, all sessions
 
@@ -61,16 +64,21 @@ func (d *driver) Writer(ctx context.Context, path string, appendMode bool) (stor
 	return &writer{d: d, path: path, up: up, hdr: hdr, s: s}, nil
 }
 
-func (w *writer) Write(p []byte) (int, error) {
+func (w *writer) usable() error {
 	switch {
 	case w.closed:
-		return 0, errors.New("storage: write to closed writer")
+		return errors.New("storage: writer already closed")
 	case w.committed:
-		return 0, errors.New("storage: write to committed writer")
+		return errors.New("storage: writer already committed")
 	case w.cancelled:
-		return 0, errors.New("storage: write to cancelled writer")
-	case w.err != nil:
-		return 0, w.err
+		return errors.New("storage: writer already cancelled")
+	}
+	return w.err
+}
+
+func (w *writer) Write(p []byte) (int, error) {
+	if err := w.usable(); err != nil {
+		return 0, err
 	}
 	w.tail = append(w.tail, p...)
 	w.size += int64(len(p))
@@ -78,18 +86,19 @@ func (w *writer) Write(p []byte) (int, error) {
 	n := 0
 	for len(w.tail)-n > crypt.SegmentSize {
 		var err error
-		w.pending, err = w.s.Seal(w.pending, w.tail[n:n+crypt.SegmentSize], w.nextIdx, false)
-		if err != nil {
+		if w.sealed, err = w.s.Seal(w.sealed, w.tail[n:n+crypt.SegmentSize], w.nextIdx, false); err != nil {
 			return 0, err
 		}
 		w.nextIdx++
 		n += crypt.SegmentSize
-		if err := w.flushParts(); err != nil {
-			// The backend failed mid-part: this upload cannot continue
-			// consistently; the client restarts it.
-			w.err = err
-			return 0, err
+		if len(w.sealed) >= sealBatch*crypt.SlotSize {
+			if err := w.flush(); err != nil {
+				return 0, err
+			}
 		}
+	}
+	if err := w.flush(); err != nil {
+		return 0, err
 	}
 	if n > 0 {
 		w.tail = append(w.tail[:0], w.tail[n:]...)
@@ -97,21 +106,24 @@ func (w *writer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func (w *writer) flushParts() error {
-	ps := int(w.d.Backend.PartSize())
-	for len(w.pending) >= ps {
-		if err := w.up.WritePart(context.Background(), w.pending[:ps]); err != nil {
-			return err
-		}
-		w.pending = append(w.pending[:0], w.pending[ps:]...)
+func (w *writer) flush() error {
+	if len(w.sealed) == 0 {
+		return nil
 	}
+	if err := w.up.Write(context.Background(), w.sealed); err != nil {
+		// The backend failed mid-stream: this upload cannot continue
+		// consistently; the client restarts it.
+		w.err = err
+		return err
+	}
+	w.sealed = w.sealed[:0]
 	return nil
 }
 
 func (w *writer) Size() int64 { return w.size }
 
-// Close persists what is not yet in a part to the sidecar; the next request
-// resumes from it.
+// Close makes the upload durable and stores the tail in the sidecar; the
+// next request resumes from them.
 func (w *writer) Close() error {
 	if w.closed {
 		return errors.New("storage: writer already closed")
@@ -120,14 +132,22 @@ func (w *writer) Close() error {
 	if w.committed || w.cancelled {
 		return nil
 	}
+	ctx := context.Background()
 	if w.err != nil {
+		// The stream broke: nothing consistent can be resumed. Release
+		// what the backend holds; the client starts the upload again.
+		_ = w.up.Abort(ctx)
+		_ = w.d.Backend.DeleteSidecars(ctx, w.path)
 		return w.err
+	}
+	if err := w.up.Persist(ctx); err != nil {
+		return err
 	}
 	sc, err := w.sidecar()
 	if err != nil {
 		return err
 	}
-	return w.d.Backend.PutSidecar(context.Background(), w.path, sc)
+	return w.d.Backend.PutSidecar(ctx, w.path, sc)
 }
 
 func (w *writer) Cancel(ctx context.Context) error {
@@ -142,54 +162,42 @@ func (w *writer) Cancel(ctx context.Context) error {
 }
 
 func (w *writer) Commit(ctx context.Context) error {
-	switch {
-	case w.closed:
-		return errors.New("storage: writer already closed")
-	case w.committed:
-		return errors.New("storage: writer already committed")
-	case w.cancelled:
-		return errors.New("storage: writer already cancelled")
-	case w.err != nil:
-		return w.err
+	if err := w.usable(); err != nil {
+		return err
 	}
-	last, err := w.s.Seal(w.pending, w.tail, w.nextIdx, true)
+	last, err := w.s.Seal(w.sealed[:0], w.tail, w.nextIdx, true)
 	if err != nil {
 		return err
 	}
 	if err := w.up.Complete(ctx, last); err != nil {
+		w.err = err
 		return err
 	}
 	w.committed = true
-	w.pending, w.tail = nil, nil
-	if err := w.d.Backend.DeleteSidecars(ctx, w.path); err != nil && !isNotFound(err) {
-		return err
-	}
-	return nil
+	w.tail, w.sealed = nil, nil
+	return w.d.Backend.DeleteSidecars(ctx, w.path)
 }
 
-func isNotFound(err error) bool {
-	var nf storagedriver.PathNotFoundError
-	return errors.As(err, &nf) || errors.Is(err, ErrNoUpload)
-}
-
-// Sidecar layout: "BRTS" | 1 | header (128) | stored part bytes (8) |
-// plaintext size (8) | len(pending) (4) | pending | sealed tail.
+// Sidecar layout: "BRTS" | 2 | header (128) | stored body bytes (8) |
+// plaintext size (8) | sealed tail.
 // The tail is sealed under the object key at an index no real segment can
 // have (top bit set, plus the plaintext size), so it is never confused with
 // a segment of the object and a stale sidecar cannot pass for a newer one.
-const sidecarMagic = "BRTS"
+const (
+	sidecarMagic   = "BRTS"
+	sidecarVersion = 2
+	sidecarFixed   = 5 + crypt.HeaderSize + 16
+)
 
 func tailIndex(size int64) uint64 { return 1<<63 | uint64(size) }
 
 func (w *writer) sidecar() ([]byte, error) {
-	b := make([]byte, 0, 5+crypt.HeaderSize+20+len(w.pending)+len(w.tail)+crypt.Overhead)
+	b := make([]byte, 0, sidecarFixed+len(w.tail)+crypt.Overhead)
 	b = append(b, sidecarMagic...)
-	b = append(b, 1)
+	b = append(b, sidecarVersion)
 	b = append(b, w.hdr...)
 	b = binary.BigEndian.AppendUint64(b, uint64(w.up.Size()))
 	b = binary.BigEndian.AppendUint64(b, uint64(w.size))
-	b = binary.BigEndian.AppendUint32(b, uint32(len(w.pending)))
-	b = append(b, w.pending...)
 	return w.s.Seal(b, w.tail, tailIndex(w.size), true)
 }
 
@@ -211,29 +219,39 @@ func (d *driver) resume(ctx context.Context, path string) (*writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	const fixed = 5 + crypt.HeaderSize + 20
-	if len(sc) < fixed+crypt.Overhead || string(sc[:4]) != sidecarMagic || sc[4] != 1 {
+	w, err := d.resumeWith(sc, path, up)
+	if err != nil {
+		// Upload state that does not add up cannot be continued safely;
+		// release it so nothing lingers, and let the client start over.
+		_ = up.Abort(ctx)
+		_ = d.Backend.DeleteSidecars(ctx, path)
+		return nil, err
+	}
+	return w, nil
+}
+
+func (d *driver) resumeWith(sc []byte, path string, up Upload) (*writer, error) {
+	if len(sc) < sidecarFixed+crypt.Overhead || string(sc[:4]) != sidecarMagic || sc[4] != sidecarVersion {
 		return nil, d.authErr(fmt.Errorf("%s: %w", path, errBadSidecar))
 	}
 	hdr := sc[5 : 5+crypt.HeaderSize]
-	partBytes := int64(binary.BigEndian.Uint64(sc[5+crypt.HeaderSize:]))
+	stored := int64(binary.BigEndian.Uint64(sc[5+crypt.HeaderSize:]))
 	size := int64(binary.BigEndian.Uint64(sc[5+crypt.HeaderSize+8:]))
-	np := int(binary.BigEndian.Uint32(sc[5+crypt.HeaderSize+16:]))
-	if partBytes != up.Size() || np%crypt.SlotSize != 0 || fixed+np > len(sc) {
-		return nil, fmt.Errorf("%s: %w (parts %d, sidecar says %d)", path, errBadSidecar, up.Size(), partBytes)
+	if stored != up.Size() || stored%crypt.SlotSize != 0 {
+		return nil, fmt.Errorf("%s: %w (stored %d bytes, sidecar says %d)", path, errBadSidecar, up.Size(), stored)
 	}
 	s, err := d.open(hdr)
 	if err != nil {
 		return nil, err
 	}
-	tail, err := s.Open(nil, sc[fixed+np:], tailIndex(size), true)
+	tail, err := s.Open(nil, sc[sidecarFixed:], tailIndex(size), true)
 	if err != nil {
 		return nil, d.authErr(err)
 	}
-	segs := (partBytes + int64(np)) / crypt.SlotSize
+	segs := stored / crypt.SlotSize
 	if segs*crypt.SegmentSize+int64(len(tail)) != size {
 		return nil, fmt.Errorf("%s: %w (sizes disagree)", path, errBadSidecar)
 	}
 	return &writer{d: d, path: path, up: up, hdr: append([]byte(nil), hdr...), s: s,
-		pending: append([]byte(nil), sc[fixed:fixed+np]...), tail: tail, nextIdx: uint64(segs), size: size}, nil
+		tail: tail, nextIdx: uint64(segs), size: size}, nil
 }

@@ -30,15 +30,12 @@ import (
 type Config struct {
 	// Root is the directory that holds everything; created 0700.
 	Root string `yaml:"root"`
-	// PartSlots is how many sealed segments an upload writes at a time.
-	PartSlots int `yaml:"part_slots"`
 }
 
 // Backend stores objects as files under Root.
 type Backend struct {
 	root, data, partial, sidecar, tmp string
 	fs                                storagedriver.StorageDriver
-	partSize                          int64
 }
 
 var _ storage.Backend = (*Backend)(nil)
@@ -48,16 +45,12 @@ func New(cfg Config) (*Backend, error) {
 	if cfg.Root == "" {
 		return nil, errors.New("storage.disk.root: required")
 	}
-	if cfg.PartSlots <= 0 {
-		cfg.PartSlots = 16 // 1 MiB of plaintext per write
-	}
 	root, err := filepath.Abs(cfg.Root)
 	if err != nil {
 		return nil, err
 	}
 	b := &Backend{root: root, data: filepath.Join(root, "data"), partial: filepath.Join(root, "partial"),
-		sidecar: filepath.Join(root, "sidecar"), tmp: filepath.Join(root, "tmp"),
-		partSize: int64(cfg.PartSlots) * crypt.SlotSize}
+		sidecar: filepath.Join(root, "sidecar"), tmp: filepath.Join(root, "tmp")}
 	for _, d := range []string{b.data, b.partial, b.sidecar, b.tmp} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, fmt.Errorf("storage.disk.root: %w", err)
@@ -67,8 +60,7 @@ func New(cfg Config) (*Backend, error) {
 	return b, nil
 }
 
-func (b *Backend) Name() string    { return "disk" }
-func (b *Backend) PartSize() int64 { return b.partSize }
+func (b *Backend) Name() string { return "disk" }
 
 func (b *Backend) file(tree, p string) string { return filepath.Join(tree, filepath.FromSlash(p)) }
 

@@ -17,7 +17,7 @@ func TestDriverSuite(t *testing.T) {
 	root := t.TempDir()
 	kr := crypt.NewMemoryKeyring()
 	testsuites.Driver(t, func() (storagedriver.StorageDriver, error) {
-		b, err := disk.New(disk.Config{Root: root, PartSlots: 2})
+		b, err := disk.New(disk.Config{Root: root})
 		if err != nil {
 			return nil, err
 		}

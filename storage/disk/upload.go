@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -44,11 +45,11 @@ func (b *Backend) ResumeUpload(_ context.Context, p string) (storage.Upload, err
 		return nil, err
 	}
 	fi, err := f.Stat()
-	if err == nil && (fi.Size()-crypt.HeaderSize)%b.partSize != 0 {
-		err = fmt.Errorf("disk: upload %s holds %d bytes, not whole parts", p, fi.Size())
+	if err == nil && fi.Size() < crypt.HeaderSize {
+		err = fmt.Errorf("disk: upload %s has no header", p)
 	}
 	if err == nil {
-		_, err = f.Seek(0, 2)
+		_, err = f.Seek(0, io.SeekEnd)
 	}
 	if err != nil {
 		f.Close()
@@ -59,16 +60,16 @@ func (b *Backend) ResumeUpload(_ context.Context, p string) (storage.Upload, err
 
 func (u *upload) Size() int64 { return u.size }
 
-func (u *upload) WritePart(_ context.Context, p []byte) error {
-	if int64(len(p)) != u.b.partSize {
-		return fmt.Errorf("disk: part of %d bytes, want %d", len(p), u.b.partSize)
-	}
+func (u *upload) Write(_ context.Context, p []byte) error {
 	if _, err := u.f.Write(p); err != nil {
 		return err
 	}
 	u.size += int64(len(p))
 	return nil
 }
+
+// Persist has nothing to send: every byte written is already in the file.
+func (u *upload) Persist(context.Context) error { return u.f.Close() }
 
 // Complete syncs the file and renames it into the object tree, so the object
 // appears whole or not at all.

@@ -25,6 +25,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -45,6 +47,7 @@ type Backend struct {
 
 	partSize    int64
 	concurrency int
+	spoolDir    string // local directory for parts being filled
 	// copyMax is the largest object copied with one PUT-copy (S3's 5 GiB);
 	// tests lower it to exercise the ComposeObject path.
 	copyMax int64
@@ -101,17 +104,36 @@ func New(ctx context.Context, cfg Config) (*Backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("s3: client for %s: %w", host, err)
 	}
+	spool := cfg.SpoolDir
+	if spool == "" {
+		spool = filepath.Join(os.TempDir(), "berth-spool")
+	}
+	if err := os.MkdirAll(spool, 0o700); err != nil {
+		return nil, fmt.Errorf("storage.s3.spool_dir: %w", err)
+	}
+	sweepSpool(spool, time.Hour)
 	return &Backend{
 		core: core, probe: probe, bucket: cfg.Bucket, prefix: cfg.prefix(),
-		partSize: cfg.partSize(), concurrency: cfg.concurrency(),
+		partSize: cfg.partSize(), concurrency: cfg.concurrency(), spoolDir: spool,
 		copyMax: maxCopySize, listMax: listMax, partsMax: listMax, uploadsMax: listMax,
 	}, nil
+}
+
+// sweepSpool removes part files a crashed process left behind. Live uploads
+// touch their spool file continuously; an hour-old one belongs to no one.
+func sweepSpool(dir string, age time.Duration) {
+	old, _ := filepath.Glob(filepath.Join(dir, "part-*"))
+	for _, f := range old {
+		if fi, err := os.Stat(f); err == nil && time.Since(fi.ModTime()) > age {
+			_ = os.Remove(f)
+		}
+	}
 }
 
 // Name implements storage.Backend.
 func (b *Backend) Name() string { return "s3" }
 
-// PartSize implements storage.Backend.
+// PartSize is the size of every part of an upload but the last.
 func (b *Backend) PartSize() int64 { return b.partSize }
 
 // Keys. Registry paths start with "/", so prefix+"data"+path is
@@ -129,9 +151,19 @@ func (b *Backend) regPath(key string) string { return key[len(b.prefix)+len("dat
 
 func (b *Backend) sideKey(p string) string { return b.prefix + "uploads" + p }
 
+// pendKey holds the bytes of an upload's unfinished part between requests;
+// its own namespace, because S3 stores cannot always hold a key and keys
+// below it ("…/data" and "…/data/…").
+func (b *Backend) pendKey(p string) string { return b.prefix + "pending" + p }
+
 // sideDir is the listing prefix of the sidecars below p.
 func (b *Backend) sideDir(p string) string {
 	return strings.TrimSuffix(b.sideKey(p), "/") + "/"
+}
+
+// pendDir is the listing prefix of the pending parts below p.
+func (b *Backend) pendDir(p string) string {
+	return strings.TrimSuffix(b.pendKey(p), "/") + "/"
 }
 
 // checkPath rejects paths that would map to odd keys ("a//b", "a/"): the

@@ -31,6 +31,10 @@ func TestBackend(t *testing.T) {
 		"UploadRes":  testUploadResume,
 		"UploadZero": testUploadZeroParts,
 		"UploadErrs": testUploadErrors,
+		"UploadOdd":  testUploadOddWrites,
+		"UploadPers": testUploadPersist,
+		"UploadFgn":  testUploadForeignPending,
+		"UploadSpl":  testUploadSpoolRelease,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -234,10 +238,12 @@ func testDelete(t *testing.T, e *env) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := up.WritePart(ctx(t), make([]byte, b.PartSize())); err != nil {
+	if err := up.Write(ctx(t), make([]byte, b.PartSize())); err != nil {
 		t.Fatal(err)
 	}
-	_ = up.Size() // wait for the part
+	if err := up.Persist(ctx(t)); err != nil { // waits for the part
+		t.Fatal(err)
+	}
 	if err := b.PutSidecar(ctx(t), "/d/a/_uploads/x/data", []byte("state")); err != nil {
 		t.Fatal(err)
 	}

@@ -49,8 +49,12 @@ type Config struct {
 	// 10000 parts: about 80 GiB at the default.
 	PartSize int64 `yaml:"part_size"`
 	// UploadConcurrency is how many parts of one upload are sent at once
-	// (default 2). Memory per upload is about this many parts.
+	// (default 2).
 	UploadConcurrency int `yaml:"upload_concurrency"`
+	// SpoolDir is a local directory where parts are filled before they are
+	// sent (ciphertext only), so memory does not grow with part size times
+	// concurrent uploads. Default <data_dir>/spool.
+	SpoolDir string `yaml:"spool_dir"`
 }
 
 const (

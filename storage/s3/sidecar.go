@@ -11,7 +11,8 @@ import (
 )
 
 // Sidecars live under "<prefix>uploads/", outside the "data/" namespace
-// that List and Walk see, keyed by the object's registry path.
+// that List and Walk see, keyed by the object's registry path; the pending
+// part of an upload under "<prefix>pending/" goes with them.
 
 // PutSidecar implements storage.Backend.
 func (b *Backend) PutSidecar(ctx context.Context, p string, data []byte) error {
@@ -53,11 +54,15 @@ func (b *Backend) DeleteSidecars(ctx context.Context, p string) error {
 	if err := checkPath(p, true); err != nil {
 		return err
 	}
-	var keys []string
+	var keys, pkeys []string
 	if p != "/" {
 		keys = []string{b.sideKey(p)} // deleting a missing key succeeds
+		pkeys = []string{b.pendKey(p)}
 	}
 	if _, err := b.removeTree(ctx, keys, b.sideDir(p)); err != nil {
+		return wrap("delete sidecars", p, err)
+	}
+	if _, err := b.removeTree(ctx, pkeys, b.pendDir(p)); err != nil {
 		return wrap("delete sidecars", p, err)
 	}
 	return nil

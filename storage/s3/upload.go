@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"slices"
 	"sync"
 	"time"
@@ -89,47 +91,54 @@ func (b *Backend) ResumeUpload(ctx context.Context, p string) (storage.Upload, e
 		}
 		done[i] = minio.CompletePart{PartNumber: pt.PartNumber, ETag: pt.ETag}
 	}
-	return b.newUpload(p, key, latest.UploadID, done), nil
+	u := b.newUpload(p, key, latest.UploadID, done)
+	if err := u.loadPending(ctx); err != nil {
+		return nil, err
+	}
+	return u, nil
 }
 
-// upload is one multipart upload. WritePart sends parts in the background,
-// up to the backend's concurrency at a time; Size, Complete and Abort wait
-// for them. Not safe for concurrent use (like the FileWriter it serves).
+// upload is one multipart upload. Written bytes go to a spool file on
+// local disk (ciphertext only); each time it holds PartSize bytes it is
+// sent as the next part, in the background, up to the backend's concurrency
+// at a time. So memory stays small however many uploads run at once, and
+// every part but the last has the same size. Persist stores the spool's
+// remainder as the upload's "pending" object for the next request.
+// Not safe for concurrent use (like the FileWriter it serves).
 type upload struct {
 	b             *Backend
 	path, key, id string
 
 	slots chan struct{} // one token per part in flight
-	bufs  chan []byte   // part buffers, reused across parts
+
+	spool    *os.File // the part being filled; nil when empty
+	spoolLen int64
 
 	mu       sync.Mutex
 	idle     *sync.Cond // signalled when a part finishes
 	inflight int
 	parts    []minio.CompletePart // stored parts, in completion order
-	stored   int64                // bytes in parts
+	stored   int64                // bytes in sent parts (and in flight)
 	next     int                  // number of the next part
 	err      error                // first failed part; the upload is then unusable
-	finished bool                 // completed or aborted
+	finished bool                 // completed, aborted or persisted
 }
 
 func (b *Backend) newUpload(p, key, id string, parts []minio.CompletePart) *upload {
 	u := &upload{
 		b: b, path: p, key: key, id: id,
 		slots: make(chan struct{}, b.concurrency),
-		bufs:  make(chan []byte, b.concurrency),
 		parts: parts, stored: int64(len(parts)) * b.partSize, next: len(parts) + 1,
 	}
 	u.idle = sync.NewCond(&u.mu)
 	return u
 }
 
-// Size implements storage.Upload. It waits for parts in flight, because the
-// caller records it (in the sidecar) as what a later ResumeUpload must find.
+// Size implements storage.Upload.
 func (u *upload) Size() int64 {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	u.waitLocked()
-	return u.stored
+	return u.stored + u.spoolLen
 }
 
 func (u *upload) waitLocked() {
@@ -138,17 +147,47 @@ func (u *upload) waitLocked() {
 	}
 }
 
-// WritePart implements storage.Upload. p is copied, so the caller may reuse
-// it at once; the part is sent in the background under ctx. A failure of an
-// earlier part is returned here (or by Complete), never lost; Size, which
-// waits, then counts only the parts actually stored.
-func (u *upload) WritePart(ctx context.Context, p []byte) error {
-	if int64(len(p)) != u.b.partSize {
-		return wrap("write part", u.path, fmt.Errorf("part of %d bytes, want %d", len(p), u.b.partSize))
+func (u *upload) usable() error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.finished {
+		return wrap("upload", u.path, errors.New("upload already completed, aborted or persisted"))
 	}
+	return u.err
+}
+
+// Write implements storage.Upload.
+func (u *upload) Write(ctx context.Context, p []byte) error {
 	if err := u.usable(); err != nil {
 		return err
 	}
+	for len(p) > 0 {
+		if u.spool == nil {
+			f, err := os.CreateTemp(u.b.spoolDir, "part-")
+			if err != nil {
+				return wrap("write", u.path, fmt.Errorf("spool: %w", err))
+			}
+			u.spool, u.spoolLen = f, 0
+		}
+		n := min(int64(len(p)), u.b.partSize-u.spoolLen)
+		if _, err := u.spool.Write(p[:n]); err != nil {
+			return wrap("write", u.path, fmt.Errorf("spool: %w", err))
+		}
+		u.mu.Lock()
+		u.spoolLen += n
+		u.mu.Unlock()
+		p = p[n:]
+		if u.spoolLen == u.b.partSize {
+			if err := u.sendPart(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// sendPart sends the full spool file as the next part, in the background.
+func (u *upload) sendPart(ctx context.Context) error {
 	select {
 	case u.slots <- struct{}{}:
 	case <-ctx.Done():
@@ -156,7 +195,8 @@ func (u *upload) WritePart(ctx context.Context, p []byte) error {
 	}
 	u.mu.Lock()
 	// Leave part number maxParts for Complete's final part.
-	if err := u.usableLocked(); err != nil || u.next >= maxParts {
+	if u.err != nil || u.next >= maxParts {
+		err := u.err
 		u.mu.Unlock()
 		<-u.slots
 		if err == nil {
@@ -164,34 +204,27 @@ func (u *upload) WritePart(ctx context.Context, p []byte) error {
 		}
 		return err
 	}
-	n := u.next
+	n, f, size := u.next, u.spool, u.spoolLen
 	u.next++
 	u.inflight++
+	u.stored += size
+	u.spool, u.spoolLen = nil, 0
 	u.mu.Unlock()
-
-	var buf []byte
-	select {
-	case buf = <-u.bufs:
-	default:
-		buf = make([]byte, len(p))
-	}
-	copy(buf, p)
+	// The part outlives the request that wrote it only until Persist or
+	// Complete, which wait for it; a client hanging up must not cut it.
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), partTimeout)
 	go func() {
-		// bytes.Reader is an io.Seeker, which is what lets minio-go retry.
-		part, err := u.b.core.PutObjectPart(ctx, u.b.bucket, u.key, u.id, n,
-			bytes.NewReader(buf), int64(len(buf)), minio.PutObjectPartOptions{})
-		select {
-		case u.bufs <- buf:
-		default:
-		}
+		err := u.putPart(pctx, n, f, size)
+		cancel()
+		// Before the part counts as done: Persist, Complete and Abort,
+		// which wait for that, must not leave its spool file behind.
+		removeSpool(f)
 		u.mu.Lock()
 		if err != nil {
+			u.stored -= size
 			if u.err == nil {
-				u.err = wrap("write part", u.path, fmt.Errorf("part %d: %w", n, err))
+				u.err = err
 			}
-		} else {
-			u.parts = append(u.parts, minio.CompletePart{PartNumber: n, ETag: part.ETag})
-			u.stored += int64(len(buf))
 		}
 		u.inflight--
 		u.idle.Broadcast()
@@ -201,46 +234,134 @@ func (u *upload) WritePart(ctx context.Context, p []byte) error {
 	return nil
 }
 
-func (u *upload) usable() error {
+const partTimeout = 15 * time.Minute
+
+// putPart uploads size bytes of f as part n. An *os.File is an io.Seeker,
+// which is what lets minio-go retry.
+func (u *upload) putPart(ctx context.Context, n int, f *os.File, size int64) error {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return wrap("write part", u.path, err)
+	}
+	part, err := u.b.core.PutObjectPart(ctx, u.b.bucket, u.key, u.id, n, f, size, minio.PutObjectPartOptions{})
+	if err != nil {
+		return wrap("write part", u.path, fmt.Errorf("part %d: %w", n, err))
+	}
 	u.mu.Lock()
-	defer u.mu.Unlock()
-	return u.usableLocked()
+	u.parts = append(u.parts, minio.CompletePart{PartNumber: n, ETag: part.ETag})
+	u.mu.Unlock()
+	return nil
 }
 
-func (u *upload) usableLocked() error {
-	if u.finished {
-		return wrap("upload", u.path, errors.New("upload already completed or aborted"))
+func removeSpool(f *os.File) {
+	if f != nil {
+		f.Close()
+		os.Remove(f.Name())
 	}
+}
+
+// finish waits for parts in flight and marks the upload used up; it
+// returns the first part failure.
+func (u *upload) finish() error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.waitLocked()
+	if u.finished {
+		return wrap("upload", u.path, errors.New("upload already completed, aborted or persisted"))
+	}
+	u.finished = true
 	return u.err
 }
 
-// Complete implements storage.Upload: last becomes the final part, then the
+// Persist implements storage.Upload: wait for the parts in flight, then
+// store the spool's remainder as the pending object (or remove a stale one).
+func (u *upload) Persist(ctx context.Context) error {
+	defer func() { removeSpool(u.spool); u.spool = nil }()
+	if err := u.finish(); err != nil {
+		return err
+	}
+	pk := u.b.pendKey(u.path)
+	if u.spoolLen == 0 {
+		if err := u.b.core.RemoveObject(ctx, u.b.bucket, pk, minio.RemoveObjectOptions{}); err != nil && !isNoSuchKey(err) {
+			return wrap("persist upload", u.path, err)
+		}
+		return nil
+	}
+	if _, err := u.spool.Seek(0, io.SeekStart); err != nil {
+		return wrap("persist upload", u.path, err)
+	}
+	_, err := u.b.core.Client.PutObject(ctx, u.b.bucket, pk, u.spool, u.spoolLen,
+		minio.PutObjectOptions{ContentType: contentType, DisableMultipart: true,
+			UserMetadata: map[string]string{"Berth-Upload-Id": u.id}})
+	if err != nil {
+		return wrap("persist upload", u.path, err)
+	}
+	return nil
+}
+
+// loadPending refills the spool from the pending object that the last
+// Persist of this upload left.
+func (u *upload) loadPending(ctx context.Context) error {
+	rc, info, _, err := u.b.core.GetObject(ctx, u.b.bucket, u.b.pendKey(u.path), minio.GetObjectOptions{})
+	if err != nil {
+		if isNoSuchKey(err) {
+			return nil
+		}
+		return wrap("resume upload", u.path, err)
+	}
+	defer rc.Close()
+	if id := info.UserMetadata["Berth-Upload-Id"]; id != "" && id != u.id {
+		return nil // left by another upload of the same path
+	}
+	if info.Size >= u.b.partSize {
+		return wrap("resume upload", u.path, fmt.Errorf("pending part of %d bytes, want < %d", info.Size, u.b.partSize))
+	}
+	f, err := os.CreateTemp(u.b.spoolDir, "part-")
+	if err != nil {
+		return wrap("resume upload", u.path, fmt.Errorf("spool: %w", err))
+	}
+	n, err := io.Copy(f, rc)
+	if err == nil && n != info.Size {
+		err = fmt.Errorf("pending part: read %d of %d bytes", n, info.Size)
+	}
+	if err != nil {
+		removeSpool(f)
+		return wrap("resume upload", u.path, err)
+	}
+	u.spool, u.spoolLen = f, n
+	return nil
+}
+
+// Complete implements storage.Upload: last ends the final part, then the
 // parts are assembled. If anything fails the upload is aborted, because a
 // half-written upload cannot be completed correctly later.
 func (u *upload) Complete(ctx context.Context, last []byte) error {
-	u.mu.Lock()
-	u.waitLocked()
-	if u.finished {
-		u.mu.Unlock()
-		return u.usable()
+	if err := u.Write(ctx, last); err != nil {
+		u.abortQuietly(ctx)
+		return err
 	}
-	failed := u.err
-	u.finished = true
-	parts, n := slices.Clone(u.parts), u.next
-	u.mu.Unlock()
+	defer func() { removeSpool(u.spool); u.spool = nil }()
+	failed := u.finish()
 	if failed != nil {
 		u.abortQuietly(ctx)
 		return failed
 	}
+	parts, n := slices.Clone(u.parts), u.next
 	// S3 rejects completing with zero parts, so an empty object still gets
-	// one (empty) part; otherwise an empty last part adds nothing.
-	if len(last) > 0 || len(parts) == 0 {
+	// one (empty) part.
+	if u.spoolLen > 0 || len(parts) == 0 {
 		if n > maxParts {
 			u.abortQuietly(ctx)
 			return wrap("complete upload", u.path, fmt.Errorf("upload exceeds %d parts", maxParts))
 		}
-		part, err := u.b.core.PutObjectPart(ctx, u.b.bucket, u.key, u.id, n,
-			bytes.NewReader(last), int64(len(last)), minio.PutObjectPartOptions{})
+		var body io.ReadSeeker = bytes.NewReader(nil)
+		if u.spool != nil {
+			if _, err := u.spool.Seek(0, io.SeekStart); err != nil {
+				u.abortQuietly(ctx)
+				return wrap("complete upload", u.path, err)
+			}
+			body = u.spool
+		}
+		part, err := u.b.core.PutObjectPart(ctx, u.b.bucket, u.key, u.id, n, body, u.spoolLen, minio.PutObjectPartOptions{})
 		if err != nil {
 			u.abortQuietly(ctx)
 			return wrap("complete upload", u.path, fmt.Errorf("final part %d: %w", n, err))
@@ -252,6 +373,7 @@ func (u *upload) Complete(ctx context.Context, last []byte) error {
 		u.abortQuietly(ctx)
 		return wrap("complete upload", u.path, err)
 	}
+	_ = u.b.core.RemoveObject(ctx, u.b.bucket, u.b.pendKey(u.path), minio.RemoveObjectOptions{})
 	return nil
 }
 
@@ -260,7 +382,7 @@ func (u *upload) Complete(ctx context.Context, last []byte) error {
 func (u *upload) abortQuietly(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	_ = u.b.core.AbortMultipartUpload(ctx, u.b.bucket, u.key, u.id)
+	_ = u.Abort(ctx)
 }
 
 // Abort implements storage.Upload. It waits for parts in flight first so
@@ -271,8 +393,13 @@ func (u *upload) Abort(ctx context.Context) error {
 	u.waitLocked()
 	u.finished = true
 	u.mu.Unlock()
+	removeSpool(u.spool)
+	u.spool = nil
 	err := u.b.core.AbortMultipartUpload(ctx, u.b.bucket, u.key, u.id)
 	if err != nil && errCode(err) != minio.NoSuchUpload {
+		return wrap("abort upload", u.path, err)
+	}
+	if err := u.b.core.RemoveObject(ctx, u.b.bucket, u.b.pendKey(u.path), minio.RemoveObjectOptions{}); err != nil && !isNoSuchKey(err) {
 		return wrap("abort upload", u.path, err)
 	}
 	return nil
