@@ -17,6 +17,13 @@ import (
 // router's plain-text "404 page not found".
 var namedRoute = regexp.MustCompile(`^/v2/(.+)/(manifests|blobs|tags|referrers)(/.*)?$`)
 
+// ociName is the OCI distribution spec's repository name grammar. distribution
+// routes more (an upper-case first component parses as a domain), which
+// neither the spec nor ECR allows.
+var ociName = regexp.MustCompile(`^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$`)
+
+const nameRule = "lowercase letters, digits and separators (. _ __ - /), at most 255 characters"
+
 // checkNames answers requests whose repository name distribution would not
 // route, or would route and then fail with a 500 (names over 255
 // characters), with the registry error a client expects.
@@ -29,6 +36,11 @@ func (s *Server) checkNames(next http.Handler) http.Handler {
 		}
 		var m mux.RouteMatch
 		if s.routes.Match(r, &m) && m.Route != nil {
+			if name, ok := m.Vars["name"]; ok && !ociName.MatchString(name) {
+				writeError(w, http.StatusBadRequest, "NAME_INVALID", "invalid repository name",
+					map[string]string{"name": name, "rule": nameRule})
+				return
+			}
 			if len(m.Vars["name"]) > reference.RepositoryNameTotalLengthMax {
 				writeError(w, http.StatusBadRequest, "NAME_INVALID", "invalid repository name",
 					"repository name must not be more than 255 characters")
@@ -43,7 +55,7 @@ func (s *Server) checkNames(next http.Handler) http.Handler {
 		}
 		if mm := namedRoute.FindStringSubmatch(p); mm != nil {
 			writeError(w, http.StatusBadRequest, "NAME_INVALID", "invalid repository name",
-				map[string]string{"name": mm[1], "rule": "lowercase letters, digits and separators (. _ __ - /), at most 255 characters"})
+				map[string]string{"name": mm[1], "rule": nameRule})
 			return
 		}
 		writeError(w, http.StatusNotFound, "UNSUPPORTED", "the operation is unsupported", map[string]string{"path": p})

@@ -235,3 +235,26 @@ func TestRotationRewrapsWithoutReencrypting(t *testing.T) {
 		t.Fatalf("second rewrap: %+v %v", st, err)
 	}
 }
+
+func TestAuthErrorsAreCounted(t *testing.T) {
+	root := t.TempDir()
+	b, err := disk.New(disk.Config{Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	d, err := storage.New(storage.Options{Backend: b, Keyring: crypt.NewMemoryKeyring(), OnAuthError: func() { n++ }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := d.PutContent(ctx, "/m/x", random(t, 1000)); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(objectFile(root, "/m/x"))
+	raw[len(raw)-1] ^= 1
+	_ = os.WriteFile(objectFile(root, "/m/x"), raw, 0o600)
+	if _, err := d.GetContent(ctx, "/m/x"); err == nil || n != 1 {
+		t.Fatalf("err %v, counted %d", err, n)
+	}
+}

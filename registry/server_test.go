@@ -1,0 +1,130 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	storagedriver "github.com/distribution/distribution/v3/registry/storage/driver"
+	"github.com/distribution/distribution/v3/registry/storage/driver/inmemory"
+
+	"github.com/berth-registry/berth/metrics"
+)
+
+// failingDriver fails every read, as a storage outage would.
+type failingDriver struct{ storagedriver.StorageDriver }
+
+func (failingDriver) GetContent(context.Context, string) ([]byte, error) {
+	return nil, errors.New("dial tcp 10.9.8.7:9000: connect: connection refused (bucket secret-bucket)")
+}
+
+func (failingDriver) Stat(context.Context, string) (storagedriver.FileInfo, error) {
+	return nil, errors.New("dial tcp 10.9.8.7:9000: connect: connection refused (bucket secret-bucket)")
+}
+
+func serve(t *testing.T, drv storagedriver.StorageDriver, ready func(context.Context) error) string {
+	t.Helper()
+	s, err := New(context.Background(), Options{
+		App:     AppOptions{Driver: drv, HTTPSecret: "t", PurgeAge: time.Hour},
+		Metrics: metrics.New("test-version"),
+		Ready:   ready,
+		Log:     slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(ts.Close)
+	return ts.URL
+}
+
+func get(t *testing.T, url string) (int, string, http.Header) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), resp.Header
+}
+
+func TestHealthReadyMetrics(t *testing.T) {
+	var down error
+	url := serve(t, inmemory.New(), func(context.Context) error { return down })
+
+	if code, _, _ := get(t, url+"/healthz"); code != 200 {
+		t.Fatalf("/healthz: %d", code)
+	}
+	if code, _, _ := get(t, url+"/readyz"); code != 200 {
+		t.Fatalf("/readyz up: %d", code)
+	}
+	down = errors.New("bucket unreachable")
+	if code, body, _ := get(t, url+"/readyz"); code != 503 || !strings.Contains(body, "bucket unreachable") {
+		t.Fatalf("/readyz down: %d %s", code, body)
+	}
+	// distribution registers debug handlers on http.DefaultServeMux; berth
+	// must never serve them.
+	for _, p := range []string{"/debug/vars", "/debug/health", "/debug/pprof/"} {
+		if code, _, _ := get(t, url+p); code != 404 {
+			t.Fatalf("%s is served: %d", p, code)
+		}
+	}
+	get(t, url+"/v2/")
+	get(t, url+"/v2/some/repo/manifests/latest")
+	_, body, _ := get(t, url+"/metrics")
+	for _, want := range []string{
+		`berth_http_requests_total{code="200",method="GET",route="base"} 1`,
+		`berth_http_requests_total{code="404",method="GET",route="manifest"} 1`,
+		`berth_http_request_duration_seconds_bucket{method="GET",route="manifest"`,
+		`berth_http_response_bytes_total{route="manifest"}`,
+		`berth_build_info{goversion="go`,
+		`berth_storage_encryption_errors_total 0`,
+		`registry_storage_action_seconds`,
+		`go_goroutines`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
+
+func TestInternalErrorsDoNotLeakStorageDetails(t *testing.T) {
+	url := serve(t, failingDriver{inmemory.New()}, nil)
+	code, body, h := get(t, url+"/v2/some/repo/manifests/latest")
+	if code < 500 {
+		t.Fatalf("want a 5xx from a failing store, got %d %s", code, body)
+	}
+	if strings.Contains(body, "10.9.8.7") || strings.Contains(body, "secret-bucket") {
+		t.Fatalf("storage details leaked to the client: %s", body)
+	}
+	if id := h.Get("X-Request-Id"); id == "" || !strings.Contains(body, id) {
+		t.Fatalf("no request id to quote: %q %s", id, body)
+	}
+}
+
+func TestBadNamesGetRegistryErrors(t *testing.T) {
+	url := serve(t, inmemory.New(), nil)
+	for _, c := range []struct {
+		path string
+		code int
+		err  string
+	}{
+		{"/v2/UPPER/case/manifests/x", 400, "NAME_INVALID"},
+		{"/v2/a..b/tags/list", 400, "NAME_INVALID"},
+		{"/v2/" + strings.Repeat("a", 256) + "/manifests/x", 400, "NAME_INVALID"},
+		{"/v2/nothing-here", 404, "UNSUPPORTED"},
+	} {
+		code, body, _ := get(t, url+c.path)
+		if code != c.code || !strings.Contains(body, `"code":"`+c.err+`"`) {
+			t.Errorf("%s: %d %s, want %d %s", c.path[:min(len(c.path), 40)], code, body, c.code, c.err)
+		}
+	}
+}
