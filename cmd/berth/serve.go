@@ -29,6 +29,8 @@ func serve(args []string) error {
 		return err
 	}
 	log := newLogger(c)
+	// distribution finds extensions by name in process globals.
+	registry.RegisterExtensions()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 

@@ -109,3 +109,34 @@ func TestKeyringRotationAndWrongKey(t *testing.T) {
 		t.Fatalf("forged wrap: %v", err)
 	}
 }
+
+// A running server keeps its keyring in memory while `berth keys rotate`
+// re-wraps objects under a new key in the file: it must pick the key up.
+func TestKeyringPicksUpRotationByAnotherProcess(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kr.json")
+	server, err := LoadOrCreateKeyring(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _, err := server.NewObject()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotator, err := LoadKeyring(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rotator.Rotate(); err != nil {
+		t.Fatal(err)
+	}
+	nh, _, err := rotator.Rewrap(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := server.Open(nh); err != nil {
+		t.Fatalf("server cannot read an object re-wrapped by a rotation: %v", err)
+	}
+	if server.Current() != rotator.Current() {
+		t.Fatal("server does not wrap new objects with the new key after meeting it")
+	}
+}

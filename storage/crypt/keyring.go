@@ -101,6 +101,28 @@ func (kr *Keyring) addKey() (string, error) {
 	return id, nil
 }
 
+// reload merges the keys of the keyring file into kr. The current key is
+// taken from the file too, so new objects are wrapped by the newest key.
+func (kr *Keyring) reload() error {
+	if kr.path == "" {
+		return errors.New("crypt: keyring has no file")
+	}
+	fresh, err := LoadKeyring(kr.path)
+	if err != nil {
+		return err
+	}
+	kr.mu.Lock()
+	defer kr.mu.Unlock()
+	for _, e := range fresh.order {
+		if _, ok := kr.keys[e.ID]; !ok {
+			kr.keys[e.ID] = fresh.keys[e.ID]
+			kr.order = append(kr.order, e)
+		}
+	}
+	kr.current = fresh.current
+	return nil
+}
+
 // Rotate adds a new current key and saves the keyring. Existing keys remain.
 func (kr *Keyring) Rotate() (string, error) {
 	kr.mu.Lock()
@@ -182,6 +204,13 @@ func (kr *Keyring) unwrap(h *Header) ([]byte, error) {
 	kr.mu.RLock()
 	kek, ok := kr.keys[h.KEKID]
 	kr.mu.RUnlock()
+	if !ok && kr.reload() == nil {
+		// `berth keys rotate` may have added the key while this process
+		// runs: it re-wraps objects under a key this copy has not seen.
+		kr.mu.RLock()
+		kek, ok = kr.keys[h.KEKID]
+		kr.mu.RUnlock()
+	}
 	if !ok {
 		return nil, fmt.Errorf("crypt: key-encryption key %q is not in the keyring: %w", h.KEKID, ErrAuth)
 	}

@@ -1,0 +1,339 @@
+// Command berth-bench compares berth with the reference registry
+// (distribution v3.1.2) and raw MinIO on this machine: push, pull, chunked
+// push, 32 concurrent pushes and pulls, manifest HEAD load and peak RSS. It
+// prints one table and the goals, and writes bench/results.json.
+//
+// Environment: BENCH_QUICK=1 (64 MiB layer, 5 s HEAD, one repetition),
+// BENCH_REPS=n, BENCH_SYSTEMS=berth-s3,ref-s3,… (a subset), BERTH_BIN (a
+// prebuilt berth instead of building ./cmd/berth), BENCH_TOKEN (sent as a
+// bearer token once the registries need one), BENCH_CPUPROFILE=dir (CPU
+// profile of this process), BERTH_TOOLS (where minio and registry live).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/berth-registry/berth/bench"
+)
+
+const (
+	mib      = 1 << 20
+	chunk    = 16 * mib // chunked-push PATCH size
+	conc     = 32       // concurrent pushes, pulls and HEAD clients
+	concSize = 16 * mib // size of each concurrent layer
+)
+
+type params struct {
+	layer, reps int
+	head        time.Duration
+	systems     []string
+}
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "berth-bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	p := params{layer: 512 * mib, reps: 3, head: 10 * time.Second, systems: bench.Systems}
+	if os.Getenv("BENCH_QUICK") == "1" {
+		p.layer, p.reps, p.head = 64*mib, 1, 5*time.Second
+	}
+	if n, err := strconv.Atoi(os.Getenv("BENCH_REPS")); err == nil && n > 0 {
+		p.reps = n
+	}
+	if s := os.Getenv("BENCH_SYSTEMS"); s != "" {
+		p.systems = strings.Split(s, ",")
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
+	defer cancel()
+	cl := &bench.Cleanup{}
+	defer cl.Run()
+
+	root, err := repoRoot()
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "berth-bench-")
+	if err != nil {
+		return err
+	}
+	cl.Add(func() { os.RemoveAll(tmp) })
+	if dir := os.Getenv("BENCH_CPUPROFILE"); dir != "" {
+		f, err := os.Create(filepath.Join(dir, "berth-bench.cpu.pprof"))
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		cl.Add(func() { pprof.StopCPUProfile(); f.Close() })
+		fmt.Fprintln(os.Stderr, "CPU profile of the bench process:", f.Name(), "(berth has no profiling flag yet)")
+	}
+	env := &bench.Env{Root: root, Tmp: tmp, Tools: bench.ToolsBin(), CL: cl}
+	if err := env.EnsureTools(ctx); err != nil {
+		return err
+	}
+	targets, err := startAll(ctx, env, p.systems)
+	if err != nil {
+		return err
+	}
+
+	t0 := time.Now()
+	data := bench.NewData(max(p.layer, conc*concSize))
+	c := bench.NewClient(bench.TokenHook(os.Getenv("BENCH_TOKEN")))
+	res := &bench.Results{Figures: figures(p.layer), Params: []bench.Entry{
+		{Name: "layer_size", System: "bench", Value: float64(p.layer), Unit: "bytes"},
+		{Name: "repetitions", System: "bench", Value: float64(p.reps), Unit: "count"},
+		{Name: "head_duration", System: "bench", Value: p.head.Seconds(), Unit: "s"},
+	}}
+	heads := map[string]string{}
+	for _, t := range targets {
+		if t.MinIO == nil {
+			if heads[t.Name], err = c.PrepareHead(ctx, t); err != nil {
+				return fmt.Errorf("%s: pushing the HEAD image: %w", t.Name, err)
+			}
+		}
+	}
+	for rep := 1; rep <= p.reps; rep++ {
+		if err := runRep(ctx, c, data, res, targets, heads, p, rep); err != nil {
+			return err
+		}
+	}
+
+	fmt.Printf("\nberth-bench: medians of %d run(s), %s layer, %s HEAD load, %.0f s of runs. "+
+		"berth runs with --plain-http (no TLS), like the reference; ref-s3 uses chunksize 5 MiB (tooling.md §2). "+
+		"MB = 10^6 bytes; each pull verified by sha256.\n\n", p.reps, size(p.layer), p.head, time.Since(t0).Seconds())
+	res.Table(os.Stdout)
+	fmt.Println()
+	short := res.Goals(os.Stdout, goals())
+	out := filepath.Join(root, "bench", "results.json")
+	if err := res.WriteJSON(out); err != nil {
+		return err
+	}
+	fmt.Printf("\n%d goal(s) short; results in %s\n", short, out)
+	return nil
+}
+
+// startAll starts MinIO (when an S3 system is selected) and the selected systems.
+func startAll(ctx context.Context, env *bench.Env, systems []string) ([]*bench.Target, error) {
+	var m *bench.MinIO
+	if slices.ContainsFunc(systems, func(s string) bool { return s != bench.BerthDisk && s != bench.RefDisk }) {
+		var err error
+		if m, err = env.StartMinIO(ctx); err != nil {
+			return nil, err
+		}
+	}
+	var berth string
+	var targets []*bench.Target
+	for _, s := range bench.Systems {
+		if !slices.Contains(systems, s) {
+			continue
+		}
+		if strings.HasPrefix(s, "berth") && berth == "" {
+			if berth = os.Getenv("BERTH_BIN"); berth == "" {
+				var err error
+				if berth, err = env.BuildBerth(ctx); err != nil {
+					return nil, fmt.Errorf("building berth (BENCH_SYSTEMS=ref-s3,ref-disk,minio-raw skips it): %w", err)
+				}
+			}
+		}
+		var t *bench.Target
+		var err error
+		switch s {
+		case bench.BerthS3:
+			t, err = env.StartBerth(ctx, s, berth, m)
+		case bench.BerthDisk:
+			t, err = env.StartBerth(ctx, s, berth, nil)
+		case bench.RefS3:
+			t, err = env.StartReference(ctx, s, m)
+		case bench.RefDisk:
+			t, err = env.StartReference(ctx, s, nil)
+		case bench.MinIORaw:
+			t, err = bench.RawTarget(ctx, m)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("starting %s: %w", s, err)
+		}
+		targets = append(targets, t)
+	}
+	if len(targets) == 0 {
+		return nil, errors.New("BENCH_SYSTEMS selects no known system")
+	}
+	return targets, nil
+}
+
+// runRep measures every figure once, alternating the systems within each.
+func runRep(ctx context.Context, c *bench.Client, data *bench.Data, res *bench.Results, targets []*bench.Target,
+	heads map[string]string, p params, rep int) error {
+	report := func(key, sys string, v float64, unit string) {
+		res.Add(key, sys, v)
+		fmt.Fprintf(os.Stderr, "run %d/%d  %-14s %-10s %9.1f %s\n", rep, p.reps, key, sys, v, unit)
+	}
+	registries := slices.DeleteFunc(slices.Clone(targets), func(t *bench.Target) bool { return t.MinIO != nil })
+	phase := func(ts []*bench.Target, fn func(*bench.Target) error) error {
+		for _, t := range ts {
+			if err := fn(t); err != nil {
+				return fmt.Errorf("run %d, %s: %w", rep, t.Name, err)
+			}
+			c.CloseIdle()
+		}
+		return nil
+	}
+
+	pushed := map[string]bench.Blob{}
+	if err := phase(targets, func(t *bench.Target) error {
+		b := data.Cut(1, p.layer)[0]
+		t0 := time.Now()
+		if err := c.Push(ctx, t, "bench/layer", b); err != nil {
+			return fmt.Errorf("push: %w", err)
+		}
+		report("push", t.Name, mbps(p.layer, time.Since(t0)), "MB/s")
+		pushed[t.Name] = b
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := phase(targets, func(t *bench.Target) error {
+		t0 := time.Now()
+		if err := c.Pull(ctx, t, "bench/layer", pushed[t.Name], int64(p.layer)); err != nil {
+			return fmt.Errorf("pull: %w", err)
+		}
+		report("pull", t.Name, mbps(p.layer, time.Since(t0)), "MB/s")
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := phase(registries, func(t *bench.Target) error {
+		b := data.Cut(1, p.layer)[0]
+		t0 := time.Now()
+		if err := c.PushChunked(ctx, t, "bench/chunked", b, chunk); err != nil {
+			return fmt.Errorf("chunked push: %w", err)
+		}
+		report("push_chunked", t.Name, mbps(p.layer, time.Since(t0)), "MB/s")
+		return nil
+	}); err != nil {
+		return err
+	}
+
+	concPushed := map[string][]bench.Blob{}
+	if err := phase(registries, func(t *bench.Target) error {
+		blobs := data.Cut(conc, concSize)
+		peak := t.Proc.WatchRSS()
+		wall, lat, err := bench.Concurrent(ctx, blobs, func(ctx context.Context, b bench.Blob) error {
+			return c.Push(ctx, t, "bench/concurrent", b)
+		})
+		rss := peak()
+		if err != nil {
+			return fmt.Errorf("concurrent push: %w", err)
+		}
+		report("conc_push", t.Name, mbps(conc*concSize, wall), "MB/s")
+		report("conc_push_p50", t.Name, bench.Percentile(lat, 50), "ms")
+		report("conc_push_p99", t.Name, bench.Percentile(lat, 99), "ms")
+		report("conc_push_rss", t.Name, float64(rss)/mib, "MiB")
+		concPushed[t.Name] = blobs
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := phase(registries, func(t *bench.Target) error {
+		wall, lat, err := bench.Concurrent(ctx, concPushed[t.Name], func(ctx context.Context, b bench.Blob) error {
+			return c.Pull(ctx, t, "bench/concurrent", b, concSize)
+		})
+		if err != nil {
+			return fmt.Errorf("concurrent pull: %w", err)
+		}
+		report("conc_pull", t.Name, mbps(conc*concSize, wall), "MB/s")
+		report("conc_pull_p50", t.Name, bench.Percentile(lat, 50), "ms")
+		report("conc_pull_p99", t.Name, bench.Percentile(lat, 99), "ms")
+		return nil
+	}); err != nil {
+		return err
+	}
+	return phase(registries, func(t *bench.Target) error {
+		rps, lat, err := c.HeadLoad(ctx, t, heads[t.Name], conc, p.head)
+		if err != nil {
+			return fmt.Errorf("manifest HEAD: %w", err)
+		}
+		report("head", t.Name, rps, "req/s")
+		report("head_p50", t.Name, bench.Percentile(lat, 50), "ms")
+		report("head_p99", t.Name, bench.Percentile(lat, 99), "ms")
+		return nil
+	})
+}
+
+func figures(layer int) []bench.Figure {
+	l, n := size(layer), fmt.Sprintf("%d× %s", conc, size(concSize))
+	return []bench.Figure{
+		{Key: "push", Label: "push " + l + " (remote.WriteLayer; raw: PutObject)", Unit: "MB/s"},
+		{Key: "pull", Label: "pull " + l + " (remote.Layer; raw: GetObject)", Unit: "MB/s"},
+		{Key: "push_chunked", Label: "push " + l + " in 16 MiB PATCHes", Unit: "MB/s"},
+		{Key: "conc_push", Label: n + " concurrent push, aggregate", Unit: "MB/s"},
+		{Key: "conc_push_p50", Label: n + " concurrent push, p50", Unit: "ms"},
+		{Key: "conc_push_p99", Label: n + " concurrent push, p99", Unit: "ms"},
+		{Key: "conc_push_rss", Label: "peak RSS during " + n + " push", Unit: "MiB"},
+		{Key: "conc_pull", Label: n + " concurrent pull, aggregate", Unit: "MB/s"},
+		{Key: "conc_pull_p50", Label: n + " concurrent pull, p50", Unit: "ms"},
+		{Key: "conc_pull_p99", Label: n + " concurrent pull, p99", Unit: "ms"},
+		{Key: "head", Label: fmt.Sprintf("manifest HEAD by tag, %d clients", conc), Unit: "req/s"},
+		{Key: "head_p50", Label: "manifest HEAD p50", Unit: "ms"},
+		{Key: "head_p99", Label: "manifest HEAD p99", Unit: "ms"},
+	}
+}
+
+func goals() []bench.Goal {
+	const bs, rs, bd, rd, raw = bench.BerthS3, bench.RefS3, bench.BerthDisk, bench.RefDisk, bench.MinIORaw
+	return []bench.Goal{
+		{Label: "push to MinIO >= 2.5x ref s3", Key: "push", System: bs, VsKey: "push", VsSystem: rs, Want: 2.5},
+		{Label: "chunked push to MinIO >= 2.5x ref s3", Key: "push_chunked", System: bs, VsKey: "push_chunked", VsSystem: rs, Want: 2.5},
+		{Label: "push to MinIO >= 0.85x raw MinIO PUT", Key: "push", System: bs, VsKey: "push", VsSystem: raw, Want: 0.85},
+		{Label: "chunked push to MinIO >= 0.85x raw MinIO PUT", Key: "push_chunked", System: bs, VsKey: "push", VsSystem: raw, Want: 0.85},
+		{Label: "pull from MinIO >= 1.0x ref s3", Key: "pull", System: bs, VsKey: "pull", VsSystem: rs, Want: 1},
+		{Label: "pull from MinIO >= 0.8x raw MinIO GET", Key: "pull", System: bs, VsKey: "pull", VsSystem: raw, Want: 0.8},
+		{Label: "disk push >= 1.0x ref filesystem", Key: "push", System: bd, VsKey: "push", VsSystem: rd, Want: 1},
+		{Label: "disk chunked push >= 1.0x ref filesystem", Key: "push_chunked", System: bd, VsKey: "push_chunked", VsSystem: rd, Want: 1},
+		{Label: "disk pull >= 1.0x ref filesystem", Key: "pull", System: bd, VsKey: "pull", VsSystem: rd, Want: 1},
+		{Label: "peak RSS < 150 MiB, 32x16 MiB push (berth-s3), MiB", Key: "conc_push_rss", System: bs, Want: 150},
+		{Label: "peak RSS < 150 MiB, 32x16 MiB push (berth-disk), MiB", Key: "conc_push_rss", System: bd, Want: 150},
+		{Label: "manifest HEAD >= 0.8x ref s3 req/s", Key: "head", System: bs, VsKey: "head", VsSystem: rs, Want: 0.8},
+		{Label: "manifest HEAD >= 0.8x ref filesystem req/s", Key: "head", System: bd, VsKey: "head", VsSystem: rd, Want: 0.8},
+	}
+}
+
+func mbps(n int, d time.Duration) float64 { return float64(n) / d.Seconds() / 1e6 }
+
+func size(n int) string { return fmt.Sprintf("%d MiB", n/mib) }
+
+// repoRoot is the nearest directory at or above the working directory with a go.mod.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the working directory; run from the berth repository")
+		}
+		dir = parent
+	}
+}
