@@ -79,25 +79,25 @@ func (e *edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.serveReferrers(w, r, name, ref)
 		return
 	}
-	var m mux.RouteMatch
-	if !e.routes.Match(r, &m) || m.Route == nil {
+	m := routeOf(e.routes, r)
+	if m.name == "" {
 		e.app.ServeHTTP(w, r)
 		return
 	}
-	name := m.Vars["name"]
-	switch m.Route.GetName() {
+	name := m.vars["name"]
+	switch m.name {
 	case v2.RouteNameManifest:
 		switch r.Method {
 		case http.MethodPut:
-			e.putManifest(w, r, name, m.Vars["reference"])
+			e.putManifest(w, r, name, m.vars["reference"])
 			return
 		case http.MethodDelete:
-			e.deleteManifest(w, r, name, m.Vars["reference"])
+			e.deleteManifest(w, r, name, m.vars["reference"])
 			return
 		}
 	case v2.RouteNameBlob:
 		if r.Method == http.MethodGet || r.Method == http.MethodHead {
-			if alias := nonCanonical(m.Vars["digest"]); alias != "" {
+			if alias := nonCanonical(m.vars["digest"]); alias != "" {
 				// The App serves the blob through the alias link but names
 				// it by its sha256 digest.
 				e.app.ServeHTTP(hookHeaders(w, func(_ int, h http.Header) { presentAs(h, alias) }), r)

@@ -9,7 +9,6 @@ import (
 	"regexp"
 
 	"github.com/distribution/reference"
-	"github.com/gorilla/mux"
 )
 
 // namedRoute matches /v2/ paths that are meant for a repository, whatever
@@ -34,14 +33,13 @@ func (s *Server) checkNames(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		var m mux.RouteMatch
-		if s.routes.Match(r, &m) && m.Route != nil {
-			if name, ok := m.Vars["name"]; ok && !ociName.MatchString(name) {
+		if m := routeOf(s.routes, r); m.name != "" {
+			if name, ok := m.vars["name"]; ok && !ociName.MatchString(name) {
 				writeError(w, http.StatusBadRequest, "NAME_INVALID", "invalid repository name",
 					map[string]string{"name": name, "rule": nameRule})
 				return
 			}
-			if len(m.Vars["name"]) > reference.RepositoryNameTotalLengthMax {
+			if len(m.vars["name"]) > reference.RepositoryNameTotalLengthMax {
 				writeError(w, http.StatusBadRequest, "NAME_INVALID", "invalid repository name",
 					"repository name must not be more than 255 characters")
 				return

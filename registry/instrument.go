@@ -7,25 +7,26 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gorilla/mux"
 )
 
-// routeName names a request for metrics without unbounded label values.
-func (s *Server) routeName(r *http.Request) string {
+// routeName names a request for metrics without unbounded label values;
+// /v2/ requests come back carrying their route match for the handlers
+// below.
+func (s *Server) routeName(r *http.Request) (*http.Request, string) {
 	p := r.URL.Path
 	switch {
 	case p == "/healthz", p == "/readyz", p == "/metrics":
-		return strings.TrimPrefix(p, "/")
+		return r, strings.TrimPrefix(p, "/")
 	case !strings.HasPrefix(p, "/v2/"):
-		return "other"
+		return r, "other"
 	case strings.Contains(p, "/referrers/"):
-		return "referrers"
+		return r, "referrers"
 	}
-	var m mux.RouteMatch
-	if s.routes.Match(r, &m) && m.Route != nil {
-		return m.Route.GetName()
+	r, rm := withRoute(s.routes, r)
+	if rm.name == "" {
+		return r, "v2-other"
 	}
-	return "v2-other"
+	return r, rm.name
 }
 
 type countingBody struct {
@@ -85,7 +86,7 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 	m := s.opts.Metrics
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		route := s.routeName(r)
+		r, route := s.routeName(r)
 		var body *countingBody
 		if r.Body != nil && r.Body != http.NoBody {
 			body = &countingBody{ReadCloser: r.Body}

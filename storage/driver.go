@@ -35,13 +35,20 @@ func New(opts Options) (*Driver, error) {
 	if opts.Backend == nil || opts.Keyring == nil {
 		return nil, errors.New("storage: a backend and a keyring are required")
 	}
-	return &Driver{base.Base{StorageDriver: &driver{Options: opts}}}, nil
+	return &Driver{base.Base{StorageDriver: &driver{Options: opts, keys: newKeyCache(keyCacheSize)}}}, nil
 }
+
+// keyCacheSize bounds the unwrapped data keys kept in memory (about 1 KiB
+// each).
+const keyCacheSize = 4096
 
 // Inner returns the undecorated driver (key rotation and tests).
 func (d *Driver) Inner() *driver { return d.StorageDriver.(*driver) }
 
-type driver struct{ Options }
+type driver struct {
+	Options
+	keys *keyCache
+}
 
 func (d *driver) Name() string { return DriverName }
 
@@ -53,12 +60,19 @@ func (d *driver) authErr(err error) error {
 }
 
 func (d *driver) open(hdr []byte) (*crypt.Sealer, error) {
+	if s := d.keys.get(hdr); s != nil {
+		return s, nil
+	}
 	h, err := crypt.ParseHeader(hdr)
 	if err != nil {
 		return nil, d.authErr(fmt.Errorf("%w: %v", crypt.ErrAuth, err))
 	}
 	s, err := d.Keyring.Open(h)
-	return s, d.authErr(err)
+	if err != nil {
+		return nil, d.authErr(err)
+	}
+	d.keys.put(hdr, s)
+	return s, nil
 }
 
 func (d *driver) GetContent(ctx context.Context, path string) ([]byte, error) {
@@ -203,7 +217,9 @@ func (r *segmentReader) fill() error {
 		n = int(r.storedSize - int64(r.last)*crypt.SlotSize)
 	}
 	if cap(r.sealed) < n {
-		r.sealed = make([]byte, crypt.SlotSize)
+		// Sized to need: most reads of small objects (links, manifests)
+		// are one short final segment.
+		r.sealed = make([]byte, n)
 	}
 	buf := r.sealed[:n]
 	if _, err := io.ReadFull(r.body, buf); err != nil {
