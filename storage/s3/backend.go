@@ -54,9 +54,8 @@ type Backend struct {
 
 	// Page sizes of the listing calls; tests shrink them to exercise
 	// pagination without thousands of objects.
-	listMax    int
-	partsMax   int
-	uploadsMax int
+	listMax  int
+	partsMax int
 }
 
 var _ storage.Backend = (*Backend)(nil)
@@ -115,7 +114,7 @@ func New(ctx context.Context, cfg Config) (*Backend, error) {
 	return &Backend{
 		core: core, probe: probe, bucket: cfg.Bucket, prefix: cfg.prefix(),
 		partSize: cfg.partSize(), concurrency: cfg.concurrency(), spoolDir: spool,
-		copyMax: maxCopySize, listMax: listMax, partsMax: listMax, uploadsMax: listMax,
+		copyMax: maxCopySize, listMax: listMax, partsMax: listMax,
 	}, nil
 }
 
@@ -264,6 +263,13 @@ func (b *Backend) Get(ctx context.Context, p string, off int64) ([]byte, int64, 
 		}
 		rc, info, h, err := b.core.GetObject(ctx, b.bucket, key, opts)
 		if err == nil {
+			if ptr, ok, err := pointerOf(h); ok || err != nil {
+				rc.Close()
+				if err != nil {
+					return nil, 0, nil, wrap("get", p, err)
+				}
+				return b.getTarget(ctx, p, h, ptr, off)
+			}
 			hdr, size, err := b.sizeAndHeader(rc, info, h, off)
 			if err != nil {
 				rc.Close()
@@ -284,6 +290,12 @@ func (b *Backend) Get(ctx context.Context, p string, off int64) ([]byte, int64, 
 			}
 			return nil, 0, nil, wrap("get", p, err)
 		}
+		if ptr, ok, err := pointerOf(st.Metadata); ok || err != nil {
+			if err != nil {
+				return nil, 0, nil, wrap("get", p, err)
+			}
+			return b.getTarget(ctx, p, st.Metadata, ptr, off)
+		}
 		if st.Size > off {
 			continue
 		}
@@ -294,6 +306,33 @@ func (b *Backend) Get(ctx context.Context, p string, off int64) ([]byte, int64, 
 		return hdr, st.Size, io.NopCloser(bytes.NewReader(nil)), nil
 	}
 	return nil, 0, nil, wrap("get", p, errors.New("object keeps changing size"))
+}
+
+// getTarget reads body[off:] of a pointer's target; h is the pointer's
+// metadata. The target is written once and never changes, so the header
+// in the pointer always matches it.
+func (b *Backend) getTarget(ctx context.Context, p string, h http.Header, ptr pointer, off int64) ([]byte, int64, io.ReadCloser, error) {
+	hdr, err := decodeHeader(h)
+	if err != nil {
+		return nil, 0, nil, wrap("get", p, err)
+	}
+	if off >= ptr.size {
+		return hdr, ptr.size, io.NopCloser(bytes.NewReader(nil)), nil
+	}
+	var opts minio.GetObjectOptions
+	if off > 0 {
+		if err := opts.SetRange(off, 0); err != nil {
+			return nil, 0, nil, wrap("get", p, err)
+		}
+	}
+	rc, _, _, err := b.core.GetObject(ctx, b.bucket, b.targetKey(ptr.target), opts)
+	if err != nil {
+		if isNoSuchKey(err) {
+			err = fmt.Errorf("the body %s behind the object is missing", ptr.target)
+		}
+		return nil, 0, nil, wrap("get", p, err)
+	}
+	return hdr, ptr.size, rc, nil
 }
 
 // sizeAndHeader extracts the header and the total body size from a GET
@@ -335,7 +374,13 @@ func (b *Backend) Stat(ctx context.Context, p string) (storage.Info, error) {
 	}
 	st, err := b.core.Client.StatObject(ctx, b.bucket, b.objKey(p), minio.StatObjectOptions{})
 	if err == nil {
-		return storage.Info{Path: p, Size: st.Size, ModTime: st.LastModified}, nil
+		size := st.Size
+		if ptr, ok, err := pointerOf(st.Metadata); err != nil {
+			return storage.Info{}, wrap("stat", p, err)
+		} else if ok {
+			size = ptr.size
+		}
+		return storage.Info{Path: p, Size: size, ModTime: st.LastModified}, nil
 	}
 	if !isNoSuchKey(err) {
 		return storage.Info{}, wrap("stat", p, err)

@@ -35,6 +35,7 @@ func TestBackend(t *testing.T) {
 		"UploadPers": testUploadPersist,
 		"UploadFgn":  testUploadForeignPending,
 		"UploadSpl":  testUploadSpoolRelease,
+		"Pointers":   testPointers,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -252,6 +253,9 @@ func testDelete(t *testing.T, e *env) {
 		t.Fatal(err)
 	}
 	defer keepUp.Abort(ctx(t))
+	if err := keepUp.Persist(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
 
 	if err := b.Delete(ctx(t), "/d/a"); err != nil {
 		t.Fatal(err)

@@ -20,15 +20,24 @@ func (b *Backend) Move(ctx context.Context, src, dst string) error {
 		return err
 	}
 	srcKey, dstKey := b.objKey(src), b.objKey(dst)
-	err := b.copyObject(ctx, "move", src, srcKey, dstKey, nil)
-	if err != nil {
-		return err
-	}
 	if src == dst {
-		return nil
+		return b.copyObject(ctx, "move", src, srcKey, dstKey, nil)
+	}
+	// A pointer being overwritten leaves its body behind: remove it after.
+	old, hadOld, err := b.pointerAt(ctx, dstKey)
+	if err != nil {
+		return wrap("move", dst, err)
+	}
+	if err := b.copyObject(ctx, "move", src, srcKey, dstKey, nil); err != nil {
+		return err
 	}
 	if err := b.core.Client.RemoveObject(ctx, b.bucket, srcKey, minio.RemoveObjectOptions{}); err != nil {
 		return wrap("move", src, fmt.Errorf("copied to %s but removing the source: %w", dst, err))
+	}
+	if hadOld {
+		if now, _, err := b.pointerAt(ctx, dstKey); err == nil && now.target != old.target {
+			_ = b.removeTargets(ctx, []string{old.target})
+		}
 	}
 	return nil
 }
@@ -99,6 +108,12 @@ func (b *Backend) copyObject(ctx context.Context, op, p, srcKey, dstKey string, 
 		}
 		if newHdr != nil {
 			meta, err := encodeHeader(newHdr)
+			if ptr, ok, perr := pointerOf(st.Metadata); perr != nil {
+				err = perr
+			} else if ok {
+				// A pointer keeps pointing at its body.
+				meta, err = pointerMeta(newHdr, ptr)
+			}
 			if err != nil {
 				return wrap(op, p, err)
 			}

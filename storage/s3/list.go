@@ -63,15 +63,18 @@ func (b *Backend) Delete(ctx context.Context, p string) error {
 		// A HEAD tells whether the object itself exists; listing with the
 		// bare key as prefix would also walk every "pX…" sibling.
 		key := b.objKey(p)
-		_, err := b.core.Client.StatObject(ctx, b.bucket, key, minio.StatObjectOptions{})
+		st, err := b.core.Client.StatObject(ctx, b.bucket, key, minio.StatObjectOptions{})
 		switch {
 		case err == nil:
 			first = []string{key}
+			if ptr, ok, _ := pointerOf(st.Metadata); ok {
+				first = append(first, b.targetKey(ptr.target))
+			}
 		case !isNoSuchKey(err):
 			return wrap("delete", p, err)
 		}
 	}
-	n, err := b.removeTree(ctx, first, b.dirKey(p))
+	n, err := b.removeTree(ctx, first, b.dirKey(p), true)
 	if err != nil {
 		return wrap("delete", p, err)
 	}
@@ -83,8 +86,9 @@ func (b *Backend) Delete(ctx context.Context, p string) error {
 
 // removeTree removes the given keys and every key starting with dir,
 // listing and deleting in batches of one page so memory stays bounded. It
-// returns how many keys it removed.
-func (b *Backend) removeTree(ctx context.Context, keys []string, dir string) (int, error) {
+// returns how many keys it removed. With bodies, the body behind every
+// pointer found (a 0-byte object) goes too.
+func (b *Backend) removeTree(ctx context.Context, keys []string, dir string, bodies bool) (int, error) {
 	n := 0
 	flush := func() error {
 		if len(keys) == 0 {
@@ -104,6 +108,15 @@ func (b *Backend) removeTree(ctx context.Context, keys []string, dir string) (in
 			return n, obj.Err
 		}
 		keys = append(keys, obj.Key)
+		if bodies && obj.Size == 0 {
+			ptr, ok, err := b.pointerAt(ctx, obj.Key)
+			if err != nil {
+				return n, err
+			}
+			if ok {
+				keys = append(keys, b.targetKey(ptr.target))
+			}
+		}
 		if len(keys) >= b.listMax {
 			// Deleting keys already listed does not disturb the listing:
 			// the next page starts after the last key returned.
@@ -139,75 +152,43 @@ func (b *Backend) removeKeys(ctx context.Context, keys []string) error {
 	return ctx.Err()
 }
 
-// abortUploads aborts every multipart upload whose key is p's or below it.
-//
-// S3 lists uploads by key prefix, but MinIO only by exact key (a prefix
-// that is not an upload's key finds nothing). So the keys that have a
-// sidecar below p, i.e. every upload that ever ended a request, are also
-// looked up one by one. An upload with neither is left to the store's own
-// expiry of stale uploads (MinIO: 24 h; AWS: a lifecycle rule).
+// abortUploads aborts every multipart upload in progress at or below p.
+// Uploads are found through their pending records (every upload that ended
+// a request has one, naming its body's key and upload id); one created and
+// never closed has none and is left to the store's own expiry of stale
+// uploads (MinIO: 24 h; AWS: a lifecycle rule).
 func (b *Backend) abortUploads(ctx context.Context, p string) error {
-	key, dir := b.objKey(p), b.dirKey(p)
-	below := func(k string) bool { return k == key || strings.HasPrefix(k, dir) }
-	uploads, err := b.listUploads(ctx, strings.TrimSuffix(key, "/"), below)
-	if err != nil {
-		return wrap("delete", p, err)
+	var keys []string
+	if p != "/" {
+		keys = append(keys, b.pendKey(p))
 	}
-	found := map[string]bool{}
-	for _, u := range uploads {
-		found[u.Key] = true
-	}
-	sideDir := b.sideDir(p)
 	for obj := range b.core.Client.ListObjectsIter(ctx, b.bucket, minio.ListObjectsOptions{
-		Prefix: sideDir, Recursive: true, MaxKeys: b.listMax, FetchOwner: &noOwner,
+		Prefix: b.pendDir(p), Recursive: true, MaxKeys: b.listMax, FetchOwner: &noOwner,
 	}) {
 		if obj.Err != nil {
 			return wrap("delete", p, obj.Err)
 		}
-		k := b.objKey(obj.Key[len(b.prefix)+len("uploads"):])
-		if found[k] {
-			continue
-		}
-		found[k] = true
-		more, err := b.listUploads(ctx, k, func(uk string) bool { return uk == k })
-		if err != nil {
-			return wrap("delete", p, err)
-		}
-		uploads = append(uploads, more...)
+		keys = append(keys, obj.Key)
 	}
 	if err := ctx.Err(); err != nil {
 		return wrap("delete", p, err)
 	}
-	for _, u := range uploads {
-		err := b.core.AbortMultipartUpload(ctx, b.bucket, u.Key, u.UploadID)
+	for _, k := range keys {
+		st, err := b.core.Client.StatObject(ctx, b.bucket, k, minio.StatObjectOptions{})
+		if err != nil {
+			if isNoSuchKey(err) {
+				continue
+			}
+			return wrap("delete", p, err)
+		}
+		rec, err := uploadRecordOf(st.Metadata)
+		if err != nil {
+			continue // not ours to abort
+		}
+		err = b.core.AbortMultipartUpload(ctx, b.bucket, b.targetKey(rec.target), rec.uploadID)
 		if err != nil && errCode(err) != minio.NoSuchUpload {
-			return wrap("delete", p, fmt.Errorf("aborting upload of %s: %w", b.regPath(u.Key), err))
+			return wrap("delete", p, fmt.Errorf("aborting an upload below %s: %w", p, err))
 		}
 	}
 	return nil
-}
-
-// listUploads lists, all pages, the multipart uploads whose key starts with
-// prefix and satisfies keep (a prefix also matches longer keys).
-func (b *Backend) listUploads(ctx context.Context, prefix string, keep func(string) bool) ([]minio.ObjectMultipartInfo, error) {
-	var out []minio.ObjectMultipartInfo
-	keyMarker, idMarker := "", ""
-	for {
-		res, err := b.core.ListMultipartUploads(ctx, b.bucket, prefix, keyMarker, idMarker, "", b.uploadsMax)
-		if err != nil {
-			return nil, err
-		}
-		for _, u := range res.Uploads {
-			if keep(u.Key) {
-				out = append(out, u)
-			}
-		}
-		if !res.IsTruncated {
-			return out, nil
-		}
-		if res.NextKeyMarker == keyMarker && res.NextUploadIDMarker == idMarker {
-			return nil, fmt.Errorf("listing uploads under %s: pagination does not advance", prefix)
-		}
-		keyMarker, idMarker = res.NextKeyMarker, res.NextUploadIDMarker
-	}
 }

@@ -54,15 +54,20 @@ func (b *Backend) DeleteSidecars(ctx context.Context, p string) error {
 	if err := checkPath(p, true); err != nil {
 		return err
 	}
+	// The pending objects are the upload records: abort what they name
+	// before they go, or those multipart uploads would be orphaned.
+	if err := b.abortUploads(ctx, p); err != nil {
+		return err
+	}
 	var keys, pkeys []string
 	if p != "/" {
 		keys = []string{b.sideKey(p)} // deleting a missing key succeeds
 		pkeys = []string{b.pendKey(p)}
 	}
-	if _, err := b.removeTree(ctx, keys, b.sideDir(p)); err != nil {
+	if _, err := b.removeTree(ctx, keys, b.sideDir(p), false); err != nil {
 		return wrap("delete sidecars", p, err)
 	}
-	if _, err := b.removeTree(ctx, pkeys, b.pendDir(p)); err != nil {
+	if _, err := b.removeTree(ctx, pkeys, b.pendDir(p), false); err != nil {
 		return wrap("delete sidecars", p, err)
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"slices"
 	"sync"
@@ -16,53 +17,51 @@ import (
 	"github.com/berth-registry/berth/storage"
 )
 
-// CreateUpload implements storage.Backend: a new multipart upload whose
-// object will carry hdr as metadata (S3 takes metadata at initiation).
+// CreateUpload implements storage.Backend: a new multipart upload that
+// assembles the body under a fresh objects/ key; Complete then points the
+// object's key at it (see pointer.go).
 func (b *Backend) CreateUpload(ctx context.Context, p string, hdr []byte) (storage.Upload, error) {
 	if err := checkPath(p, false); err != nil {
 		return nil, err
 	}
-	meta, err := encodeHeader(hdr)
+	if _, err := encodeHeader(hdr); err != nil {
+		return nil, wrap("create upload", p, err)
+	}
+	target := newTarget()
+	key := b.targetKey(target)
+	id, err := b.core.NewMultipartUpload(ctx, b.bucket, key, minio.PutObjectOptions{ContentType: contentType})
 	if err != nil {
 		return nil, wrap("create upload", p, err)
 	}
-	key := b.objKey(p)
-	id, err := b.core.NewMultipartUpload(ctx, b.bucket, key, minio.PutObjectOptions{
-		UserMetadata: meta, ContentType: contentType,
-	})
-	if err != nil {
-		return nil, wrap("create upload", p, err)
-	}
-	return b.newUpload(p, key, id, nil), nil
+	return b.newUpload(p, uploadRecord{uploadID: id, target: target, hdr: append([]byte(nil), hdr...)}, nil), nil
 }
 
-// ResumeUpload implements storage.Backend: it finds the newest multipart
-// upload for exactly p's key and rebuilds its parts from ListParts (every
-// page: a resumed upload of more than 1000 parts must not lose any, see
-// distribution#2814).
+// ResumeUpload implements storage.Backend: the upload's record is the
+// pending object its last Persist left (its metadata names the body's key
+// and upload id, its body is the unfinished part); the parts come from
+// ListParts, every page (a resumed upload of more than 1000 parts must not
+// lose any, see distribution#2814).
 func (b *Backend) ResumeUpload(ctx context.Context, p string) (storage.Upload, error) {
 	if err := checkPath(p, false); err != nil {
 		return nil, err
 	}
-	key := b.objKey(p)
-	// The prefix also matches longer keys ("…/data" and "…/data2").
-	uploads, err := b.listUploads(ctx, key, func(k string) bool { return k == key })
+	rc, info, h, err := b.core.GetObject(ctx, b.bucket, b.pendKey(p), minio.GetObjectOptions{})
+	if err != nil {
+		if isNoSuchKey(err) {
+			return nil, storage.ErrNoUpload
+		}
+		return nil, wrap("resume upload", p, err)
+	}
+	defer rc.Close()
+	rec, err := uploadRecordOf(h)
 	if err != nil {
 		return nil, wrap("resume upload", p, err)
 	}
-	if len(uploads) == 0 {
-		return nil, storage.ErrNoUpload
-	}
-	latest := uploads[0]
-	for _, u := range uploads[1:] {
-		if !u.Initiated.Before(latest.Initiated) {
-			latest = u
-		}
-	}
+	key := b.targetKey(rec.target)
 	var parts []minio.ObjectPart
 	marker := 0
 	for {
-		res, err := b.core.ListObjectParts(ctx, b.bucket, key, latest.UploadID, marker, b.partsMax)
+		res, err := b.core.ListObjectParts(ctx, b.bucket, key, rec.uploadID, marker, b.partsMax)
 		if err != nil {
 			if errCode(err) == minio.NoSuchUpload {
 				return nil, storage.ErrNoUpload // completed or aborted meanwhile
@@ -87,15 +86,52 @@ func (b *Backend) ResumeUpload(ctx context.Context, p string) (storage.Upload, e
 		if pt.PartNumber != i+1 || pt.Size != b.partSize {
 			return nil, wrap("resume upload", p, fmt.Errorf(
 				"upload %s does not fit: part %d is number %d of %d bytes, want number %d of %d bytes",
-				latest.UploadID, i+1, pt.PartNumber, pt.Size, i+1, b.partSize))
+				rec.uploadID, i+1, pt.PartNumber, pt.Size, i+1, b.partSize))
 		}
 		done[i] = minio.CompletePart{PartNumber: pt.PartNumber, ETag: pt.ETag}
 	}
-	u := b.newUpload(p, key, latest.UploadID, done)
-	if err := u.loadPending(ctx); err != nil {
+	u := b.newUpload(p, rec, done)
+	if err := u.loadPending(rc, info.Size); err != nil {
 		return nil, err
 	}
 	return u, nil
+}
+
+// uploadRecord is what a later request needs to continue an upload.
+type uploadRecord struct {
+	uploadID string
+	target   string // the body's id under objects/
+	hdr      []byte
+}
+
+const (
+	metaUploadID     = "Berth-Upload-Id"
+	httpMetaUploadID = "X-Amz-Meta-" + metaUploadID
+	metaUploadBody   = "Berth-Upload-Body"
+	httpMetaBody     = "X-Amz-Meta-" + metaUploadBody
+)
+
+func (r uploadRecord) meta() (map[string]string, error) {
+	m, err := encodeHeader(r.hdr)
+	if err != nil {
+		return nil, err
+	}
+	m[metaUploadID] = r.uploadID
+	m[metaUploadBody] = r.target
+	return m, nil
+}
+
+func uploadRecordOf(h http.Header) (uploadRecord, error) {
+	r := uploadRecord{uploadID: h.Get(httpMetaUploadID), target: h.Get(httpMetaBody)}
+	if r.uploadID == "" || !validTarget(r.target) {
+		return uploadRecord{}, errors.New("pending object without a valid upload record")
+	}
+	hdr, err := decodeHeader(h)
+	if err != nil {
+		return uploadRecord{}, err
+	}
+	r.hdr = hdr
+	return r, nil
 }
 
 // upload is one multipart upload. Written bytes go to a spool file on
@@ -107,7 +143,8 @@ func (b *Backend) ResumeUpload(ctx context.Context, p string) (storage.Upload, e
 // Not safe for concurrent use (like the FileWriter it serves).
 type upload struct {
 	b             *Backend
-	path, key, id string
+	path, key, id string // key is the body's (objects/<target>)
+	rec           uploadRecord
 
 	slots chan struct{} // one token per part in flight
 
@@ -124,9 +161,9 @@ type upload struct {
 	finished bool                 // completed, aborted or persisted
 }
 
-func (b *Backend) newUpload(p, key, id string, parts []minio.CompletePart) *upload {
+func (b *Backend) newUpload(p string, rec uploadRecord, parts []minio.CompletePart) *upload {
 	u := &upload{
-		b: b, path: p, key: key, id: id,
+		b: b, path: p, key: b.targetKey(rec.target), id: rec.uploadID, rec: rec,
 		slots: make(chan struct{}, b.concurrency),
 		parts: parts, stored: int64(len(parts)) * b.partSize, next: len(parts) + 1,
 	}
@@ -273,55 +310,46 @@ func (u *upload) finish() error {
 }
 
 // Persist implements storage.Upload: wait for the parts in flight, then
-// store the spool's remainder as the pending object (or remove a stale one).
+// store the upload's record with the spool's remainder as its body.
 func (u *upload) Persist(ctx context.Context) error {
 	defer func() { removeSpool(u.spool); u.spool = nil }()
 	if err := u.finish(); err != nil {
 		return err
 	}
-	pk := u.b.pendKey(u.path)
-	if u.spoolLen == 0 {
-		if err := u.b.core.RemoveObject(ctx, u.b.bucket, pk, minio.RemoveObjectOptions{}); err != nil && !isNoSuchKey(err) {
-			return wrap("persist upload", u.path, err)
-		}
-		return nil
-	}
-	if _, err := u.spool.Seek(0, io.SeekStart); err != nil {
+	meta, err := u.rec.meta()
+	if err != nil {
 		return wrap("persist upload", u.path, err)
 	}
-	_, err := u.b.core.Client.PutObject(ctx, u.b.bucket, pk, u.spool, u.spoolLen,
-		minio.PutObjectOptions{ContentType: contentType, DisableMultipart: true,
-			UserMetadata: map[string]string{"Berth-Upload-Id": u.id}})
+	var body io.Reader = http.NoBody
+	if u.spool != nil {
+		if _, err := u.spool.Seek(0, io.SeekStart); err != nil {
+			return wrap("persist upload", u.path, err)
+		}
+		body = u.spool
+	}
+	_, err = u.b.core.Client.PutObject(ctx, u.b.bucket, u.b.pendKey(u.path), body, u.spoolLen,
+		minio.PutObjectOptions{ContentType: contentType, DisableMultipart: true, UserMetadata: meta})
 	if err != nil {
 		return wrap("persist upload", u.path, err)
 	}
 	return nil
 }
 
-// loadPending refills the spool from the pending object that the last
-// Persist of this upload left.
-func (u *upload) loadPending(ctx context.Context) error {
-	rc, info, _, err := u.b.core.GetObject(ctx, u.b.bucket, u.b.pendKey(u.path), minio.GetObjectOptions{})
-	if err != nil {
-		if isNoSuchKey(err) {
-			return nil
-		}
-		return wrap("resume upload", u.path, err)
+// loadPending refills the spool from the body of the upload's record.
+func (u *upload) loadPending(rc io.Reader, size int64) error {
+	if size == 0 {
+		return nil
 	}
-	defer rc.Close()
-	if id := info.UserMetadata["Berth-Upload-Id"]; id != "" && id != u.id {
-		return nil // left by another upload of the same path
-	}
-	if info.Size >= u.b.partSize {
-		return wrap("resume upload", u.path, fmt.Errorf("pending part of %d bytes, want < %d", info.Size, u.b.partSize))
+	if size >= u.b.partSize {
+		return wrap("resume upload", u.path, fmt.Errorf("pending part of %d bytes, want < %d", size, u.b.partSize))
 	}
 	f, err := os.CreateTemp(u.b.spoolDir, "part-")
 	if err != nil {
 		return wrap("resume upload", u.path, fmt.Errorf("spool: %w", err))
 	}
 	n, err := io.Copy(f, rc)
-	if err == nil && n != info.Size {
-		err = fmt.Errorf("pending part: read %d of %d bytes", n, info.Size)
+	if err == nil && n != size {
+		err = fmt.Errorf("pending part: read %d of %d bytes", n, size)
 	}
 	if err != nil {
 		removeSpool(f)
@@ -372,6 +400,21 @@ func (u *upload) Complete(ctx context.Context, last []byte) error {
 	if _, err := u.b.core.CompleteMultipartUpload(ctx, u.b.bucket, u.key, u.id, parts, minio.PutObjectOptions{}); err != nil {
 		u.abortQuietly(ctx)
 		return wrap("complete upload", u.path, err)
+	}
+	// The object appears when its pointer does; a pointer it replaces
+	// leaves a body behind, removed after.
+	size := u.stored + u.spoolLen
+	old, hadOld, err := u.b.pointerAt(ctx, u.b.objKey(u.path))
+	if err == nil {
+		err = u.b.putPointer(ctx, u.path, u.rec.hdr, pointer{target: u.rec.target, size: size})
+	}
+	if err != nil {
+		_ = u.b.removeTargets(context.WithoutCancel(ctx), []string{u.rec.target})
+		_ = u.b.core.RemoveObject(context.WithoutCancel(ctx), u.b.bucket, u.b.pendKey(u.path), minio.RemoveObjectOptions{})
+		return wrap("complete upload", u.path, err)
+	}
+	if hadOld && old.target != u.rec.target {
+		_ = u.b.removeTargets(ctx, []string{old.target})
 	}
 	_ = u.b.core.RemoveObject(ctx, u.b.bucket, u.b.pendKey(u.path), minio.RemoveObjectOptions{})
 	return nil

@@ -43,7 +43,7 @@ func (b *Backend) Walk(ctx context.Context, from string, fn storagedriver.WalkFn
 	for _, o := range opts {
 		o(&wo)
 	}
-	w := walker{b: b, fn: fn, prevDir: from}
+	w := walker{b: b, ctx: ctx, fn: fn, prevDir: from}
 	prefix := b.dirKey(from)
 	cursor := ""
 	if wo.StartAfterHint != "" {
@@ -102,6 +102,7 @@ func (b *Backend) Walk(ctx context.Context, from string, fn storagedriver.WalkFn
 // walker is the state of one Walk across listing pages.
 type walker struct {
 	b       *Backend
+	ctx     context.Context
 	fn      storagedriver.WalkFn
 	prevDir string // the last directory reported (or the walk's root)
 	skipDir string // the last directory the callback skipped
@@ -134,8 +135,19 @@ func (w *walker) visit(obj minio.ObjectInfo) (stop bool, err error) {
 		// it stands for its directory, already reported above.
 		return false, nil
 	}
+	size := obj.Size
+	if size == 0 {
+		// A pointer: its body's size is in its metadata.
+		ptr, ok, err := w.b.pointerAt(w.ctx, obj.Key)
+		if err != nil {
+			return true, err
+		}
+		if ok {
+			size = ptr.size
+		}
+	}
 	fi := storagedriver.FileInfoInternal{FileInfoFields: storagedriver.FileInfoFields{
-		Path: p, Size: obj.Size, ModTime: obj.LastModified,
+		Path: p, Size: size, ModTime: obj.LastModified,
 	}}
 	switch err := w.fn(fi); err {
 	case nil, storagedriver.ErrSkipDir: // nothing to skip below a file
