@@ -45,11 +45,13 @@ type Config struct {
 	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
 	// PartSize is the size of every multipart part but the last. It is
 	// rounded up to whole sealed segments (crypt.SlotSize) and to S3's 5 MiB
-	// minimum; default 128 segments (about 8 MiB). The largest upload is
-	// 10000 parts: about 80 GiB at the default.
+	// minimum, which is also the default (80 segments): between requests
+	// the unfinished part round-trips through a pending object, so a small
+	// part is cheaper for the typical layer. The largest upload is 10000
+	// parts: about 50 GiB at the default; raise it for larger layers.
 	PartSize int64 `yaml:"part_size"`
 	// UploadConcurrency is how many parts of one upload are sent at once
-	// (default 2).
+	// (default 3).
 	UploadConcurrency int `yaml:"upload_concurrency"`
 	// SpoolDir is a local directory where parts are filled before they are
 	// sent (ciphertext only), so memory does not grow with part size times
@@ -59,11 +61,11 @@ type Config struct {
 
 const (
 	defaultRegion      = "us-east-1"
-	defaultPartSlots   = 128
+	defaultPartSlots   = 80
 	minPartSize        = 5 << 20 // S3's minimum for every part but the last
 	maxPartSize        = 5 << 30 // S3's maximum part size
 	maxParts           = 10000   // S3's maximum part number
-	defaultConcurrency = 2
+	defaultConcurrency = 3
 	maxConcurrency     = 64
 )
 

@@ -55,7 +55,7 @@ func TestDefaults(t *testing.T) {
 	for _, tc := range []struct {
 		in, want int64
 	}{
-		{0, 128 * crypt.SlotSize},
+		{0, 80 * crypt.SlotSize},
 		{1, 80 * crypt.SlotSize}, // S3's 5 MiB minimum, rounded up to whole slots
 		{5 << 20, 80 * crypt.SlotSize},
 		{100 * crypt.SlotSize, 100 * crypt.SlotSize},
@@ -69,7 +69,7 @@ func TestDefaults(t *testing.T) {
 	if c.prefix() != "a/b/" || (Config{}).prefix() != "" {
 		t.Errorf("prefix normalisation: %q", c.prefix())
 	}
-	if (Config{}).region() != "us-east-1" || (Config{}).concurrency() != 2 {
+	if (Config{}).region() != "us-east-1" || (Config{}).concurrency() != 3 {
 		t.Error("region/concurrency defaults")
 	}
 }
@@ -90,7 +90,7 @@ func TestNewTLSOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b.PartSize() != 128*crypt.SlotSize || b.Name() != "s3" {
+	if b.PartSize() != 80*crypt.SlotSize || b.Name() != "s3" {
 		t.Fatalf("PartSize %d, Name %s", b.PartSize(), b.Name())
 	}
 }

@@ -552,6 +552,7 @@ func testUploadZeroParts(t *testing.T, e *env) {
 
 func testUploadErrors(t *testing.T, e *env) {
 	cfg := uploadConfig(t, e)
+	cfg.PartSize = 2 * minPartSize // room for a smaller part size below
 	b := e.backendWith(t, cfg)
 	ps := int(b.PartSize())
 	up, err := b.CreateUpload(ctx(t), "/e/x", header(t))
