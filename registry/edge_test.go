@@ -5,9 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"slices"
@@ -22,7 +20,6 @@ import (
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/sirupsen/logrus"
 
-	"github.com/berth-registry/berth/metrics"
 )
 
 func TestMain(m *testing.M) {
@@ -40,18 +37,8 @@ type testRegistry struct {
 func newTestRegistry(t *testing.T) *testRegistry {
 	t.Helper()
 	drv := inmemory.New()
-	s, err := New(context.Background(), Options{
-		App:     AppOptions{Driver: drv, HTTPSecret: "edge-test", DeleteEnabled: true, PurgeAge: time.Hour},
-		Metrics: metrics.New("test"),
-		Log:     slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	ts := httptest.NewServer(s.Handler())
-	t.Cleanup(ts.Close)
-	return &testRegistry{t: t, url: ts.URL, driver: drv}
+	url := startServer(t, AppOptions{Driver: drv, HTTPSecret: "edge-test", DeleteEnabled: true, PurgeAge: time.Hour}, nil)
+	return &testRegistry{t: t, url: url, driver: drv}
 }
 
 type response struct {

@@ -29,9 +29,14 @@ func (failingDriver) Stat(context.Context, string) (storagedriver.FileInfo, erro
 }
 
 func serve(t *testing.T, drv storagedriver.StorageDriver, ready func(context.Context) error) string {
+	return startServer(t, AppOptions{Driver: drv, HTTPSecret: "t", PurgeAge: time.Hour}, ready)
+}
+
+// startServer runs a Server with app behind httptest and returns its URL.
+func startServer(t *testing.T, app AppOptions, ready func(context.Context) error) string {
 	t.Helper()
 	s, err := New(context.Background(), Options{
-		App:     AppOptions{Driver: drv, HTTPSecret: "t", PurgeAge: time.Hour},
+		App:     app,
 		Metrics: metrics.New("test-version"),
 		Ready:   ready,
 		Log:     slog.New(slog.DiscardHandler),

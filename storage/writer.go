@@ -80,28 +80,31 @@ func (w *writer) Write(p []byte) (int, error) {
 	if err := w.usable(); err != nil {
 		return 0, err
 	}
-	w.tail = append(w.tail, p...)
-	w.size += int64(len(p))
-	// Seal every segment that is surely not the last one.
-	n := 0
-	for len(w.tail)-n > crypt.SegmentSize {
+	// Take p a segment at a time, so the tail never holds more than two
+	// segments however large a Write is.
+	for off := 0; off < len(p); {
+		k := min(len(p)-off, crypt.SegmentSize)
+		w.tail = append(w.tail, p[off:off+k]...)
+		off += k
+		w.size += int64(k)
+		if len(w.tail) <= crypt.SegmentSize {
+			continue // maybe the last segment: keep it unsealed
+		}
 		var err error
-		if w.sealed, err = w.s.Seal(w.sealed, w.tail[n:n+crypt.SegmentSize], w.nextIdx, false); err != nil {
-			return 0, err
+		if w.sealed, err = w.s.Seal(w.sealed, w.tail[:crypt.SegmentSize], w.nextIdx, false); err != nil {
+			w.err = err
+			return off, err
 		}
 		w.nextIdx++
-		n += crypt.SegmentSize
+		w.tail = append(w.tail[:0], w.tail[crypt.SegmentSize:]...)
 		if len(w.sealed) >= sealBatch*crypt.SlotSize {
 			if err := w.flush(); err != nil {
-				return 0, err
+				return off, err
 			}
 		}
 	}
 	if err := w.flush(); err != nil {
-		return 0, err
-	}
-	if n > 0 {
-		w.tail = append(w.tail[:0], w.tail[n:]...)
+		return len(p), err
 	}
 	return len(p), nil
 }
