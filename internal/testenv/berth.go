@@ -5,13 +5,16 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -78,6 +81,11 @@ type BerthOptions struct {
 	Plain bool
 	// DataDir reuses a data dir (restart); default a fresh temp dir.
 	DataDir string
+	// ListenIP is the address to listen on (default 127.0.0.1).
+	ListenIP string
+	// Host is the name clients use instead of the listen address; the
+	// generated certificate covers it.
+	Host string
 }
 
 // S3Storage is the storage section for berth on m's bucket.
@@ -96,12 +104,24 @@ func StartBerth(t testing.TB, o BerthOptions) *Berth {
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	addr := fmt.Sprintf("127.0.0.1:%d", FreePort())
+	listenIP, host := o.ListenIP, o.Host
+	if listenIP == "" {
+		listenIP = "127.0.0.1"
+	}
+	port := strconv.Itoa(FreePort())
+	listen := net.JoinHostPort(listenIP, port)
+	addr := listen
+	hosts := "[]"
+	if host != "" {
+		addr = net.JoinHostPort(host, port)
+		hosts = fmt.Sprintf("[%q]", host)
+	}
 	storage := o.Storage
 	if storage == "" {
 		storage = "storage: {backend: disk}\n"
 	}
-	cfg := fmt.Sprintf("data_dir: %q\nhttp: {addr: %q, plain_http: %v}\n%s%s\nlog: {level: info}\n", dir, addr, o.Plain, storage, o.Extra)
+	cfg := fmt.Sprintf("data_dir: %q\nhttp: {addr: %q, plain_http: %v, hosts: %s}\n%s%s\nlog: {level: info}\n",
+		dir, listen, o.Plain, hosts, storage, o.Extra)
 	cfgPath := filepath.Join(t.TempDir(), "berth.yml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -191,12 +211,17 @@ func (b *Berth) Stop() {
 		return
 	default:
 	}
-	_ = b.cmd.Process.Signal(os.Interrupt)
+	stopProcess(b.cmd.Process, b.exited, 10*time.Second)
+}
+
+// stopProcess sends SIGTERM, then SIGKILL after grace, and waits for exited.
+func stopProcess(p *os.Process, exited <-chan struct{}, grace time.Duration) {
+	_ = p.Signal(syscall.SIGTERM)
 	select {
-	case <-b.exited:
-	case <-time.After(10 * time.Second):
-		_ = b.cmd.Process.Kill()
-		<-b.exited
+	case <-exited:
+	case <-time.After(grace):
+		_ = p.Kill()
+		<-exited
 	}
 }
 

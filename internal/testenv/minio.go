@@ -196,13 +196,7 @@ func (m *MinIO) Stop() {
 	if m.cmd == nil {
 		return
 	}
-	_ = m.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-m.done:
-	case <-time.After(5 * time.Second):
-		_ = m.cmd.Process.Kill()
-		<-m.done
-	}
+	stopProcess(m.cmd.Process, m.done, 5*time.Second)
 	m.cmd, m.done = nil, nil
 }
 

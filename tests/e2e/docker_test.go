@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/berth-registry/berth/internal/testenv"
 )
 
 // TestDocker pushes an image made offline (docker import of a small rootfs)
@@ -29,7 +31,8 @@ func TestDocker(t *testing.T) {
 	crane := goTool(t, "crane")
 	host := loopbackName(t)
 	m := sharedMinIO(t)
-	b := startBerthAt(t, "::1", host, m.S3Storage(newBucket(t, m), "berth"))
+	b := testenv.StartBerth(t, testenv.BerthOptions{ListenIP: "::1", Host: host, Storage: m.S3Storage(newBucket(t, m), "berth")})
+	watchLog(t, b.Log)
 	c := newCLI(t, b.CACert)
 	reg := b.Addr
 	name := reg + "/e2e/docker"
