@@ -1,4 +1,5 @@
-// Package auth will decide who is asking and whether they may: SigV4
-// verification, ECR login tokens and IAM policy evaluation (issues 3 and 4).
-// The registry core serves anonymously on a trusted listener until then.
+// Package auth decides who is asking: SigV4 verification of API requests
+// (auth/sigv4), ECR login tokens (auth/token), sealed access-key secrets and
+// the bootstrap admin key. The IAM policy engine (issue 4) decides whether
+// they may. Nothing here does network I/O of its own.
 package auth

@@ -119,11 +119,35 @@ func num(v float64, ok bool, format string) string {
 	return fmt.Sprintf(format, v)
 }
 
-// Goal is a target: Key of System divided by VsKey of VsSystem at least
-// Want, or, with VsKey empty, Key of System below Want.
+// Goal is a target on the median of Key for System. With VsKey set, the
+// ratio to the median of VsKey for VsSystem must be at least Want (Cmp
+// ">=", the default for ratios) or at most Want (Cmp "<="); without, the
+// value must be below Want (Cmp "<", the default) or at least Want (Cmp
+// ">=").
 type Goal struct {
 	Label, Key, System, VsKey, VsSystem string
 	Want                                float64
+	Cmp                                 string
+}
+
+// met applies g's comparison to v.
+func (g Goal) met(v float64) bool {
+	cmp := g.Cmp
+	if cmp == "" {
+		cmp = "<"
+		if g.VsKey != "" {
+			cmp = ">="
+		}
+	}
+	switch cmp {
+	case "<":
+		return v < g.Want
+	case "<=":
+		return v <= g.Want
+	case ">=":
+		return v >= g.Want
+	}
+	return false
 }
 
 // Goals prints PASS or SHORT (or n/a when not measured) per goal and
@@ -131,21 +155,22 @@ type Goal struct {
 func (r *Results) Goals(w io.Writer, goals []Goal) (short int) {
 	for _, g := range goals {
 		v, ok := r.Median(g.Key, g.System)
-		pass, got := v < g.Want, fmt.Sprintf("%.1f", v)
+		got := fmt.Sprintf("%.1f", v)
 		if g.VsKey != "" {
 			d, okd := r.Median(g.VsKey, g.VsSystem)
 			ok = ok && okd && d != 0
-			pass, got = v/d >= g.Want, fmt.Sprintf("%.2fx", v/d)
+			v /= d
+			got = fmt.Sprintf("%.2fx", v)
 		}
 		verdict := "PASS "
 		switch {
 		case !ok:
 			verdict, got = "n/a  ", "not measured"
-		case !pass:
+		case !g.met(v):
 			verdict = "SHORT"
 			short++
 		}
-		fmt.Fprintf(w, "%s  %-52s %s\n", verdict, g.Label, got)
+		fmt.Fprintf(w, "%s  %-60s %s\n", verdict, g.Label, got)
 	}
 	return short
 }

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 )
@@ -124,10 +125,17 @@ type Target struct {
 	Proc   *Proc
 	MinIO  *MinIO
 	Bucket string
+
+	// Berth only: its data dir, an ECR client signing with its bootstrap
+	// admin key, and the Authorization value (Basic, user AWS, a login
+	// token) its registry requests carry. The reference runs anonymously.
+	DataDir       string
+	ECR           *ecr.Client
+	Authorization string
 }
 
 // StartBerth starts berth with --plain-http on a bucket of m, or on local
-// disk when m is nil.
+// disk when m is nil, and logs in (see login).
 func (e *Env) StartBerth(ctx context.Context, name, bin string, m *MinIO) (*Target, error) {
 	addr, err := FreeAddr()
 	if err != nil {
@@ -141,14 +149,24 @@ func (e *Env) StartBerth(ctx context.Context, name, bin string, m *MinIO) (*Targ
 		storage = fmt.Sprintf("{backend: s3, s3: {endpoint: %s, region: us-east-1, bucket: %s, access_key: %s, "+
 			"secret_key: %s, secure: false, path_style: true}}", m.Endpoint, name, m.AccessKey, m.SecretKey)
 	}
+	dataDir := filepath.Join(e.Tmp, name)
 	cfg := fmt.Sprintf("data_dir: %s\nhttp: {addr: %s}\nstorage: %s\nregistry: {delete_enabled: true}\nlog: {level: error}\n",
-		filepath.Join(e.Tmp, name), addr, storage)
+		dataDir, addr, storage)
 	path := filepath.Join(e.Tmp, name+".yml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		return nil, err
 	}
-	p, err := e.start(ctx, name, addr, "/readyz", nil, bin, "serve", "--config", path, "--plain-http")
-	return &Target{Name: name, Addr: addr, Proc: p}, err
+	creds := filepath.Join(e.Tmp, name+".credentials")
+	p, err := e.start(ctx, name, addr, "/readyz", []string{credentialsEnv + "=" + creds},
+		bin, "serve", "--config", path, "--plain-http")
+	if err != nil {
+		return nil, err
+	}
+	t := &Target{Name: name, Addr: addr, Proc: p, DataDir: dataDir}
+	if err := t.login(ctx, creds); err != nil {
+		return nil, fmt.Errorf("%w\n%s", err, p.LogTail())
+	}
+	return t, nil
 }
 
 // StartReference starts distribution v3.1.2 with its s3 driver on a bucket

@@ -64,41 +64,38 @@ func (d *Data) Cut(n, size int) []Blob {
 
 // Client drives the systems: go-containerregistry's remote package for what
 // docker does, net/http for the hand-made chunked flow and the HEAD load,
-// minio-go for minio-raw. Every registry request goes through RoundTrip.
+// minio-go for minio-raw. Every registry request goes through RoundTrip,
+// which adds the target's credentials.
 type Client struct {
-	// AuthHook adds credentials to every registry request when set. The
-	// registries run anonymously for now; a bearer token goes here later
-	// (see TokenHook).
-	AuthHook func(*http.Request)
-	tr       *http.Transport
-	hc       *http.Client
+	// auth maps a registry's host:port to the Authorization value its
+	// requests carry (berth's login token; none for the reference).
+	auth map[string]string
+	tr   *http.Transport
+	hc   *http.Client
 }
 
-// NewClient returns a client with room for many idle connections per host.
-func NewClient(authHook func(*http.Request)) *Client {
+// NewClient returns a client for targets, with room for many idle
+// connections per host.
+func NewClient(targets []*Target) *Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.Proxy = nil
 	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = 256, 64
 	tr.DisableCompression = true
-	c := &Client{AuthHook: authHook, tr: tr}
+	c := &Client{auth: map[string]string{}, tr: tr}
+	for _, t := range targets {
+		if t.Authorization != "" {
+			c.auth[t.Addr] = t.Authorization
+		}
+	}
 	c.hc = &http.Client{Transport: c}
 	return c
 }
 
-// TokenHook returns an AuthHook sending "Authorization: Bearer <token>", or
-// nil for an empty token.
-func TokenHook(token string) func(*http.Request) {
-	if token == "" {
-		return nil
-	}
-	return func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token) }
-}
-
-// RoundTrip applies AuthHook and sends the request.
+// RoundTrip adds the host's credentials and sends the request.
 func (c *Client) RoundTrip(r *http.Request) (*http.Response, error) {
-	if c.AuthHook != nil {
+	if a, ok := c.auth[r.URL.Host]; ok && r.Header.Get("Authorization") == "" {
 		r = r.Clone(r.Context())
-		c.AuthHook(r)
+		r.Header.Set("Authorization", a)
 	}
 	return c.tr.RoundTrip(r)
 }
@@ -265,11 +262,34 @@ func (c *Client) PrepareHead(ctx context.Context, t *Target) (string, error) {
 
 // HeadLoad has clients goroutines HEAD the manifest by tag for d and returns
 // requests per second and every request's latency. A status other than 200
-// or a wrong Docker-Content-Digest fails it.
+// or a wrong Docker-Content-Digest fails it. Requests to berth carry its
+// login token, so berth checks it on every one.
 func (c *Client) HeadLoad(ctx context.Context, t *Target, digest string, clients int, d time.Duration) (float64, []time.Duration, error) {
 	u := "http://" + t.Addr + "/v2/" + HeadRepo + "/manifests/" + HeadTag
 	accept := strings.Join([]string{string(types.OCIManifestSchema1), string(types.DockerManifestSchema2),
 		string(types.OCIImageIndex), string(types.DockerManifestList)}, ", ")
+	return Load(ctx, clients, d, func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodHead, u, nil)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Accept", accept)
+		resp, err := c.hc.Do(req)
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if got := resp.Header.Get("Docker-Content-Digest"); resp.StatusCode != http.StatusOK || got != digest {
+			return fmt.Errorf("HEAD %s: %s, digest %q, want 200 and %s", u, resp.Status, got, digest)
+		}
+		return nil
+	})
+}
+
+// Load has clients goroutines repeat op for d and returns operations per
+// second and every operation's latency. The first error stops it.
+func Load(ctx context.Context, clients int, d time.Duration, op func(context.Context) error) (float64, []time.Duration, error) {
 	var mu sync.Mutex
 	var all []time.Duration
 	g, gctx := errgroup.WithContext(ctx)
@@ -280,21 +300,11 @@ func (c *Client) HeadLoad(ctx context.Context, t *Target, digest string, clients
 			lat := make([]time.Duration, 0, 1<<14)
 			defer func() { mu.Lock(); all = append(all, lat...); mu.Unlock() }()
 			for time.Now().Before(stop) {
-				req, err := http.NewRequestWithContext(gctx, http.MethodHead, u, nil)
-				if err != nil {
-					return err
-				}
-				req.Header.Set("Accept", accept)
 				t0 := time.Now()
-				resp, err := c.hc.Do(req)
+				err := op(gctx)
+				lat = append(lat, time.Since(t0))
 				if err != nil {
 					return err
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				lat = append(lat, time.Since(t0))
-				if got := resp.Header.Get("Docker-Content-Digest"); resp.StatusCode != http.StatusOK || got != digest {
-					return fmt.Errorf("HEAD %s: %s, digest %q, want 200 and %s", u, resp.Status, got, digest)
 				}
 			}
 			return nil

@@ -10,7 +10,9 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"time"
 
 	"github.com/berth-registry/berth/storage/disk"
 	"github.com/berth-registry/berth/storage/s3"
@@ -23,7 +25,43 @@ type Config struct {
 	HTTP     HTTP     `yaml:"http"`
 	Storage  Storage  `yaml:"storage"`
 	Registry Registry `yaml:"registry"`
+	ECR      ECR      `yaml:"ecr"`
+	Metadata Metadata `yaml:"metadata"`
 	Log      Log      `yaml:"log"`
+}
+
+// ECR is the Amazon ECR face of the registry.
+type ECR struct {
+	// RegistryID is the 12-digit account id of the registry.
+	RegistryID string `yaml:"registry_id"`
+	// Region is the AWS region berth presents (repository ARNs, hosts).
+	Region string `yaml:"region"`
+	// PublicHost is the host[:port] clients reach the registry at; it
+	// makes repositoryUri and proxyEndpoint, and the generated certificate
+	// covers it. It may be ECR-shaped (<id>.dkr.ecr.<region>.amazonaws.com)
+	// for amazon-ecr-credential-helper. Default: http.addr with a loopback
+	// address named "localhost".
+	PublicHost string `yaml:"public_host"`
+	// APIAddr optionally serves the ECR API on a listener of its own too
+	// (it is always served at POST / on http.addr).
+	APIAddr string `yaml:"api_addr"`
+	// TokenTTL is how long login tokens live (ECR: 12h).
+	TokenTTL string `yaml:"token_ttl"`
+	// TokenKeys is the login-token signing key file (0600); every node of
+	// one registry needs the same one.
+	TokenKeys string `yaml:"token_keys"`
+	// BootstrapCredentialsFile, when set, receives the bootstrap admin
+	// access key (AWS shared-credentials format, 0600) instead of
+	// standard error, at the first start only.
+	BootstrapCredentialsFile string `yaml:"bootstrap_credentials_file"`
+}
+
+// Metadata selects the metadata store.
+type Metadata struct {
+	Engine string `yaml:"engine"` // sqlite | postgres
+	// DSN is the SQLite file (default <data_dir>/metadata.db) or the
+	// PostgreSQL URL.
+	DSN string `yaml:"dsn"`
 }
 
 // HTTP is the listener.
@@ -77,6 +115,8 @@ func Default() Config {
 		HTTP:     HTTP{Addr: "127.0.0.1:5000"},
 		Storage:  Storage{Backend: "disk"},
 		Registry: Registry{UploadPurgeAge: "168h"},
+		ECR:      ECR{RegistryID: "000000000000", Region: "us-east-1", TokenTTL: "12h"},
+		Metadata: Metadata{Engine: "sqlite"},
 		Log:      Log{Level: "info", Format: "text"},
 	}
 }
@@ -111,6 +151,19 @@ func (c *Config) fillDerived() {
 	}
 	if c.Storage.S3.SpoolDir == "" {
 		c.Storage.S3.SpoolDir = filepath.Join(c.DataDir, "spool")
+	}
+	if c.Metadata.Engine == "sqlite" && c.Metadata.DSN == "" {
+		c.Metadata.DSN = filepath.Join(c.DataDir, "metadata.db")
+	}
+	if c.ECR.TokenKeys == "" {
+		c.ECR.TokenKeys = filepath.Join(c.DataDir, "keys", "token-signing.json")
+	}
+	if c.ECR.PublicHost == "" {
+		host, port, _ := net.SplitHostPort(c.HTTP.Addr)
+		if a, err := netip.ParseAddr(host); host == "" || (err == nil && (a.IsLoopback() || a.IsUnspecified())) {
+			host = "localhost"
+		}
+		c.ECR.PublicHost = net.JoinHostPort(host, port)
 	}
 	if c.Storage.Keyring == "" {
 		c.Storage.Keyring = filepath.Join(c.DataDir, "keys", "keyring.json")
@@ -159,6 +212,34 @@ func (c *Config) Validate() error {
 	if _, err := parseDuration(c.Registry.UploadPurgeAge); err != nil {
 		return bad("registry.upload_purge_age", "%v", err)
 	}
+	if !registryIDRE.MatchString(c.ECR.RegistryID) {
+		return bad("ecr.registry_id", "%q is not 12 digits", c.ECR.RegistryID)
+	}
+	if !regionRE.MatchString(c.ECR.Region) {
+		return bad("ecr.region", "%q is not a region name like us-east-1", c.ECR.Region)
+	}
+	if h, _, err := net.SplitHostPort(c.ECR.PublicHost); err != nil || h == "" {
+		if strings.ContainsAny(c.ECR.PublicHost, "/ ") || c.ECR.PublicHost == "" {
+			return bad("ecr.public_host", "%q is not host[:port]", c.ECR.PublicHost)
+		}
+	}
+	if c.ECR.APIAddr != "" {
+		if _, _, err := net.SplitHostPort(c.ECR.APIAddr); err != nil {
+			return bad("ecr.api_addr", "%q is not host:port", c.ECR.APIAddr)
+		}
+	}
+	if d, err := parseDuration(c.ECR.TokenTTL); err != nil || d < time.Second {
+		return bad("ecr.token_ttl", "%q is not a duration of at least 1s", c.ECR.TokenTTL)
+	}
+	switch c.Metadata.Engine {
+	case "sqlite":
+	case "postgres":
+		if c.Metadata.DSN == "" {
+			return bad("metadata.dsn", "required for the postgres engine")
+		}
+	default:
+		return bad("metadata.engine", "%q is not one of sqlite, postgres", c.Metadata.Engine)
+	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
@@ -178,6 +259,25 @@ func isLoopback(host string) bool {
 	}
 	a, err := netip.ParseAddr(host)
 	return err == nil && a.IsLoopback()
+}
+
+var (
+	registryIDRE = regexp.MustCompile(`^[0-9]{12}$`)
+	regionRE     = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+)
+
+// PublicHostname is PublicHost without its port.
+func (e ECR) PublicHostname() string {
+	if h, _, err := net.SplitHostPort(e.PublicHost); err == nil {
+		return h
+	}
+	return e.PublicHost
+}
+
+// TTL is the parsed TokenTTL.
+func (e ECR) TTL() time.Duration {
+	d, _ := parseDuration(e.TokenTTL)
+	return d
 }
 
 // ErrUsage marks errors that should exit with status 2.

@@ -31,7 +31,10 @@ var registerOnce sync.Once
 // duplicate, so main calls this once (tests may call it again: it is
 // idempotent).
 func RegisterExtensions() {
-	registerOnce.Do(func() { factory.Register(driverName, driverFactory{}) })
+	registerOnce.Do(func() {
+		factory.Register(driverName, driverFactory{})
+		registerRecorder()
+	})
 }
 
 const driverName = "berth"
@@ -42,6 +45,9 @@ type AppOptions struct {
 	HTTPSecret    string
 	DeleteEnabled bool
 	PurgeAge      time.Duration
+	// Recorder keeps the metadata store in step (nil: not wired, as in
+	// the registry core's own tests).
+	Recorder *Recorder
 }
 
 // distributionConfig builds the App's configuration in code. A struct built
@@ -62,6 +68,11 @@ func distributionConfig(o AppOptions) *configuration.Configuration {
 		},
 		Catalog: configuration.Catalog{MaxEntries: 1000},
 		Tags:    configuration.Tags{MaxTags: 1000},
+	}
+	if o.Recorder != nil {
+		cfg.Middleware = map[string][]configuration.Middleware{
+			"repository": {{Name: recorderName, Options: configuration.Parameters{"instance": o.Recorder}}},
+		}
 	}
 	cfg.HTTP.Secret = o.HTTPSecret
 	cfg.Log.Level = "error"

@@ -16,6 +16,8 @@ func (s *Server) routeName(r *http.Request) (*http.Request, string) {
 	switch {
 	case p == "/healthz", p == "/readyz", p == "/metrics":
 		return r, strings.TrimPrefix(p, "/")
+	case p == "/" && r.Header.Get("X-Amz-Target") != "":
+		return r, "ecr-api"
 	case !strings.HasPrefix(p, "/v2/"):
 		return r, "other"
 	case strings.Contains(p, "/referrers/"):

@@ -21,6 +21,12 @@ type Options struct {
 	// Ready reports whether storage is reachable (/readyz).
 	Ready func(context.Context) error
 	Log   *slog.Logger
+	// Gate configures authentication and ECR semantics on /v2. With a nil
+	// Gate.Store the registry serves anonymously (the registry core's own
+	// tests); berth serve always wires it.
+	Gate GateOptions
+	// API serves POST / (the ECR JSON API; STS with the IAM issue).
+	API http.Handler
 }
 
 // Server is berth's HTTP handler.
@@ -29,7 +35,12 @@ type Server struct {
 	opts    Options
 	routes  *mux.Router
 	handler http.Handler
+	v2      http.Handler // /v2 with gate, edge and App: in-process calls go here
 }
+
+// V2 is the /v2 handler (gate, edge, App) for in-process calls of the ECR
+// API; requests must carry withInternal's mark or credentials.
+func (s *Server) V2() http.Handler { return s.v2 }
 
 // New builds the App and the mux around it.
 func New(ctx context.Context, o Options) (*Server, error) {
@@ -39,7 +50,15 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	}
 	s := &Server{app: app, opts: o, routes: v2.Router()}
 	mux := http.NewServeMux() // never http.DefaultServeMux: distribution registers debug handlers there
-	mux.Handle("/v2/", s.hideInternalErrors(s.checkNames(s.edge(app))))
+	v2h := s.checkNames(s.edge(app))
+	if o.Gate.Store != nil {
+		v2h = s.gate(v2h)
+	}
+	s.v2 = s.hideInternalErrors(v2h)
+	mux.Handle("/v2/", s.v2)
+	if o.API != nil {
+		mux.Handle("POST /{$}", o.API)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeHealth(w, nil) })
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", o.Metrics.Handler())

@@ -1,13 +1,20 @@
 // Command berth-bench compares berth with the reference registry
 // (distribution v3.1.2) and raw MinIO on this machine: push, pull, chunked
-// push, 32 concurrent pushes and pulls, manifest HEAD load and peak RSS. It
+// push, 32 concurrent pushes and pulls, manifest HEAD load and peak RSS;
+// for berth alone, GetAuthorizationToken throughput and ECR listing
+// latency (DescribeImages, ListImages) at 1,000 and 10,000 images. It
 // prints one table and the goals, and writes bench/results.json.
 //
-// Environment: BENCH_QUICK=1 (64 MiB layer, 5 s HEAD, one repetition),
-// BENCH_REPS=n, BENCH_SYSTEMS=berth-s3,ref-s3,… (a subset), BERTH_BIN (a
-// prebuilt berth instead of building ./cmd/berth), BENCH_TOKEN (sent as a
-// bearer token once the registries need one), BENCH_CPUPROFILE=dir (CPU
-// profile of this process), BERTH_TOOLS (where minio and registry live).
+// berth requires ECR authentication: the bench reads each berth's
+// bootstrap admin key, adds a ROOT CREATE_ON_PUSH creation template, and
+// sends a login token (GetAuthorizationToken) on its /v2 requests. The
+// reference registry runs anonymously.
+//
+// Environment: BENCH_QUICK=1 (64 MiB layer, 5 s HEAD, 3 s token load, one
+// repetition, fewer listing samples), BENCH_REPS=n, BENCH_SYSTEMS=berth-s3,
+// ref-s3,… (a subset), BERTH_BIN (a prebuilt berth instead of building
+// ./cmd/berth), BENCH_CPUPROFILE=dir (CPU profile of this process),
+// BERTH_TOOLS (where minio and registry live).
 package main
 
 import (
@@ -28,15 +35,19 @@ import (
 )
 
 const (
-	mib      = 1 << 20
-	chunk    = 16 * mib // chunked-push PATCH size
-	conc     = 32       // concurrent pushes, pulls and HEAD clients
-	concSize = 16 * mib // size of each concurrent layer
+	mib       = 1 << 20
+	chunk     = 16 * mib // chunked-push PATCH size
+	conc      = 32       // concurrent pushes, pulls and HEAD clients
+	concSize  = 16 * mib // size of each concurrent layer
+	tokenConc = 8        // concurrent GetAuthorizationToken clients
+	listRepo  = "bench/list"
 )
 
 type params struct {
 	layer, reps int
-	head        time.Duration
+	head, token time.Duration
+	listSamples int // listing rounds (first, middle, last page each)
+	quick       bool
 	systems     []string
 }
 
@@ -48,9 +59,10 @@ func main() {
 }
 
 func run() error {
-	p := params{layer: 512 * mib, reps: 3, head: 10 * time.Second, systems: bench.Systems}
+	p := params{layer: 512 * mib, reps: 3, head: 10 * time.Second, token: 5 * time.Second, listSamples: 30,
+		systems: bench.Systems}
 	if os.Getenv("BENCH_QUICK") == "1" {
-		p.layer, p.reps, p.head = 64*mib, 1, 5*time.Second
+		p.layer, p.reps, p.head, p.token, p.listSamples, p.quick = 64*mib, 1, 5*time.Second, 3*time.Second, 10, true
 	}
 	if n, err := strconv.Atoi(os.Getenv("BENCH_REPS")); err == nil && n > 0 {
 		p.reps = n
@@ -97,11 +109,13 @@ func run() error {
 
 	t0 := time.Now()
 	data := bench.NewData(max(p.layer, conc*concSize))
-	c := bench.NewClient(bench.TokenHook(os.Getenv("BENCH_TOKEN")))
-	res := &bench.Results{Figures: figures(p.layer), Params: []bench.Entry{
+	c := bench.NewClient(targets)
+	res := &bench.Results{Params: []bench.Entry{
 		{Name: "layer_size", System: "bench", Value: float64(p.layer), Unit: "bytes"},
 		{Name: "repetitions", System: "bench", Value: float64(p.reps), Unit: "count"},
 		{Name: "head_duration", System: "bench", Value: p.head.Seconds(), Unit: "s"},
+		{Name: "token_duration", System: "bench", Value: p.token.Seconds(), Unit: "s"},
+		{Name: "list_samples", System: "bench", Value: float64(3 * p.listSamples), Unit: "count"},
 	}}
 	heads := map[string]string{}
 	for _, t := range targets {
@@ -116,13 +130,23 @@ func run() error {
 			return err
 		}
 	}
+	sizes := []int{1000, 10000}
+	if i := slices.IndexFunc(targets, func(t *bench.Target) bool { return t.Name == bench.BerthDisk }); i >= 0 {
+		if sizes, err = runListing(ctx, res, targets[i], p); err != nil {
+			return fmt.Errorf("%s listing: %w", bench.BerthDisk, err)
+		}
+	}
+	res.Figures = figures(p.layer, sizes)
 
 	fmt.Printf("\nberth-bench: medians of %d run(s), %s layer, %s HEAD load, %.0f s of runs. "+
-		"berth runs with --plain-http (no TLS), like the reference; ref-s3 uses chunksize 5 MiB (tooling.md §2). "+
-		"MB = 10^6 bytes; each pull verified by sha256.\n\n", p.reps, size(p.layer), p.head, time.Since(t0).Seconds())
+		"berth runs with --plain-http (no TLS), like the reference; berth's /v2 requests carry a login token, "+
+		"the reference's are anonymous; ref-s3 uses chunksize 5 MiB (tooling.md §2). "+
+		"MB = 10^6 bytes; each pull verified by sha256. Listing: %d signed calls per row (first, middle and last "+
+		"page of %d), after seeding berth-disk's metadata store.\n\n",
+		p.reps, size(p.layer), p.head, time.Since(t0).Seconds(), 3*p.listSamples, bench.PageSize)
 	res.Table(os.Stdout)
 	fmt.Println()
-	short := res.Goals(os.Stdout, goals())
+	short := res.Goals(os.Stdout, goals(sizes))
 	out := filepath.Join(root, "bench", "results.json")
 	if err := res.WriteJSON(out); err != nil {
 		return err
@@ -266,6 +290,19 @@ func runRep(ctx context.Context, c *bench.Client, data *bench.Data, res *bench.R
 	}); err != nil {
 		return err
 	}
+	berths := slices.DeleteFunc(slices.Clone(registries), func(t *bench.Target) bool { return t.ECR == nil })
+	if err := phase(berths, func(t *bench.Target) error {
+		cps, lat, err := bench.TokenLoad(ctx, t, tokenConc, p.token)
+		if err != nil {
+			return fmt.Errorf("GetAuthorizationToken load: %w", err)
+		}
+		report("get_auth_token", t.Name, cps, "calls/s")
+		report("get_auth_token_p50", t.Name, bench.Percentile(lat, 50), "ms")
+		report("get_auth_token_p99", t.Name, bench.Percentile(lat, 99), "ms")
+		return nil
+	}); err != nil {
+		return err
+	}
 	return phase(registries, func(t *bench.Target) error {
 		rps, lat, err := c.HeadLoad(ctx, t, heads[t.Name], conc, p.head)
 		if err != nil {
@@ -278,9 +315,63 @@ func runRep(ctx context.Context, c *bench.Client, data *bench.Data, res *bench.R
 	})
 }
 
-func figures(layer int) []bench.Figure {
+// runListing seeds berth-disk's metadata store with the small, then the
+// large listing size and measures DescribeImages and ListImages at each; it
+// returns the sizes. BENCH_QUICK keeps 10,000 as the large size unless
+// seeding projects to more than 10 s, then takes 5,000.
+func runListing(ctx context.Context, res *bench.Results, t *bench.Target, p params) ([]int, error) {
+	sizes := []int{1000, 10000}
+	for i, n := range sizes {
+		took, err := bench.Seed(ctx, t, listRepo, n)
+		if err != nil {
+			return nil, fmt.Errorf("seeding %d images: %w", n, err)
+		}
+		res.Params = append(res.Params, bench.Entry{Name: "seed_" + count(n), System: "bench", Value: took.Seconds(), Unit: "s"})
+		fmt.Fprintf(os.Stderr, "seeded %s %s to %d images in %.2f s\n", t.Name, listRepo, n, took.Seconds())
+		if i == 0 && p.quick && took*time.Duration(sizes[1]-n)/time.Duration(n) > 10*time.Second {
+			sizes[1] = 5000
+		}
+		for _, op := range bench.ListOps {
+			l, err := bench.ListLatency(ctx, t, op, listRepo, n, p.listSamples)
+			if err != nil {
+				return nil, err
+			}
+			key := listKey(op, n)
+			for _, v := range []struct {
+				suffix string
+				ms     float64
+			}{
+				{"_p50", bench.Percentile(l.All, 50)},
+				{"_p90", bench.Percentile(l.All, 90)},
+				{"_last_p50", bench.Percentile(l.Last, 50)},
+			} {
+				res.Add(key+v.suffix, t.Name, v.ms)
+				fmt.Fprintf(os.Stderr, "listing  %-28s %-10s %9.1f ms\n", key+v.suffix, t.Name, v.ms)
+			}
+		}
+	}
+	return sizes, nil
+}
+
+// listKey names a listing figure: describe_images_10k.
+func listKey(op string, n int) string {
+	k := map[string]string{"DescribeImages": "describe_images", "ListImages": "list_images"}[op]
+	return k + "_" + count(n)
+}
+
+func figures(layer int, listSizes []int) []bench.Figure {
 	l, n := size(layer), fmt.Sprintf("%d× %s", conc, size(concSize))
-	return []bench.Figure{
+	var listing []bench.Figure
+	for _, op := range bench.ListOps {
+		for _, sz := range listSizes {
+			k, what := listKey(op, sz), fmt.Sprintf("%s, %s images, page of %d", op, thousands(sz), bench.PageSize)
+			listing = append(listing,
+				bench.Figure{Key: k + "_p50", Label: what + ", p50", Unit: "ms"},
+				bench.Figure{Key: k + "_p90", Label: what + ", p90", Unit: "ms"},
+				bench.Figure{Key: k + "_last_p50", Label: what + ", last page p50", Unit: "ms"})
+		}
+	}
+	return append([]bench.Figure{
 		{Key: "push", Label: "push " + l + " (remote.WriteLayer; raw: PutObject)", Unit: "MB/s"},
 		{Key: "pull", Label: "pull " + l + " (remote.Layer; raw: GetObject)", Unit: "MB/s"},
 		{Key: "push_chunked", Label: "push " + l + " in 16 MiB PATCHes", Unit: "MB/s"},
@@ -291,15 +382,28 @@ func figures(layer int) []bench.Figure {
 		{Key: "conc_pull", Label: n + " concurrent pull, aggregate", Unit: "MB/s"},
 		{Key: "conc_pull_p50", Label: n + " concurrent pull, p50", Unit: "ms"},
 		{Key: "conc_pull_p99", Label: n + " concurrent pull, p99", Unit: "ms"},
-		{Key: "head", Label: fmt.Sprintf("manifest HEAD by tag, %d clients", conc), Unit: "req/s"},
+		{Key: "get_auth_token", Label: fmt.Sprintf("GetAuthorizationToken, %d clients", tokenConc), Unit: "calls/s"},
+		{Key: "get_auth_token_p50", Label: "GetAuthorizationToken p50", Unit: "ms"},
+		{Key: "get_auth_token_p99", Label: "GetAuthorizationToken p99", Unit: "ms"},
+		{Key: "head", Label: fmt.Sprintf("manifest HEAD by tag, %d clients (berth: authorized)", conc), Unit: "req/s"},
 		{Key: "head_p50", Label: "manifest HEAD p50", Unit: "ms"},
 		{Key: "head_p99", Label: "manifest HEAD p99", Unit: "ms"},
-	}
+	}, listing...)
 }
 
-func goals() []bench.Goal {
+func goals(listSizes []int) []bench.Goal {
 	const bs, rs, bd, rd, raw = bench.BerthS3, bench.RefS3, bench.BerthDisk, bench.RefDisk, bench.MinIORaw
-	return []bench.Goal{
+	small, large := listSizes[0], listSizes[1]
+	var listing []bench.Goal
+	for _, op := range bench.ListOps {
+		lk, sk := listKey(op, large), listKey(op, small)
+		listing = append(listing,
+			bench.Goal{Label: fmt.Sprintf("%s p50 < 20 ms at %s images, ms", op, thousands(large)),
+				Key: lk + "_p50", System: bd, Want: 20},
+			bench.Goal{Label: fmt.Sprintf("%s flat: p50 %s / %s images <= 1.5x", op, count(large), count(small)),
+				Key: lk + "_p50", System: bd, VsKey: sk + "_p50", VsSystem: bd, Want: 1.5, Cmp: "<="})
+	}
+	return append([]bench.Goal{
 		{Label: "push to MinIO >= 2.5x ref s3", Key: "push", System: bs, VsKey: "push", VsSystem: rs, Want: 2.5},
 		{Label: "chunked push to MinIO >= 2.5x ref s3", Key: "push_chunked", System: bs, VsKey: "push_chunked", VsSystem: rs, Want: 2.5},
 		{Label: "push to MinIO >= 0.85x raw MinIO PUT", Key: "push", System: bs, VsKey: "push", VsSystem: raw, Want: 0.85},
@@ -311,14 +415,29 @@ func goals() []bench.Goal {
 		{Label: "disk pull >= 1.0x ref filesystem", Key: "pull", System: bd, VsKey: "pull", VsSystem: rd, Want: 1},
 		{Label: "peak RSS < 150 MiB, 32x16 MiB push (berth-s3), MiB", Key: "conc_push_rss", System: bs, Want: 150},
 		{Label: "peak RSS < 150 MiB, 32x16 MiB push (berth-disk), MiB", Key: "conc_push_rss", System: bd, Want: 150},
-		{Label: "manifest HEAD >= 0.8x ref s3 req/s", Key: "head", System: bs, VsKey: "head", VsSystem: rs, Want: 0.8},
-		{Label: "manifest HEAD >= 0.8x ref filesystem req/s", Key: "head", System: bd, VsKey: "head", VsSystem: rd, Want: 0.8},
-	}
+		{Label: "authorized manifest HEAD >= 0.8x ref s3 (anonymous) req/s", Key: "head", System: bs, VsKey: "head", VsSystem: rs, Want: 0.8},
+		{Label: "authorized manifest HEAD >= 0.8x ref filesystem (anonymous) req/s", Key: "head", System: bd, VsKey: "head", VsSystem: rd, Want: 0.8},
+		// ECR allows 20 calls/s sustained, 200 in bursts.
+		{Label: "GetAuthorizationToken >= 200 calls/s (berth-s3)", Key: "get_auth_token", System: bs, Want: 200, Cmp: ">="},
+		{Label: "GetAuthorizationToken >= 200 calls/s (berth-disk)", Key: "get_auth_token", System: bd, Want: 200, Cmp: ">="},
+	}, listing...)
 }
 
 func mbps(n int, d time.Duration) float64 { return float64(n) / d.Seconds() / 1e6 }
 
 func size(n int) string { return fmt.Sprintf("%d MiB", n/mib) }
+
+// count is 10000 as "10k".
+func count(n int) string { return fmt.Sprintf("%dk", n/1000) }
+
+// thousands is 10000 as "10,000".
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
 
 // repoRoot is the nearest directory at or above the working directory with a go.mod.
 func repoRoot() (string, error) {

@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/berth-registry/berth/config"
+	"github.com/berth-registry/berth/node"
 	"github.com/berth-registry/berth/storage"
 )
 
@@ -22,7 +23,7 @@ func keys(args []string) error {
 		return err
 	}
 	ctx := context.Background()
-	drv, _, kr, desc, err := openStorage(ctx, c, nil)
+	drv, _, kr, desc, err := node.OpenStorage(ctx, c, nil)
 	if err != nil {
 		return err
 	}

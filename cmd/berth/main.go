@@ -19,6 +19,7 @@ const usage = `usage: berth <command> [flags]
 commands:
   serve          run the registry (embedded defaults without --config)
   keys rotate    add a new key-encryption key and re-wrap every data key
+  access-key     create | list | deactivate ID | activate ID | delete ID: API access keys
   version        print the version
 `
 
@@ -37,6 +38,8 @@ func run(args []string) int {
 		err = serve(args[1:])
 	case "keys":
 		err = keys(args[1:])
+	case "access-key":
+		err = accessKey(args[1:])
 	case "version", "--version":
 		fmt.Println("berth", version)
 	case "help", "-h", "--help":

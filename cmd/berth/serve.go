@@ -2,18 +2,23 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"time"
 
+	"github.com/berth-registry/berth/config"
 	"github.com/berth-registry/berth/metrics"
+	"github.com/berth-registry/berth/node"
 	"github.com/berth-registry/berth/registry"
 	"github.com/berth-registry/berth/tlsgen"
 )
@@ -29,33 +34,21 @@ func serve(args []string) error {
 		return err
 	}
 	log := newLogger(c)
-	// distribution finds extensions by name in process globals.
+	// distribution finds extensions by name in process globals: register
+	// them here, once (node.New does too, idempotently, for tests).
 	registry.RegisterExtensions()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
 	m := metrics.New(version)
-	drv, backend, _, desc, err := openStorage(ctx, c, m)
+	n, err := node.New(ctx, c, node.Options{Metrics: m, Log: log})
 	if err != nil {
 		return err
 	}
-	secret, err := httpSecret(c)
-	if err != nil {
-		return fmt.Errorf("http.secret: %w", err)
-	}
-	srv, err := registry.New(ctx, registry.Options{
-		App: registry.AppOptions{Driver: drv, HTTPSecret: secret, DeleteEnabled: c.Registry.DeleteEnabled,
-			PurgeAge: c.Registry.PurgeAge()},
-		Metrics: m,
-		Ready:   backend.Ready,
-		Log:     log,
-	})
-	if err != nil {
-		return err
-	}
-	defer srv.Close()
+	defer n.Close()
+	api := n.API
 
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
+	hs := &http.Server{Handler: n.Handler(), ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: nil}
 	ln, err := net.Listen("tcp", c.HTTP.Addr)
 	if err != nil {
@@ -68,7 +61,7 @@ func serve(args []string) error {
 		cert, key := c.HTTP.TLSCert, c.HTTP.TLSKey
 		if cert == "" {
 			p := tlsgen.InDir(filepath.Join(c.DataDir, "tls"))
-			made, err := tlsgen.Ensure(p, c.HTTP.Hosts)
+			made, err := tlsgen.Ensure(p, certHosts(c))
 			if err != nil {
 				return fmt.Errorf("http.tls_cert: generating a certificate: %w", err)
 			}
@@ -83,11 +76,19 @@ func serve(args []string) error {
 			return fmt.Errorf("http.tls_cert: %w", err)
 		}
 	}
-	fmt.Fprintf(os.Stderr, "berth %s listening on %s://%s (storage: %s, encrypted at rest)\n", version, scheme, ln.Addr(), desc)
-	log.Info("serving", "addr", ln.Addr().String(), "scheme", scheme, "storage", desc)
+	fmt.Fprintf(os.Stderr, "berth %s listening on %s://%s (storage: %s, encrypted at rest; metadata: %s; registry %s in %s as %s)\n",
+		version, scheme, ln.Addr(), n.StorageDesc, c.Metadata.Engine, c.ECR.RegistryID, c.ECR.Region, c.ECR.PublicHost)
+	log.Info("serving", "addr", ln.Addr().String(), "scheme", scheme, "storage", n.StorageDesc)
 
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- hs.Serve(ln) }()
+	if c.ECR.APIAddr != "" {
+		apiSrv, err := serveAPI(c, hs, api, log)
+		if err != nil {
+			return err
+		}
+		defer apiSrv.Close()
+	}
 	select {
 	case err := <-errc:
 		return err
@@ -100,4 +101,36 @@ func serve(args []string) error {
 		return err
 	}
 	return nil
+}
+
+// certHosts are the names the generated certificate covers: http.hosts
+// and the public host.
+func certHosts(c *config.Config) []string {
+	hosts := append([]string(nil), c.HTTP.Hosts...)
+	if h := c.ECR.PublicHostname(); h != "" && !slices.Contains(hosts, h) {
+		hosts = append(hosts, h)
+	}
+	return hosts
+}
+
+// serveAPI serves the ECR API alone on ecr.api_addr, with the main
+// listener's TLS settings.
+func serveAPI(c *config.Config, main *http.Server, api http.Handler, log *slog.Logger) (*http.Server, error) {
+	ln, err := net.Listen("tcp", c.ECR.APIAddr)
+	if err != nil {
+		return nil, fmt.Errorf("ecr.api_addr: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("POST /{$}", api)
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+	if main.TLSConfig != nil {
+		ln = tls.NewListener(ln, main.TLSConfig)
+	}
+	log.Info("serving the ECR API", "addr", ln.Addr().String())
+	go func() {
+		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("ECR API listener", "error", err)
+		}
+	}()
+	return hs, nil
 }

@@ -60,9 +60,16 @@ type Berth struct {
 	Addr    string // host:port
 	URL     string // https://host:port (or http:// when plain)
 	DataDir string
-	CACert  string // the generated CA (empty when plain)
-	Config  string // the config file it runs with
-	Client  *http.Client
+	CACert  string       // the generated CA (empty when plain)
+	Config  string       // the config file it runs with
+	Client  *http.Client // sends the login token on /v2 requests
+
+	// The bootstrap admin key, and the registry credentials (user AWS and
+	// a login token) it logged in with.
+	AccessKeyID, SecretAccessKey string
+	User, Password               string
+
+	createOnPush bool
 
 	t      testing.TB
 	cmd    *exec.Cmd
@@ -86,6 +93,9 @@ type BerthOptions struct {
 	// Host is the name clients use instead of the listen address; the
 	// generated certificate covers it.
 	Host string
+	// StrictECR leaves out the ROOT CREATE_ON_PUSH template StartBerth
+	// otherwise adds: pushes then need CreateRepository first, as on ECR.
+	StrictECR bool
 }
 
 // S3Storage is the storage section for berth on m's bucket.
@@ -126,7 +136,7 @@ func StartBerth(t testing.TB, o BerthOptions) *Berth {
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	b := &Berth{Addr: addr, DataDir: dir, Config: cfgPath, t: t, log: &strings.Builder{}}
+	b := &Berth{Addr: addr, DataDir: dir, Config: cfgPath, t: t, log: &strings.Builder{}, createOnPush: !o.StrictECR}
 	b.URL = "https://" + addr
 	if o.Plain {
 		b.URL = "http://" + addr
@@ -140,6 +150,7 @@ func (b *Berth) start() {
 	t := b.t
 	t.Helper()
 	b.cmd = exec.Command(BerthBinary(t), "serve", "--config", b.Config)
+	b.cmd.Env = append(os.Environ(), "BERTH_ECR_BOOTSTRAP_CREDENTIALS_FILE="+credentialsFile(b.DataDir))
 	b.cmd.Stdout = b.logWriter()
 	b.cmd.Stderr = b.logWriter()
 	if err := b.cmd.Start(); err != nil {
@@ -158,10 +169,10 @@ func (b *Berth) start() {
 		default:
 		}
 		if b.CACert == "" || fileExists(b.CACert) {
-			b.Client = b.httpClient()
-			if resp, err := b.Client.Get(b.URL + "/readyz"); err == nil {
+			if resp, err := b.baseClient().Get(b.URL + "/readyz"); err == nil {
 				resp.Body.Close()
 				if resp.StatusCode == 200 {
+					b.setupAuth(b.createOnPush)
 					return
 				}
 			}
@@ -195,7 +206,8 @@ func (b *Berth) TLSConfig() *tls.Config {
 	return &tls.Config{RootCAs: pool}
 }
 
-func (b *Berth) httpClient() *http.Client {
+// baseClient trusts b's CA and sends no credentials.
+func (b *Berth) baseClient() *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = b.TLSConfig()
 	return &http.Client{Transport: tr, Timeout: 5 * time.Minute}

@@ -22,6 +22,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+
 	"github.com/berth-registry/berth/internal/testenv"
 )
 
@@ -32,10 +35,19 @@ func TestConformanceMinIO(t *testing.T) {
 	bin := suite(t)
 	m := testenv.StartMinIO(t)
 	m.MakeBucket(t, "conformance")
+	// As on ECR: no repository appears on push; the two the suite uses are
+	// created through the API, and every request carries a login token.
 	b := testenv.StartBerth(t, testenv.BerthOptions{
-		Storage: m.S3Storage("conformance", "berth"),
-		Extra:   deleteEnabled,
+		Storage:   m.S3Storage("conformance", "berth"),
+		Extra:     deleteEnabled,
+		StrictECR: true,
 	})
+	ctx := testenv.Ctx(t, time.Minute)
+	for _, name := range []string{"conformance/repo1", "conformance/repo2"} {
+		if _, err := b.ECR().CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String(name)}); err != nil {
+			t.Fatalf("CreateRepository %s: %v", name, err)
+		}
+	}
 	runSuite(t, bin, b)
 }
 
@@ -88,6 +100,8 @@ func runSuite(t *testing.T, bin string, b *testenv.Berth) {
 		"OCI_REPO2=conformance/repo2",
 		"OCI_RESULTS_DIR="+filepath.Join(dir, "results"),
 		"OCI_LOG=warn",
+		"OCI_USERNAME="+b.User,
+		"OCI_PASSWORD="+b.Password,
 	)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

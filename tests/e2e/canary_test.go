@@ -18,7 +18,7 @@ func TestCanary(t *testing.T) {
 			oras := goTool(t, "oras")
 			b := startBerth(t, store)
 			a := newAPI(t, b)
-			c := newCLI(t, b.CACert)
+			c := newCLI(t, b.CACert).login(b)
 
 			marker := randBytes(t, 32)
 			hexMarker := []byte(hex.EncodeToString(marker))

@@ -13,7 +13,7 @@ func TestContainerd(t *testing.T) {
 	t.Parallel()
 	ctrBin, crane := sysTool(t, "ctr"), goTool(t, "crane")
 	b := startBerth(t, "minio")
-	c := newCLI(t, b.CACert)
+	c := newCLI(t, b.CACert).login(b)
 	reg := host(b.URL)
 	ref, pushRef := reg+"/e2e/ctr:v1", reg+"/e2e/ctr-pushed:v1"
 
@@ -33,7 +33,7 @@ func TestContainerd(t *testing.T) {
 	// containerd 1.6 talks plain HTTP to 127.0.0.1 unless a hosts.toml says
 	// https; the CA is given there. Without it the pull must fail on TLS.
 	noCA := hostsDir(t, reg, "")
-	if res, err := ctr("images", "pull", "--hosts-dir", noCA, ref); err == nil {
+	if res, err := ctr("images", "pull", "--user", b.User+":"+b.Password, "--hosts-dir", noCA, ref); err == nil {
 		t.Fatalf("ctr pull without berth's CA succeeded; TLS is not verified:\n%s", res.stdout)
 	} else if !strings.Contains(err.Error(), "certificate") {
 		t.Fatalf("ctr pull without berth's CA: want a certificate error, got %v", err)
@@ -47,7 +47,7 @@ func TestContainerd(t *testing.T) {
 		}
 		return res
 	}
-	must("images", "pull", "--hosts-dir", hosts, ref)
+	must("images", "pull", "--user", b.User+":"+b.Password, "--hosts-dir", hosts, ref)
 
 	im.checkGzipLayer(t, "ctr content get", []byte(must("content", "get", layer).stdout), layer)
 
@@ -57,7 +57,7 @@ func TestContainerd(t *testing.T) {
 	im.checkGzipLayer(t, "ctr images export: layer", blobs["blobs/sha256/"+strings.TrimPrefix(layer, "sha256:")], layer)
 
 	must("images", "tag", ref, pushRef)
-	must("images", "push", "--hosts-dir", hosts, pushRef)
+	must("images", "push", "--user", b.User+":"+b.Password, "--hosts-dir", hosts, pushRef)
 	back := parseManifest(t, []byte(c.run(crane, "manifest", pushRef).stdout))
 	if back.Layers[0].Digest != layer {
 		t.Fatalf("ctr push: layer %s, want %s", back.Layers[0].Digest, layer)

@@ -16,7 +16,7 @@ func TestCrane(t *testing.T) {
 		t.Run(store, func(t *testing.T) {
 			crane := goTool(t, "crane")
 			b := startBerth(t, store)
-			c := newCLI(t, b.CACert)
+			c := newCLI(t, b.CACert).login(b)
 			im := newImage(t, c, 1<<20)
 			reg := host(b.URL)
 			src, dst := reg+"/e2e/crane", reg+"/e2e/crane-copy"

@@ -33,7 +33,7 @@ func TestDocker(t *testing.T) {
 	m := sharedMinIO(t)
 	b := testenv.StartBerth(t, testenv.BerthOptions{ListenIP: "::1", Host: host, Storage: m.S3Storage(newBucket(t, m), "berth")})
 	watchLog(t, b.Log)
-	c := newCLI(t, b.CACert)
+	c := newCLI(t, b.CACert).login(b)
 	reg := b.Addr
 	name := reg + "/e2e/docker"
 	local := "berth-e2e/tiny:" + randHex(t, 6)

@@ -198,6 +198,17 @@ func newCLI(t *testing.T, caFile string) *cli {
 	return c
 }
 
+// login gives the clients b's registry credentials (a Docker config.json
+// in the private HOME, which crane, oras, regctl, skopeo and docker read).
+func (c *cli) login(b *testenv.Berth) *cli {
+	for _, kv := range c.env {
+		if dir, ok := strings.CutPrefix(kv, "DOCKER_CONFIG="); ok {
+			b.DockerConfig(dir)
+		}
+	}
+	return c
+}
+
 type cmdResult struct {
 	stdout, stderr string
 }

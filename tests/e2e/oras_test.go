@@ -13,7 +13,7 @@ func TestOras(t *testing.T) {
 	t.Parallel()
 	oras := goTool(t, "oras")
 	b := startBerth(t, "minio")
-	c := newCLI(t, b.CACert)
+	c := newCLI(t, b.CACert).login(b)
 	a := newAPI(t, b)
 	ref := host(b.URL) + "/e2e/oras"
 	caFlag := []string{"--ca-file", b.CACert}

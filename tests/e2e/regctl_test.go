@@ -13,7 +13,7 @@ func TestRegctl(t *testing.T) {
 	t.Parallel()
 	regctl, crane := goTool(t, "regctl"), goTool(t, "crane")
 	b := startBerth(t, "minio")
-	c := newCLI(t, b.CACert)
+	c := newCLI(t, b.CACert).login(b)
 	reg := host(b.URL)
 	src, dst := reg+"/e2e/regctl-src:v1", reg+"/e2e/regctl"
 

@@ -13,7 +13,7 @@ func TestSkopeo(t *testing.T) {
 	t.Parallel()
 	skopeo, crane := sysTool(t, "skopeo"), goTool(t, "crane")
 	b := startBerth(t, "minio")
-	c := newCLI(t, b.CACert)
+	c := newCLI(t, b.CACert).login(b)
 	reg := host(b.URL)
 	src, dst := reg+"/e2e/skopeo:v1", reg+"/e2e/skopeo-back:v1"
 	policy := c.write("policy.json", []byte(`{"default":[{"type":"insecureAcceptAnything"}]}`))

@@ -13,7 +13,7 @@ import (
 func TestClientsVerifyTLS(t *testing.T) {
 	t.Parallel()
 	b := startBerth(t, "disk")
-	with, without := newCLI(t, b.CACert), newCLI(t, "")
+	with, without := newCLI(t, b.CACert).login(b), newCLI(t, "").login(b)
 	reg := host(b.URL)
 	im := newImage(t, with, 4<<10)
 	with.run(goTool(t, "crane"), "append", "--oci-empty-base", "-f", im.tarPath, "-t", reg+"/e2e/tls:v1")

@@ -1,0 +1,112 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/aws/aws-sdk-go-v2/service/ecr/types"
+)
+
+// RegistryID is the registry (account) id berth runs with by default.
+const RegistryID = "000000000000"
+
+// credentialsEnv names the file berth writes its bootstrap admin key to at
+// first start (ecr.bootstrap_credentials_file).
+const credentialsEnv = "BERTH_ECR_BOOTSTRAP_CREDENTIALS_FILE"
+
+// login readies a berth target for the bench: it reads the bootstrap admin
+// key from credsPath, adds the ROOT CREATE_ON_PUSH creation template (so
+// pushes create their repositories, as on the reference registry) and
+// fetches a login token for t's registry requests.
+func (t *Target) login(ctx context.Context, credsPath string) error {
+	id, secret, err := readCredentials(ctx, credsPath)
+	if err != nil {
+		return err
+	}
+	t.ECR = NewECRClient(t.Addr, id, secret)
+	_, err = t.ECR.CreateRepositoryCreationTemplate(ctx, &ecr.CreateRepositoryCreationTemplateInput{
+		Prefix:     aws.String("ROOT"),
+		AppliedFor: []types.RCTAppliedFor{types.RCTAppliedForCreateOnPush},
+	})
+	var exists *types.TemplateAlreadyExistsException
+	if err != nil && !errors.As(err, &exists) {
+		return fmt.Errorf("creating the ROOT CREATE_ON_PUSH template: %w", err)
+	}
+	out, err := t.ECR.GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
+	if err != nil {
+		return fmt.Errorf("GetAuthorizationToken: %w", err)
+	}
+	if len(out.AuthorizationData) == 0 {
+		return errors.New("GetAuthorizationToken: no authorizationData")
+	}
+	tok := aws.ToString(out.AuthorizationData[0].AuthorizationToken)
+	raw, err := base64.StdEncoding.DecodeString(tok)
+	if err != nil || !bytes.HasPrefix(raw, []byte("AWS:")) {
+		return errors.New("GetAuthorizationToken: authorizationToken is not base64 of AWS:<password>")
+	}
+	// The token already is base64("AWS:" + password): the Basic value.
+	t.Authorization = "Basic " + tok
+	return nil
+}
+
+// readCredentials reads aws_access_key_id and aws_secret_access_key from a
+// shared-credentials file, waiting up to 10 s for berth to write it.
+func readCredentials(ctx context.Context, path string) (id, secret string, err error) {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		raw, err := os.ReadFile(path)
+		if err == nil {
+			s := bufio.NewScanner(bytes.NewReader(raw))
+			for s.Scan() {
+				k, v, ok := strings.Cut(s.Text(), "=")
+				if !ok {
+					continue
+				}
+				switch strings.TrimSpace(k) {
+				case "aws_access_key_id":
+					id = strings.TrimSpace(v)
+				case "aws_secret_access_key":
+					secret = strings.TrimSpace(v)
+				}
+			}
+			if id != "" && secret != "" {
+				return id, secret, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return "", "", fmt.Errorf("bootstrap credentials %s: missing or incomplete after 10 s (%v)", path, err)
+		}
+		select {
+		case <-ctx.Done():
+			return "", "", ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// NewECRClient is an aws-sdk-go-v2 ECR client for the plain-HTTP berth at
+// addr, signing with the given key. It never retries, so that latencies
+// and errors are the server's own.
+func NewECRClient(addr, id, secret string) *ecr.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.Proxy = nil
+	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = 64, 64
+	return ecr.New(ecr.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String("http://" + addr),
+		Credentials:  credentials.NewStaticCredentialsProvider(id, secret, ""),
+		HTTPClient:   &http.Client{Transport: tr, Timeout: time.Minute},
+		Retryer:      aws.NopRetryer{},
+	})
+}

@@ -1,0 +1,263 @@
+// Package ecrapi serves the Amazon ECR JSON 1.1 API (X-Amz-Target
+// AmazonEC2ContainerRegistry_V20150921.*, application/x-amz-json-1.1) at
+// POST /: it authenticates each request by SigV4, validates its input
+// exactly as ECR does, calls the metadata store and the embedded registry,
+// and answers with ECR's shapes or ECR's exceptions.
+package ecrapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/berth-registry/berth/auth"
+	"github.com/berth-registry/berth/metadata"
+)
+
+// TargetPrefix is ECR's X-Amz-Target prefix.
+const TargetPrefix = "AmazonEC2ContainerRegistry_V20150921."
+
+// maxBody bounds a request body: UploadLayerPart carries up to 20 MiB of
+// base64 (~27 MiB) plus a little JSON.
+const maxBody = 28 << 20
+
+// Authenticator verifies a request's SigV4 signature (service "ecr") over
+// body and returns the caller. Its errors are *Error values naming AWS's
+// exceptions (UnrecognizedClientException, InvalidSignatureException, ...).
+type Authenticator interface {
+	Authenticate(r *http.Request, body []byte) (auth.Principal, error)
+}
+
+// Authorizer decides whether p may perform action (e.g. "ecr:PutImage") on
+// resource (a repository ARN, or "*" for registry-level actions). A denial
+// is an *Error of type AccessDeniedException with AWS's message. Until the
+// IAM issue, berth authorizes every authenticated principal.
+type Authorizer interface {
+	Authorize(ctx context.Context, p auth.Principal, action, resource string, req *Request) error
+}
+
+// TokenIssuer mints registry login tokens (the password half of
+// GetAuthorizationToken's AWS:<password>).
+type TokenIssuer interface {
+	Issue(ctx context.Context, p auth.Principal) (password string, expiresAt time.Time, err error)
+}
+
+// Deps are the API's typed dependencies.
+type Deps struct {
+	Store    metadata.Store
+	Registry Registry
+	Authn    Authenticator
+	Authz    Authorizer // nil: every authenticated principal is allowed
+	Tokens   TokenIssuer
+	// RegistryID is the default registry's 12-digit id; Region its region.
+	RegistryID string
+	Region     string
+	// Host is the public host[:port] clients reach the registry at; it
+	// makes repositoryUri (Host/name) and proxyEndpoint (https://Host).
+	Host string
+	// PageKey authenticates nextToken values (HMAC key, ≥ 32 bytes).
+	PageKey []byte
+	Log     *slog.Logger
+	Now     func() time.Time
+}
+
+// API is the ECR JSON API handler.
+type API struct {
+	d   Deps
+	ops map[string]operation
+}
+
+// operation is one ECR operation: the IAM action it checks, whether that
+// action is on the repository named in the input (else "*"), and the
+// handler.
+type operation struct {
+	name   string
+	action string
+	// repoScoped: the resource is the repository ARN of the input's
+	// repositoryName (registryId selects the registry).
+	repoScoped bool
+	handle     func(ctx context.Context, req *Request) (any, error)
+}
+
+// Request is one decoded API call.
+type Request struct {
+	Op        string
+	Principal auth.Principal
+	// RegistryID is the registry the call addresses (input registryId or
+	// the default).
+	RegistryID string
+	Body       []byte
+	HTTP       *http.Request
+	RequestID  string
+}
+
+// Decode unmarshals the request body into v, strictly: unknown fields are
+// ignored as AWS does, malformed JSON is a SerializationException.
+func (r *Request) Decode(v any) error {
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		return &Error{Type: "SerializationException", Message: "Invalid JSON: " + jsonProblem(err)}
+	}
+	return nil
+}
+
+// New builds the API. Every operation is registered here, group by group.
+func New(d Deps) *API {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	a := &API{d: d, ops: map[string]operation{}}
+	a.registerRepositoryOps()
+	a.registerImageOps()
+	a.registerLayerOps()
+	a.registerPolicyOps()
+	a.registerLifecycleOps()
+	a.registerRegistryOps()
+	return a
+}
+
+func (a *API) add(op operation) {
+	if _, dup := a.ops[op.name]; dup {
+		panic("ecrapi: operation registered twice: " + op.name)
+	}
+	if op.action == "" {
+		op.action = "ecr:" + op.name
+	}
+	a.ops[op.name] = op
+}
+
+// Handles reports whether r is an ECR API call (by its X-Amz-Target).
+func Handles(r *http.Request) bool {
+	return strings.HasPrefix(r.Header.Get("X-Amz-Target"), TargetPrefix)
+}
+
+// ServeHTTP answers one API call.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	reqID := newRequestID()
+	w.Header().Set("x-amzn-RequestId", reqID)
+	resp, err := a.serve(r, reqID)
+	if err != nil {
+		a.writeError(w, r, reqID, err)
+		return
+	}
+	b, err := json.Marshal(resp)
+	if err != nil {
+		a.writeError(w, r, reqID, fmt.Errorf("encoding response: %w", err))
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.Header().Set("Content-Length", fmt.Sprint(len(b)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
+}
+
+func (a *API) serve(r *http.Request, reqID string) (any, error) {
+	if r.Method != http.MethodPost {
+		return nil, &Error{Type: "UnknownOperationException", Message: "ECR operations are POST /", status: http.StatusMethodNotAllowed}
+	}
+	name := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), TargetPrefix)
+	op, ok := a.ops[name]
+	if !ok {
+		return nil, &Error{Type: "UnknownOperationException", Message: fmt.Sprintf("Unknown operation %q", name)}
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		return nil, &Error{Type: "SerializationException", Message: "reading the request body: " + err.Error()}
+	}
+	if len(body) > maxBody {
+		return nil, &Error{Type: "ValidationException", Message: fmt.Sprintf("Request body exceeds %d bytes", maxBody), status: http.StatusRequestEntityTooLarge}
+	}
+	p, err := a.d.Authn.Authenticate(r, body)
+	if err != nil {
+		return nil, err
+	}
+	if len(body) == 0 {
+		body = []byte("{}")
+	}
+	req := &Request{Op: name, Principal: p, Body: body, HTTP: r, RequestID: reqID}
+	var scope struct {
+		RegistryID     *string `json:"registryId"`
+		RepositoryName *string `json:"repositoryName"`
+	}
+	if err := req.Decode(&scope); err != nil {
+		return nil, err
+	}
+	req.RegistryID = a.d.RegistryID
+	if scope.RegistryID != nil {
+		if err := validRegistryID(*scope.RegistryID); err != nil {
+			return nil, err
+		}
+		req.RegistryID = *scope.RegistryID
+	}
+	resource := "*"
+	if op.repoScoped {
+		if scope.RepositoryName == nil {
+			return nil, missingParam("repositoryName")
+		}
+		if err := validRepositoryName(*scope.RepositoryName); err != nil {
+			return nil, err
+		}
+		resource = a.repositoryARN(req.RegistryID, *scope.RepositoryName)
+	}
+	ctx := auth.WithPrincipal(r.Context(), p)
+	if a.d.Authz != nil {
+		if err := a.d.Authz.Authorize(ctx, p, op.action, resource, req); err != nil {
+			return nil, err
+		}
+	}
+	return op.handle(ctx, req)
+}
+
+// repositoryARN is arn:aws:ecr:<region>:<registry>:repository/<name>.
+func (a *API) repositoryARN(registryID, name string) string {
+	return "arn:aws:ecr:" + a.d.Region + ":" + registryID + ":repository/" + name
+}
+
+// repositoryURI is <host>/<name>: what docker tags and pushes.
+func (a *API) repositoryURI(name string) string { return a.d.Host + "/" + name }
+
+// epoch renders a time as ECR does: epoch seconds, fractional allowed.
+type epoch time.Time
+
+func (t epoch) MarshalJSON() ([]byte, error) {
+	tt := time.Time(t)
+	return []byte(fmt.Sprintf("%.3f", float64(tt.UnixMilli())/1000)), nil
+}
+
+func (t *epoch) UnmarshalJSON(b []byte) error {
+	var f float64
+	if err := json.Unmarshal(b, &f); err != nil {
+		return err
+	}
+	*t = epoch(time.UnixMilli(int64(f * 1000)).UTC())
+	return nil
+}
+
+// ts returns an *epoch for t, nil when t is zero (omitted from JSON).
+func ts(t time.Time) *epoch {
+	if t.IsZero() {
+		return nil
+	}
+	e := epoch(t)
+	return &e
+}
+
+func jsonProblem(err error) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Sprintf("syntax error at offset %d", se.Offset)
+	case errors.As(err, &te):
+		return fmt.Sprintf("'%s' must be of type %s", te.Field, te.Type.String())
+	}
+	return err.Error()
+}

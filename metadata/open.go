@@ -1,0 +1,126 @@
+package metadata
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+
+	_ "modernc.org/sqlite" // registers "sqlite"
+)
+
+// sqlStore implements Store on database/sql for both engines.
+type sqlStore struct {
+	engine string
+	// db takes the writes. On SQLite it is one connection (writes are
+	// serialized in process, never SQLITE_BUSY among themselves) whose
+	// transactions BEGIN IMMEDIATE (safe against other processes too).
+	db *sql.DB
+	// rdb takes the reads: a pool of read-only connections on SQLite (WAL
+	// lets them run beside the writer); db itself on PostgreSQL.
+	rdb *sql.DB
+}
+
+// Open opens (creating and migrating as needed) the store: engine "sqlite"
+// with dsn the database file's path, or "postgres" with dsn a PostgreSQL
+// URL or keyword/value DSN.
+func Open(ctx context.Context, engine, dsn string) (Store, error) {
+	var (
+		s   *sqlStore
+		err error
+	)
+	switch engine {
+	case "sqlite":
+		s, err = openSQLite(dsn)
+	case "postgres":
+		s, err = openPostgres(dsn)
+	default:
+		return nil, newErr("Open", Invalid, "engine", "unknown engine %q (want sqlite or postgres)", engine)
+	}
+	if err != nil {
+		return nil, fail("Open", "database", err)
+	}
+	if err := s.Ping(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, fail("Open", "schema", err)
+	}
+	return s, nil
+}
+
+// sqliteBusyMillis is how long a connection waits for a lock held by
+// another process (or a checkpoint) before SQLITE_BUSY.
+const sqliteBusyMillis = 10000
+
+func openSQLite(path string) (*sqlStore, error) {
+	if path == "" || strings.Contains(path, "?") {
+		return nil, fmt.Errorf("invalid sqlite path %q", path)
+	}
+	// Create the file ourselves so it is 0600; SQLite gives the -wal and
+	// -shm files the main file's permissions.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	f.Close()
+	base := path + fmt.Sprintf("?_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)", sqliteBusyMillis)
+	w, err := sql.Open("sqlite", base+"&_pragma=journal_mode(WAL)&_txlock=immediate")
+	if err != nil {
+		return nil, err
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxIdleTime(0)
+	// The writer sets WAL (persistent in the file) before any reader opens.
+	if err := w.Ping(); err != nil {
+		w.Close()
+		return nil, err
+	}
+	r, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	return &sqlStore{engine: "sqlite", db: w, rdb: r}, nil
+}
+
+func openPostgres(dsn string) (*sqlStore, error) {
+	db, err := openPGX(dsn)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(20)
+	db.SetMaxIdleConns(10)
+	return &sqlStore{engine: "postgres", db: db, rdb: db}, nil
+}
+
+func (s *sqlStore) Engine() string { return s.engine }
+
+func (s *sqlStore) Ping(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return fail("Ping", "database", err)
+	}
+	if s.rdb != s.db {
+		if err := s.rdb.PingContext(ctx); err != nil {
+			return fail("Ping", "database", err)
+		}
+	}
+	return nil
+}
+
+func (s *sqlStore) Close() error {
+	err := s.db.Close()
+	if s.rdb != s.db {
+		err = errors.Join(err, s.rdb.Close())
+	}
+	return err
+}

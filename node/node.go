@@ -1,0 +1,99 @@
+// Package node assembles one berth node from its configuration: the
+// encrypted storage, the metadata store, credentials and login tokens, the
+// embedded registry behind its gate, and the ECR API. cmd/berth serves a
+// Node on its listeners; tests build one in process.
+package node
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+
+	"github.com/berth-registry/berth/config"
+	"github.com/berth-registry/berth/ecrapi"
+	"github.com/berth-registry/berth/metadata"
+	"github.com/berth-registry/berth/metrics"
+	"github.com/berth-registry/berth/registry"
+)
+
+// Options are what a Node needs besides its configuration.
+type Options struct {
+	Metrics *metrics.Metrics // nil: a fresh set
+	Log     *slog.Logger     // nil: discard
+	// Out receives the one-time bootstrap admin key when no
+	// ecr.bootstrap_credentials_file is configured (default os.Stderr).
+	Out io.Writer
+}
+
+// Node is one running berth.
+type Node struct {
+	Server *registry.Server
+	API    *ecrapi.API
+	Store  metadata.Store
+	// StorageDesc says where blobs live, for the start-up line.
+	StorageDesc string
+
+	cp *controlPlane
+}
+
+// New builds a node. Close releases it.
+func New(ctx context.Context, c *config.Config, o Options) (*Node, error) {
+	if o.Metrics == nil {
+		o.Metrics = metrics.New("dev")
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.Out == nil {
+		o.Out = os.Stderr
+	}
+	registry.RegisterExtensions()
+	drv, backend, kr, desc, err := OpenStorage(ctx, c, o.Metrics)
+	if err != nil {
+		return nil, err
+	}
+	secret, err := HTTPSecret(c)
+	if err != nil {
+		return nil, fmt.Errorf("http.secret: %w", err)
+	}
+	cp, err := openControlPlane(ctx, c, kr, secret, o.Log, o.Out)
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{Store: cp.store, StorageDesc: desc, cp: cp}
+	srv, err := registry.New(ctx, registry.Options{
+		App: registry.AppOptions{Driver: drv, HTTPSecret: secret, DeleteEnabled: c.Registry.DeleteEnabled,
+			PurgeAge: c.Registry.PurgeAge(), Recorder: cp.recorder},
+		Metrics: o.Metrics,
+		Ready: func(ctx context.Context) error {
+			if err := cp.store.Ping(ctx); err != nil {
+				return fmt.Errorf("metadata: %w", err)
+			}
+			return backend.Ready(ctx)
+		},
+		Log:  o.Log,
+		Gate: cp.gate,
+		// The API calls the server's /v2 in process: bind it late.
+		API: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { n.API.ServeHTTP(w, r) }),
+	})
+	if err != nil {
+		cp.Close()
+		return nil, err
+	}
+	n.Server = srv
+	n.API = cp.api(c, srv, secret, o.Log)
+	return n, nil
+}
+
+// Handler is the node's whole HTTP surface.
+func (n *Node) Handler() http.Handler { return n.Server.Handler() }
+
+// Close stops background work and closes the metadata store.
+func (n *Node) Close() error {
+	err := n.Server.Close()
+	n.cp.Close()
+	return err
+}

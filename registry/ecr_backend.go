@@ -1,0 +1,654 @@
+package registry
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"net/url"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/distribution/distribution/v3"
+	"github.com/distribution/distribution/v3/manifest/manifestlist"
+	"github.com/distribution/distribution/v3/manifest/schema2"
+	"github.com/distribution/distribution/v3/registry/storage"
+	storagedriver "github.com/distribution/distribution/v3/registry/storage/driver"
+	"github.com/distribution/reference"
+	"github.com/opencontainers/go-digest"
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/berth-registry/berth/ecrapi"
+)
+
+// ECRBackend is the embedded registry as the ECR JSON API uses it
+// (ecrapi.Registry). Every call is an in-process request to the /v2
+// handler, marked with withInternal so the gate lets it through, so a
+// manifest PUT by PutImage runs the same validation, tag-immutability
+// check, metadata recording and referrers indexing as a docker push.
+//
+// It keeps no state: an ECR upload id is distribution's upload UUID, and
+// each UploadLayerPart or CompleteLayerUpload first asks /v2 for the
+// upload's status, which returns a fresh signed _state for the next
+// request. The upload itself lives in the storage, so a layer upload may
+// continue on any node of the registry.
+//
+// Deletions go through /v2 too (the App clears its descriptor cache, the
+// edge its referrers index and digest aliases). When the App refuses them
+// because deletion is disabled for registry clients, the backend deletes
+// through its own storage namespace instead; see deleteFallback.
+type ECRBackend struct {
+	v2         http.Handler
+	urls       *BlobURLSigner
+	publicBase string
+
+	driver    storagedriver.StorageDriver
+	ns        distribution.Namespace // delete enabled
+	referrers ReferrersIndex
+	aliases   *digestAliases
+}
+
+var _ ecrapi.Registry = (*ECRBackend)(nil)
+
+// NewECRBackend builds the backend over v2 (the handler serving /v2/, gate
+// included). urls signs download URLs, which start with publicBase (the
+// registry's public origin, e.g. https://123456789012.dkr.ecr.us-east-1.amazonaws.com).
+// Without WithStorageDriver, DeleteRepository and deletions the App
+// refuses fail.
+func NewECRBackend(v2 http.Handler, urls *BlobURLSigner, publicBase string, opts ...ECRBackendOption) *ECRBackend {
+	b := &ECRBackend{v2: v2, urls: urls, publicBase: strings.TrimSuffix(publicBase, "/")}
+	for _, o := range opts {
+		o(b)
+	}
+	return b
+}
+
+// ECRBackend returns the backend over the server's own /v2 handler and
+// storage driver.
+func (s *Server) ECRBackend(urls *BlobURLSigner, publicBase string) *ECRBackend {
+	return NewECRBackend(s.V2(), urls, publicBase, WithStorageDriver(s.opts.App.Driver))
+}
+
+// ECRBackendOption configures an ECRBackend.
+type ECRBackendOption func(*ECRBackend)
+
+// WithStorageDriver gives the backend the App's storage driver, for
+// DeleteRepository and for deletions when the App has deletion disabled.
+func WithStorageDriver(drv storagedriver.StorageDriver) ECRBackendOption {
+	return func(b *ECRBackend) {
+		if drv == nil {
+			return
+		}
+		// Without options other than EnableDelete NewRegistry cannot fail.
+		ns, err := storage.NewRegistry(context.Background(), drv, storage.EnableDelete)
+		if err != nil {
+			return
+		}
+		b.driver, b.ns = drv, ns
+		b.referrers = newDriverReferrers(drv)
+		b.aliases = &digestAliases{driver: drv}
+	}
+}
+
+// errNoStorage is a deletion that needs the storage driver the backend
+// was built without.
+var errNoStorage = errors.New("the ECR backend has no storage driver (WithStorageDriver)")
+
+// BackendError is a registry call that failed. Kind is the ecrapi sentinel
+// the answer maps to (nil: unexpected, a ServerException); Status, Code and
+// Detail are what /v2 answered, Err a storage error of a fallback path.
+type BackendError struct {
+	Op     string
+	Kind   error
+	Status int
+	Code   string
+	Detail string
+	Err    error
+}
+
+func (e *BackendError) Error() string {
+	s := "registry: " + e.Op
+	if e.Kind != nil {
+		s += ": " + e.Kind.Error()
+	}
+	if e.Status != 0 {
+		s += fmt.Sprintf(" (%d %s)", e.Status, e.Code)
+	}
+	if e.Detail != "" {
+		s += ": " + e.Detail
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+func (e *BackendError) Unwrap() []error {
+	var errs []error
+	for _, err := range []error{e.Kind, e.Err} {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
+}
+
+// manifestAccept asks the App for every manifest type it stores, so it
+// returns the manifest as pushed (never a platform manifest picked from a
+// list); acceptance is then decided against the caller's list.
+var manifestAccept = strings.Join([]string{
+	v1.MediaTypeImageManifest, v1.MediaTypeImageIndex, schema2.MediaTypeManifest, manifestlist.MediaTypeManifestList,
+}, ", ")
+
+// GetManifest fetches ref (tag or digest) of repo; the /v2 path records
+// the pull.
+func (b *ECRBackend) GetManifest(ctx context.Context, registryID, repo, ref string, accept []string) (ecrapi.Manifest, error) {
+	const op = "GetManifest"
+	rec := b.call(ctx, registryID, http.MethodGet, "/v2/"+repo+"/manifests/"+ref, http.Header{"Accept": {manifestAccept}}, nil)
+	if rec.code != http.StatusOK {
+		return ecrapi.Manifest{}, b.fail(op, rec, "")
+	}
+	mt := bareMediaType(rec.header.Get("Content-Type"))
+	if !acceptable(accept, mt) {
+		return ecrapi.Manifest{}, &BackendError{Op: op, Kind: ecrapi.ErrMediaTypeNotAccepted, Detail: mt}
+	}
+	return ecrapi.Manifest{Digest: rec.header.Get("Docker-Content-Digest"), MediaType: mt, Body: rec.body.Bytes()}, nil
+}
+
+// acceptable matches mt against accept (empty: anything; type/* and */*
+// wildcards allowed; parameters ignored).
+func acceptable(accept []string, mt string) bool {
+	if len(accept) == 0 {
+		return true
+	}
+	for _, a := range accept {
+		a = bareMediaType(a)
+		if a == mt || a == "*/*" || (strings.HasSuffix(a, "/*") && strings.HasPrefix(mt, strings.TrimSuffix(a, "*"))) {
+			return true
+		}
+	}
+	return false
+}
+
+func bareMediaType(s string) string {
+	if mt, _, err := mime.ParseMediaType(s); err == nil {
+		return mt
+	}
+	mt, _, _ := strings.Cut(s, ";")
+	return strings.TrimSpace(mt)
+}
+
+// PutManifest stores body under tag, or by its sha256 digest without one.
+func (b *ECRBackend) PutManifest(ctx context.Context, registryID, repo, tag, mediaType string, body []byte) (string, error) {
+	const op = "PutManifest"
+	if mediaType == "" {
+		mediaType = manifestMediaType(body)
+	}
+	computed := digest.Canonical.FromBytes(body)
+	ref := tag
+	if ref == "" {
+		ref = computed.String()
+	}
+	h := http.Header{}
+	if mediaType != "" {
+		h.Set("Content-Type", mediaType)
+	}
+	rec := b.call(ctx, registryID, http.MethodPut, "/v2/"+repo+"/manifests/"+ref, h, body)
+	if rec.code != http.StatusCreated {
+		return "", b.fail(op, rec, mediaType)
+	}
+	if d := rec.header.Get("Docker-Content-Digest"); d != "" {
+		return d, nil
+	}
+	return computed.String(), nil
+}
+
+// manifestMediaType is the mediaType a manifest declares, or what its
+// shape says for an OCI manifest or index without one.
+func manifestMediaType(body []byte) string {
+	var m struct {
+		MediaType string          `json:"mediaType"`
+		Manifests json.RawMessage `json:"manifests"`
+		Config    json.RawMessage `json:"config"`
+	}
+	switch {
+	case json.Unmarshal(body, &m) != nil:
+		return ""
+	case m.MediaType != "":
+		return m.MediaType
+	case m.Manifests != nil:
+		return v1.MediaTypeImageIndex
+	case m.Config != nil:
+		return v1.MediaTypeImageManifest
+	}
+	return ""
+}
+
+func isIndexType(mt string) bool {
+	return mt == v1.MediaTypeImageIndex || mt == manifestlist.MediaTypeManifestList
+}
+
+// StatBlob reports the size of blob dgst in repo.
+func (b *ECRBackend) StatBlob(ctx context.Context, registryID, repo, dgst string) (int64, error) {
+	const op = "StatBlob"
+	if err := checkDigest(op, dgst); err != nil {
+		return 0, err
+	}
+	rec := b.call(ctx, registryID, http.MethodHead, "/v2/"+repo+"/blobs/"+dgst, nil, nil)
+	switch rec.code {
+	case http.StatusOK:
+		n, err := strconv.ParseInt(rec.header.Get("Content-Length"), 10, 64)
+		if err != nil {
+			return 0, &BackendError{Op: op, Status: rec.code, Detail: "no Content-Length", Err: err}
+		}
+		return n, nil
+	case http.StatusNotFound:
+		if e := b.fail(op, rec, ""); errors.Is(e, ecrapi.ErrRepositoryUnknown) {
+			return 0, e
+		}
+		// A HEAD may come without a body to say which.
+		return 0, &BackendError{Op: op, Kind: ecrapi.ErrBlobUnknown, Status: rec.code, Detail: dgst}
+	}
+	return 0, b.fail(op, rec, "")
+}
+
+// InitiateUpload opens an upload session; its id is distribution's UUID.
+func (b *ECRBackend) InitiateUpload(ctx context.Context, registryID, repo string) (string, error) {
+	const op = "InitiateUpload"
+	rec := b.call(ctx, registryID, http.MethodPost, "/v2/"+repo+"/blobs/uploads/", nil, nil)
+	if rec.code != http.StatusAccepted {
+		return "", b.fail(op, rec, "")
+	}
+	id := rec.header.Get("Docker-Upload-UUID")
+	if id == "" {
+		return "", &BackendError{Op: op, Status: rec.code, Detail: "no Docker-Upload-UUID"}
+	}
+	return id, nil
+}
+
+// UploadPart appends data at offset first and returns the last byte now
+// received.
+func (b *ECRBackend) UploadPart(ctx context.Context, registryID, repo, uploadID string, first int64, data []byte) (int64, error) {
+	const op = "UploadPart"
+	loc, received, err := b.uploadStatus(ctx, op, registryID, repo, uploadID)
+	if err != nil {
+		return 0, err
+	}
+	if first != received {
+		return 0, &ecrapi.PartError{LastValidByte: received - 1}
+	}
+	if len(data) == 0 {
+		return received - 1, nil
+	}
+	last := first + int64(len(data)) - 1
+	h := http.Header{
+		"Content-Type":   {"application/octet-stream"},
+		"Content-Range":  {fmt.Sprintf("%d-%d", first, last)},
+		"Content-Length": {strconv.Itoa(len(data))}, // distribution checks the range only with it
+	}
+	rec := b.call(ctx, registryID, http.MethodPatch, loc, h, data)
+	switch rec.code {
+	case http.StatusAccepted:
+		return last, nil
+	case http.StatusRequestedRangeNotSatisfiable:
+		// Another part landed since the status: report where it ended.
+		if _, received, err = b.uploadStatus(ctx, op, registryID, repo, uploadID); err != nil {
+			return 0, err
+		}
+		return 0, &ecrapi.PartError{LastValidByte: received - 1}
+	}
+	return 0, b.fail(op, rec, "")
+}
+
+// CompleteUpload commits the upload as blob dgst.
+func (b *ECRBackend) CompleteUpload(ctx context.Context, registryID, repo, uploadID, dgst string) error {
+	const op = "CompleteUpload"
+	if _, err := digest.Parse(dgst); err != nil {
+		return &BackendError{Op: op, Kind: ecrapi.ErrDigestMismatch, Detail: dgst, Err: err}
+	}
+	loc, received, err := b.uploadStatus(ctx, op, registryID, repo, uploadID)
+	if err != nil {
+		return err
+	}
+	if received == 0 {
+		return &BackendError{Op: op, Kind: ecrapi.ErrEmptyUpload, Detail: uploadID}
+	}
+	u, _ := url.Parse(loc) // built by uploadStatus
+	q := u.Query()
+	q.Set("digest", dgst)
+	u.RawQuery = q.Encode()
+	rec := b.call(ctx, registryID, http.MethodPut, u.RequestURI(), nil, nil)
+	if rec.code == http.StatusCreated {
+		return nil
+	}
+	e := b.fail(op, rec, "")
+	if e.Code == "BLOB_UPLOAD_INVALID" {
+		e.Kind = ecrapi.ErrDigestMismatch // wrong length or an unsupported digest
+	}
+	return e
+}
+
+// uploadStatus asks /v2 where upload id stands: the request target for
+// its next PATCH or PUT (with a fresh _state) and the bytes received.
+func (b *ECRBackend) uploadStatus(ctx context.Context, op, registryID, repo, id string) (string, int64, error) {
+	rec := b.call(ctx, registryID, http.MethodGet, "/v2/"+repo+"/blobs/uploads/"+url.PathEscape(id), nil, nil)
+	if rec.code != http.StatusNoContent {
+		return "", 0, b.fail(op, rec, "")
+	}
+	loc, err := url.Parse(rec.header.Get("Location"))
+	if err != nil || loc.Path == "" {
+		return "", 0, &BackendError{Op: op, Status: rec.code, Detail: "no usable Location for upload " + id}
+	}
+	received, ok := stateOffset(loc.Query().Get("_state"))
+	if !ok {
+		received = rangeSize(rec.header.Get("Range"))
+	}
+	return loc.RequestURI(), received, nil
+}
+
+// stateOffset reads the offset from distribution's upload state token
+// (base64url of an HMAC-SHA256 followed by the JSON state). The Range
+// header cannot tell 0 bytes from 1 ("0-0" for both); the token can. The
+// token came from our own App, so there is nothing to verify.
+func stateOffset(token string) (int64, bool) {
+	b, err := base64.URLEncoding.DecodeString(token)
+	if err != nil || len(b) <= sha256.Size {
+		return 0, false
+	}
+	var st struct{ Offset *int64 }
+	if json.Unmarshal(b[sha256.Size:], &st) != nil || st.Offset == nil {
+		return 0, false
+	}
+	return *st.Offset, true
+}
+
+// rangeSize reads a Range header "0-<last>" ("0-0" taken as empty).
+func rangeSize(h string) int64 {
+	_, last, ok := strings.Cut(h, "-")
+	n, err := strconv.ParseInt(last, 10, 64)
+	if !ok || err != nil || n <= 0 {
+		return 0
+	}
+	return n + 1
+}
+
+// DeleteTag removes tag from repo; the manifest stays.
+func (b *ECRBackend) DeleteTag(ctx context.Context, registryID, repo, tag string) error {
+	const op = "DeleteTag"
+	rec := b.call(ctx, registryID, http.MethodDelete, "/v2/"+repo+"/manifests/"+tag, nil, nil)
+	switch {
+	case rec.code == http.StatusAccepted:
+		return nil
+	case !deleteRefused(rec):
+		return b.fail(op, rec, "")
+	}
+	r, err := b.repository(ctx, repo)
+	if err != nil {
+		return &BackendError{Op: op, Err: err}
+	}
+	switch err := r.Tags(ctx).Untag(ctx, tag); {
+	case err == nil:
+		return nil
+	case isPathNotFound(err) || errors.As(err, new(distribution.ErrTagUnknown)):
+		return &BackendError{Op: op, Kind: ecrapi.ErrManifestUnknown, Detail: "tag " + tag}
+	default:
+		return &BackendError{Op: op, Err: err}
+	}
+}
+
+// DeleteManifest removes manifest dgst with its tags.
+func (b *ECRBackend) DeleteManifest(ctx context.Context, registryID, repo, dgst string) error {
+	const op = "DeleteManifest"
+	if err := checkDigest(op, dgst); err != nil {
+		return err
+	}
+	rec := b.call(ctx, registryID, http.MethodDelete, "/v2/"+repo+"/manifests/"+dgst, nil, nil)
+	switch {
+	case rec.code == http.StatusAccepted:
+		return nil
+	case !deleteRefused(rec):
+		return b.fail(op, rec, "")
+	}
+	if err := b.deleteFallback(ctx, repo, digest.Digest(dgst)); err != nil {
+		if errors.Is(err, ecrapi.ErrManifestUnknown) {
+			return &BackendError{Op: op, Kind: ecrapi.ErrManifestUnknown, Detail: dgst}
+		}
+		return &BackendError{Op: op, Err: err}
+	}
+	return nil
+}
+
+// deleteRefused reports the App's answer when deletion is disabled.
+func deleteRefused(rec *bufferedResponse) bool {
+	return rec.code == http.StatusMethodNotAllowed && firstCode(rec) == "UNSUPPORTED"
+}
+
+// deleteFallback deletes a manifest as the App and the edge would (the
+// revision link, its tags, its referrers entry and digest aliases), for
+// when the App has deletion disabled for registry clients. It cannot clear
+// the App's in-memory descriptor cache, so this process's App may serve
+// the manifest by digest until it restarts; routing the delete through
+// the App (deletion enabled in distribution, refused to clients at the
+// gate) avoids that.
+func (b *ECRBackend) deleteFallback(ctx context.Context, repo string, d digest.Digest) error {
+	r, err := b.repository(ctx, repo)
+	if err != nil {
+		return err
+	}
+	canonical := d
+	if d.Algorithm() != digest.Canonical {
+		if canonical, err = b.aliases.resolveManifest(ctx, repo, d); err != nil {
+			if isPathNotFound(err) {
+				return ecrapi.ErrManifestUnknown
+			}
+			return err
+		}
+	}
+	ms, err := r.Manifests(ctx)
+	if err != nil {
+		return err
+	}
+	m, err := ms.Get(ctx, canonical)
+	if isManifestUnknown(err) {
+		return ecrapi.ErrManifestUnknown
+	}
+	if err != nil {
+		return err
+	}
+	var fields manifestFields // for the subject: none if unreadable
+	if _, payload, err := m.Payload(); err == nil {
+		if json.Unmarshal(payload, &fields) != nil {
+			fields = manifestFields{}
+		}
+	}
+	if err := ms.Delete(ctx, canonical); err != nil && !isManifestUnknown(err) {
+		return err
+	}
+	tags := r.Tags(ctx)
+	names, err := tags.Lookup(ctx, v1.Descriptor{Digest: canonical})
+	if err != nil {
+		return err
+	}
+	for _, t := range names {
+		if err := tags.Untag(ctx, t); err != nil && !isPathNotFound(err) {
+			return err
+		}
+	}
+	aliases, err := b.aliases.manifestAliases(ctx, repo, canonical)
+	if err != nil {
+		return err
+	}
+	if fields.Subject != nil && fields.Subject.Digest.Validate() == nil {
+		for _, dg := range append([]digest.Digest{canonical}, aliases...) {
+			if err := b.referrers.Remove(ctx, repo, fields.Subject.Digest, dg); err != nil {
+				return err
+			}
+		}
+	}
+	return b.aliases.removeManifest(ctx, repo, canonical, aliases)
+}
+
+// DeleteRepository removes everything distribution keeps for repo (its
+// manifests, tags, layer links, uploads, referrers index). Blobs stay for
+// garbage collection. Like deleteFallback it bypasses the App's
+// descriptor cache.
+func (b *ECRBackend) DeleteRepository(ctx context.Context, registryID, repo string) error {
+	const op = "DeleteRepository"
+	// The name becomes a storage path: only a valid name may get there.
+	if !ociName.MatchString(repo) || len(repo) > reference.RepositoryNameTotalLengthMax {
+		return &BackendError{Op: op, Kind: ecrapi.ErrRepositoryUnknown, Detail: "invalid repository name " + strconv.Quote(repo)}
+	}
+	if b.driver == nil {
+		return &BackendError{Op: op, Err: errNoStorage}
+	}
+	err := b.driver.Delete(ctx, path.Join(repositoriesRoot, repo))
+	if err != nil && !isPathNotFound(err) {
+		return &BackendError{Op: op, Err: err}
+	}
+	return nil
+}
+
+// DownloadURL signs a URL for blob dgst of repo on the public origin.
+func (b *ECRBackend) DownloadURL(_ context.Context, registryID, repo, dgst string) (string, error) {
+	const op = "DownloadURL"
+	if err := checkDigest(op, dgst); err != nil {
+		return "", err
+	}
+	if b.urls == nil {
+		return "", &BackendError{Op: op, Detail: "no blob URL signer configured"}
+	}
+	return b.publicBase + "/v2/" + repo + "/blobs/" + dgst + "?" + b.urls.Sign(registryID, repo, dgst).Encode(), nil
+}
+
+func (b *ECRBackend) repository(ctx context.Context, repo string) (distribution.Repository, error) {
+	if b.ns == nil {
+		return nil, errNoStorage
+	}
+	named, err := reference.WithName(repo)
+	if err != nil {
+		return nil, err
+	}
+	return b.ns.Repository(ctx, named)
+}
+
+func checkDigest(op, dgst string) error {
+	if _, err := digest.Parse(dgst); err != nil {
+		return &BackendError{Op: op, Detail: "invalid digest " + strconv.Quote(dgst), Err: err}
+	}
+	return nil
+}
+
+// internalHost names the origin of in-process requests; distribution
+// builds Location headers from it, of which only the path is used.
+const internalHost = "berth.internal"
+
+// call serves one in-process request. Responses are buffered: none is
+// large (no blob bodies are read; a manifest is at most 4 MiB), and request
+// bodies (parts of at most 20 MiB) are read straight from the caller's
+// slice.
+func (b *ECRBackend) call(ctx context.Context, registryID, method, target string, h http.Header, body []byte) *bufferedResponse {
+	rec := newBufferedResponse()
+	r, err := http.NewRequestWithContext(withInternal(ctx, registryID), method, "http://"+internalHost+target, bytes.NewReader(body))
+	if err != nil {
+		rec.code = http.StatusBadRequest
+		fmt.Fprintf(&rec.body, `{"errors":[{"code":"UNKNOWN","message":%q}]}`, err.Error())
+		return rec
+	}
+	if body == nil {
+		r.Body, r.ContentLength = http.NoBody, 0
+	}
+	r.RequestURI = r.URL.RequestURI()
+	r.RemoteAddr = "127.0.0.1:0"
+	for k, v := range h {
+		r.Header[k] = v
+	}
+	b.v2.ServeHTTP(rec, r)
+	if rec.code == 0 {
+		rec.code = http.StatusOK
+	}
+	return rec
+}
+
+// regError is one entry of a registry error body.
+type regError struct {
+	Code    string          `json:"code"`
+	Message string          `json:"message"`
+	Detail  json.RawMessage `json:"detail"`
+}
+
+func regErrors(rec *bufferedResponse) []regError {
+	var body struct {
+		Errors []regError `json:"errors"`
+	}
+	_ = json.Unmarshal(rec.body.Bytes(), &body)
+	return body.Errors
+}
+
+func firstCode(rec *bufferedResponse) string {
+	if errs := regErrors(rec); len(errs) > 0 {
+		return errs[0].Code
+	}
+	return ""
+}
+
+// fail maps a /v2 error answer to a BackendError. sentType is the media
+// type of a manifest the request carried: an index naming an unknown
+// manifest gets the same MANIFEST_BLOB_UNKNOWN as an image naming an
+// unknown layer.
+func (b *ECRBackend) fail(op string, rec *bufferedResponse, sentType string) *BackendError {
+	e := &BackendError{Op: op, Status: rec.code}
+	errs := regErrors(rec)
+	var details []string
+	for _, re := range errs {
+		d := re.Message
+		if len(re.Detail) > 0 && string(re.Detail) != "null" {
+			var s string
+			if json.Unmarshal(re.Detail, &s) != nil {
+				s = string(re.Detail)
+			}
+			d += " " + s
+		}
+		details = append(details, d)
+	}
+	if len(errs) > 0 {
+		e.Code = errs[0].Code
+	} else if rec.body.Len() > 0 {
+		details = append(details, strings.TrimSpace(rec.body.String()[:min(rec.body.Len(), 512)]))
+	}
+	e.Detail = strings.Join(slices.Compact(details), "; ")
+	e.Kind = errorKind(e.Code, sentType)
+	return e
+}
+
+// errorKind maps a registry error code to the ecrapi sentinel.
+func errorKind(code, sentType string) error {
+	switch code {
+	case "NAME_UNKNOWN":
+		return ecrapi.ErrRepositoryUnknown
+	case "MANIFEST_UNKNOWN":
+		return ecrapi.ErrManifestUnknown
+	case "BLOB_UNKNOWN":
+		return ecrapi.ErrBlobUnknown
+	case "BLOB_UPLOAD_UNKNOWN":
+		return ecrapi.ErrUploadUnknown
+	case "DIGEST_INVALID":
+		return ecrapi.ErrDigestMismatch
+	case "MANIFEST_INVALID", "UNSUPPORTED":
+		return ecrapi.ErrManifestInvalid
+	case "MANIFEST_BLOB_UNKNOWN":
+		if isIndexType(sentType) {
+			return ecrapi.ErrManifestChildUnknown
+		}
+		return ecrapi.ErrManifestBlobUnknown
+	case "TAG_INVALID":
+		return ecrapi.ErrTagImmutable
+	}
+	return nil
+}

@@ -1,0 +1,353 @@
+package registry
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"net/url"
+	"path"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/distribution/distribution/v3/registry/storage/driver/inmemory"
+	"github.com/opencontainers/go-digest"
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/berth-registry/berth/ecrapi"
+	"github.com/berth-registry/berth/metrics"
+)
+
+// newTestBackend is an ECRBackend over a real Server (App and edge, no
+// gate) on an in-memory driver.
+func newTestBackend(t *testing.T, deleteEnabled bool) (*ECRBackend, *inmemory.Driver) {
+	t.Helper()
+	drv := inmemory.New()
+	s, err := New(context.Background(), Options{
+		App:     AppOptions{Driver: drv, HTTPSecret: "backend-test", DeleteEnabled: deleteEnabled, PurgeAge: time.Hour},
+		Metrics: metrics.New("test"),
+		Log:     slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	signer := &BlobURLSigner{Key: []byte("0123456789abcdef0123456789abcdef")}
+	return s.ECRBackend(signer, "https://registry.example/"), drv
+}
+
+const testReg = "123456789012"
+
+// pushBlob uploads data in parts of at most part bytes.
+func pushBlob(t *testing.T, b *ECRBackend, repo string, data []byte, part int) string {
+	t.Helper()
+	ctx := context.Background()
+	id, err := b.InitiateUpload(ctx, testReg, repo)
+	if err != nil {
+		t.Fatalf("InitiateUpload: %v", err)
+	}
+	for off := 0; off < len(data); off += part {
+		end := min(off+part, len(data))
+		last, err := b.UploadPart(ctx, testReg, repo, id, int64(off), data[off:end])
+		if err != nil {
+			t.Fatalf("UploadPart %d-%d: %v", off, end-1, err)
+		}
+		if last != int64(end-1) {
+			t.Fatalf("UploadPart %d-%d: last = %d", off, end-1, last)
+		}
+	}
+	d := digest.FromBytes(data).String()
+	if err := b.CompleteUpload(ctx, testReg, repo, id, d); err != nil {
+		t.Fatalf("CompleteUpload: %v", err)
+	}
+	return d
+}
+
+func ociManifest(t *testing.T, config string, layers ...string) []byte {
+	t.Helper()
+	m := map[string]any{
+		"schemaVersion": 2,
+		"mediaType":     v1.MediaTypeImageManifest,
+		"config":        map[string]any{"mediaType": v1.MediaTypeImageConfig, "digest": config, "size": 2},
+	}
+	var ls []map[string]any
+	for _, l := range layers {
+		ls = append(ls, map[string]any{"mediaType": v1.MediaTypeImageLayerGzip, "digest": l, "size": 3})
+	}
+	m["layers"] = ls
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func ociIndex(t *testing.T, children ...string) []byte {
+	t.Helper()
+	var ms []map[string]any
+	for _, c := range children {
+		ms = append(ms, map[string]any{"mediaType": v1.MediaTypeImageManifest, "digest": c, "size": 100,
+			"platform": map[string]string{"os": "linux", "architecture": "amd64"}})
+	}
+	b, err := json.Marshal(map[string]any{"schemaVersion": 2, "mediaType": v1.MediaTypeImageIndex, "manifests": ms})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestECRBackendManifestsAndBlobs(t *testing.T) {
+	b, _ := newTestBackend(t, true)
+	ctx := context.Background()
+	const repo = "team/app"
+	cfg := pushBlob(t, b, repo, []byte("{}"), 1)
+	layer := pushBlob(t, b, repo, []byte("abc"), 2)
+
+	if n, err := b.StatBlob(ctx, testReg, repo, layer); err != nil || n != 3 {
+		t.Fatalf("StatBlob = %d, %v", n, err)
+	}
+	if _, err := b.StatBlob(ctx, testReg, repo, digest.FromString("nope").String()); !errors.Is(err, ecrapi.ErrBlobUnknown) {
+		t.Fatalf("StatBlob of a missing blob: %v", err)
+	}
+
+	body := ociManifest(t, cfg, layer)
+	d, err := b.PutManifest(ctx, testReg, repo, "v1", "", body)
+	if err != nil {
+		t.Fatalf("PutManifest: %v", err)
+	}
+	if d != digest.FromBytes(body).String() {
+		t.Fatalf("digest %s", d)
+	}
+	for _, ref := range []string{"v1", d} {
+		m, err := b.GetManifest(ctx, testReg, repo, ref, nil)
+		if err != nil || m.Digest != d || m.MediaType != v1.MediaTypeImageManifest || string(m.Body) != string(body) {
+			t.Fatalf("GetManifest %s = %+v, %v", ref, m, err)
+		}
+	}
+	if _, err := b.GetManifest(ctx, testReg, repo, "v1", []string{"application/vnd.docker.distribution.manifest.v2+json"}); !errors.Is(err, ecrapi.ErrMediaTypeNotAccepted) {
+		t.Fatalf("GetManifest with a foreign accept list: %v", err)
+	}
+	if _, err := b.GetManifest(ctx, testReg, repo, "v1", []string{"application/*"}); err != nil {
+		t.Fatalf("GetManifest accepting application/*: %v", err)
+	}
+	if _, err := b.GetManifest(ctx, testReg, repo, "v2", nil); !errors.Is(err, ecrapi.ErrManifestUnknown) {
+		t.Fatalf("GetManifest of an unknown tag: %v", err)
+	}
+
+	// By digest, with the media type left to the body.
+	idx := ociIndex(t, d)
+	if got, err := b.PutManifest(ctx, testReg, repo, "", "", idx); err != nil || got != digest.FromBytes(idx).String() {
+		t.Fatalf("PutManifest index = %s, %v", got, err)
+	}
+
+	missing := digest.FromString("missing").String()
+	for _, c := range []struct {
+		name string
+		body []byte
+		want error
+	}{
+		{"missing layer", ociManifest(t, cfg, missing), ecrapi.ErrManifestBlobUnknown},
+		{"missing child", ociIndex(t, missing), ecrapi.ErrManifestChildUnknown},
+		{"not a manifest", []byte(`{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json", "config": 7}`), ecrapi.ErrManifestInvalid},
+	} {
+		if _, err := b.PutManifest(ctx, testReg, repo, "bad", "", c.body); !errors.Is(err, c.want) {
+			t.Errorf("%s: %v, want %v", c.name, err, c.want)
+		}
+	}
+
+	u, err := b.DownloadURL(ctx, testReg, repo, layer)
+	if err != nil || !strings.HasPrefix(u, "https://registry.example/v2/"+repo+"/blobs/"+layer+"?") {
+		t.Fatalf("DownloadURL = %s, %v", u, err)
+	}
+	pu, _ := url.Parse(u)
+	r := httptest.NewRequest("GET", pu.RequestURI(), nil)
+	if !b.urls.Verify(r, testReg, repo, layer) {
+		t.Fatal("the download URL does not verify")
+	}
+}
+
+func TestECRBackendUploads(t *testing.T) {
+	b, _ := newTestBackend(t, true)
+	ctx := context.Background()
+	const repo = "uploads"
+
+	id, err := b.InitiateUpload(ctx, testReg, repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.CompleteUpload(ctx, testReg, repo, id, digest.FromString("").String()); !errors.Is(err, ecrapi.ErrEmptyUpload) {
+		t.Fatalf("completing an empty upload: %v", err)
+	}
+	// One byte: the Range header says "0-0" as for none; the state
+	// token tells them apart.
+	if last, err := b.UploadPart(ctx, testReg, repo, id, 0, []byte("x")); err != nil || last != 0 {
+		t.Fatalf("first part: %d, %v", last, err)
+	}
+	for _, first := range []int64{0, 5, -1} {
+		var pe *ecrapi.PartError
+		if _, err := b.UploadPart(ctx, testReg, repo, id, first, []byte("y")); !errors.As(err, &pe) || pe.LastValidByte != 0 {
+			t.Fatalf("part at %d: %v, want PartError{0}", first, err)
+		}
+	}
+	if last, err := b.UploadPart(ctx, testReg, repo, id, 1, []byte("yz")); err != nil || last != 2 {
+		t.Fatalf("second part: %d, %v", last, err)
+	}
+	if err := b.CompleteUpload(ctx, testReg, repo, id, digest.FromString("other").String()); !errors.Is(err, ecrapi.ErrDigestMismatch) {
+		t.Fatalf("completing with a wrong digest: %v", err)
+	}
+
+	unknown := "6f1d6a5e-8a44-4b1e-9a53-1c2b3d4e5f60"
+	if _, err := b.UploadPart(ctx, testReg, repo, unknown, 0, []byte("x")); !errors.Is(err, ecrapi.ErrUploadUnknown) {
+		t.Fatalf("part of an unknown upload: %v", err)
+	}
+	if err := b.CompleteUpload(ctx, testReg, repo, unknown, digest.FromString("x").String()); !errors.Is(err, ecrapi.ErrUploadUnknown) {
+		t.Fatalf("completing an unknown upload: %v", err)
+	}
+
+	// An upload continues from the state in storage alone: a second
+	// backend (another node) finishes what the first started.
+	id, err = b.InitiateUpload(ctx, testReg, repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.UploadPart(ctx, testReg, repo, id, 0, []byte("hello ")); err != nil {
+		t.Fatal(err)
+	}
+	other := NewECRBackend(b.v2, b.urls, b.publicBase)
+	if _, err := other.UploadPart(ctx, testReg, repo, id, 6, []byte("world")); err != nil {
+		t.Fatal(err)
+	}
+	d := digest.FromString("hello world").String()
+	if err := other.CompleteUpload(ctx, testReg, repo, id, d); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := b.StatBlob(ctx, testReg, repo, d); err != nil || n != 11 {
+		t.Fatalf("StatBlob = %d, %v", n, err)
+	}
+}
+
+// TestECRBackendDeletes runs with deletion enabled in the App (the /v2
+// path) and disabled (the storage fallback).
+func TestECRBackendDeletes(t *testing.T) {
+	for _, enabled := range []bool{true, false} {
+		t.Run(fmt.Sprintf("delete enabled %v", enabled), func(t *testing.T) {
+			b, drv := newTestBackend(t, enabled)
+			ctx := context.Background()
+			const repo = "del/repo"
+			cfg := pushBlob(t, b, repo, []byte("{}"), 2)
+			d, err := b.PutManifest(ctx, testReg, repo, "a", "", ociManifest(t, cfg))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := b.PutManifest(ctx, testReg, repo, "b", "", ociManifest(t, cfg)); err != nil {
+				t.Fatal(err)
+			}
+
+			if err := b.DeleteTag(ctx, testReg, repo, "a"); err != nil {
+				t.Fatalf("DeleteTag: %v", err)
+			}
+			if _, err := b.GetManifest(ctx, testReg, repo, "a", nil); !errors.Is(err, ecrapi.ErrManifestUnknown) {
+				t.Fatalf("tag a after DeleteTag: %v", err)
+			}
+			if _, err := b.GetManifest(ctx, testReg, repo, "b", nil); err != nil {
+				t.Fatalf("tag b after deleting a: %v", err)
+			}
+			if err := b.DeleteTag(ctx, testReg, repo, "a"); !errors.Is(err, ecrapi.ErrManifestUnknown) {
+				t.Fatalf("DeleteTag of a missing tag: %v", err)
+			}
+
+			if err := b.DeleteManifest(ctx, testReg, repo, d); err != nil {
+				t.Fatalf("DeleteManifest: %v", err)
+			}
+			if _, err := b.GetManifest(ctx, testReg, repo, "b", nil); !errors.Is(err, ecrapi.ErrManifestUnknown) {
+				t.Fatalf("tag b after DeleteManifest: %v", err)
+			}
+			link := path.Join(repositoriesRoot, repo, "_manifests/revisions/sha256", digest.Digest(d).Encoded(), "link")
+			if _, err := drv.Stat(ctx, link); !isPathNotFound(err) {
+				t.Fatalf("revision link after DeleteManifest: %v", err)
+			}
+			if err := b.DeleteManifest(ctx, testReg, repo, digest.FromString("none").String()); !errors.Is(err, ecrapi.ErrManifestUnknown) {
+				t.Fatalf("DeleteManifest of a missing manifest: %v", err)
+			}
+
+			if err := b.DeleteRepository(ctx, testReg, repo); err != nil {
+				t.Fatalf("DeleteRepository: %v", err)
+			}
+			if _, err := drv.Stat(ctx, path.Join(repositoriesRoot, repo)); !isPathNotFound(err) {
+				t.Fatalf("repository directory after DeleteRepository: %v", err)
+			}
+			if err := b.DeleteRepository(ctx, testReg, repo); err != nil {
+				t.Fatalf("DeleteRepository again: %v", err)
+			}
+			if err := b.DeleteRepository(ctx, testReg, "../escape"); !errors.Is(err, ecrapi.ErrRepositoryUnknown) {
+				t.Fatalf("DeleteRepository of a bad name: %v", err)
+			}
+		})
+	}
+}
+
+func TestECRBackendWithoutStorage(t *testing.T) {
+	b, _ := newTestBackend(t, false)
+	bare := NewECRBackend(b.v2, b.urls, b.publicBase)
+	ctx := context.Background()
+	if err := bare.DeleteRepository(ctx, testReg, "x/y"); !errors.Is(err, errNoStorage) {
+		t.Fatalf("DeleteRepository: %v", err)
+	}
+	cfg := pushBlob(t, b, "x/y", []byte("{}"), 2)
+	if _, err := b.PutManifest(ctx, testReg, "x/y", "t", "", ociManifest(t, cfg)); err != nil {
+		t.Fatal(err)
+	}
+	if err := bare.DeleteTag(ctx, testReg, "x/y", "t"); !errors.Is(err, errNoStorage) {
+		t.Fatalf("DeleteTag with deletion disabled: %v", err)
+	}
+}
+
+func TestErrorKind(t *testing.T) {
+	for _, c := range []struct {
+		code, sent string
+		want       error
+	}{
+		{"NAME_UNKNOWN", "", ecrapi.ErrRepositoryUnknown},
+		{"MANIFEST_UNKNOWN", "", ecrapi.ErrManifestUnknown},
+		{"BLOB_UNKNOWN", "", ecrapi.ErrBlobUnknown},
+		{"BLOB_UPLOAD_UNKNOWN", "", ecrapi.ErrUploadUnknown},
+		{"DIGEST_INVALID", "", ecrapi.ErrDigestMismatch},
+		{"MANIFEST_INVALID", "", ecrapi.ErrManifestInvalid},
+		{"UNSUPPORTED", "", ecrapi.ErrManifestInvalid},
+		{"MANIFEST_BLOB_UNKNOWN", v1.MediaTypeImageManifest, ecrapi.ErrManifestBlobUnknown},
+		{"MANIFEST_BLOB_UNKNOWN", v1.MediaTypeImageIndex, ecrapi.ErrManifestChildUnknown},
+		{"MANIFEST_BLOB_UNKNOWN", "application/vnd.docker.distribution.manifest.list.v2+json", ecrapi.ErrManifestChildUnknown},
+		{"TAG_INVALID", "", ecrapi.ErrTagImmutable},
+		{"DENIED", "", nil},
+		{"UNKNOWN", "", nil},
+	} {
+		if got := errorKind(c.code, c.sent); got != c.want {
+			t.Errorf("errorKind(%s, %q) = %v, want %v", c.code, c.sent, got, c.want)
+		}
+	}
+	rec := newBufferedResponse()
+	rec.code = 404
+	_, _ = io.WriteString(&rec.body, `{"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known to registry","detail":{"name":"x"}}]}`)
+	e := (&ECRBackend{}).fail("Op", rec, "")
+	if !errors.Is(e, ecrapi.ErrRepositoryUnknown) || e.Code != "NAME_UNKNOWN" || !strings.Contains(e.Error(), `{"name":"x"}`) {
+		t.Fatalf("fail = %v", e)
+	}
+}
+
+func TestUploadOffsets(t *testing.T) {
+	for _, c := range []struct {
+		rng  string
+		want int64
+	}{{"0-0", 0}, {"0-9", 10}, {"", 0}, {"junk", 0}} {
+		if got := rangeSize(c.rng); got != c.want {
+			t.Errorf("rangeSize(%q) = %d, want %d", c.rng, got, c.want)
+		}
+	}
+	if _, ok := stateOffset("not base64!"); ok {
+		t.Error("stateOffset accepted garbage")
+	}
+}

@@ -1,0 +1,280 @@
+package registry
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/berth-registry/berth/auth"
+	"github.com/berth-registry/berth/ecrapi"
+	"github.com/berth-registry/berth/metadata"
+)
+
+// Credentials checks the Basic credentials of a registry request (ECR: the
+// user "AWS" and a login token from GetAuthorizationToken).
+type Credentials interface {
+	Basic(ctx context.Context, user, password string) (auth.Principal, error)
+}
+
+// ErrTokenExpired is what Credentials returns for an expired login token:
+// the client is told so, in ECR's words, instead of being challenged.
+var ErrTokenExpired = errors.New("authorization token has expired")
+
+// Authorizer decides whether p may do a on the registry; a denial is a
+// *DeniedError carrying AWS's message. The IAM issue supplies the policy
+// engine; until then the gate's default allows a principal everything in
+// its own account's registry.
+type Authorizer interface {
+	AuthorizeRegistry(ctx context.Context, p auth.Principal, registryID string, a Access, r *http.Request) error
+}
+
+// DeniedError is a policy denial, sent as 403 DENIED with Message.
+type DeniedError struct{ Message string }
+
+func (e *DeniedError) Error() string { return e.Message }
+
+// GateOptions configure the /v2 gate.
+type GateOptions struct {
+	Store       metadata.Store
+	Credentials Credentials
+	Authorizer  Authorizer // nil: own account only
+	BlobURLs    *BlobURLSigner
+	// RegistryID is the registry /v2 serves; Region its region.
+	RegistryID string
+	Region     string
+	// PublicHost is the host[:port] clients use (the Basic realm).
+	PublicHost string
+}
+
+// requestInfo is what the gate learned about a /v2 request; the metadata
+// recorder reads it from the request context.
+type requestInfo struct {
+	RegistryID string
+	Principal  auth.Principal
+	Method     string
+}
+
+type requestInfoKey struct{}
+
+func infoFrom(ctx context.Context) (requestInfo, bool) {
+	ri, ok := ctx.Value(requestInfoKey{}).(requestInfo)
+	return ri, ok
+}
+
+// gate is ECR's front door on /v2: every request needs a valid login token
+// (or is an in-process call of the ECR API, or a signed blob URL from
+// GetDownloadUrlForLayer), must be allowed, and must name a repository
+// that exists (or that a CREATE_ON_PUSH template creates on push).
+func (s *Server) gate(next http.Handler) http.Handler {
+	g := s.opts.Gate
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		acc, routed := s.classify(r)
+		ri := requestInfo{RegistryID: g.RegistryID, Method: r.Method}
+		switch {
+		case isInternal(ctx, &ri):
+		case routed && acc.Route == "blob" && r.URL.Query().Has("X-Berth-Signature") && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+			name, dgst := acc.Repo, routeOf(s.routes, r).vars["digest"]
+			if g.BlobURLs == nil || !g.BlobURLs.Verify(r, ri.RegistryID, name, dgst) {
+				writeError(w, http.StatusForbidden, "DENIED", "The download URL is invalid or has expired. Call GetDownloadUrlForLayer again.", nil)
+				return
+			}
+			// A signed URL names one blob of one repository and nothing
+			// else; it stands in for the caller's authorization.
+			next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, requestInfoKey{}, ri)))
+			return
+		default:
+			p, ok := s.authenticate(w, r)
+			if !ok {
+				return
+			}
+			ri.Principal = p
+			if !routed {
+				break // the edge answers NAME_INVALID / UNSUPPORTED
+			}
+			if err := s.authorize(ctx, p, ri.RegistryID, acc, r); err != nil {
+				var d *DeniedError
+				if errors.As(err, &d) {
+					writeError(w, http.StatusForbidden, "DENIED", d.Message, nil)
+					return
+				}
+				s.internalError(w, r, "authorizing", err)
+				return
+			}
+		}
+		ctx = context.WithValue(ctx, requestInfoKey{}, ri)
+		r = r.WithContext(ctx)
+		if routed && acc.Route == "catalog" {
+			s.serveCatalog(w, r, ri.RegistryID)
+			return
+		}
+		if routed && acc.Repo != "" && ociName.MatchString(acc.Repo) {
+			if ok := s.ensureRepository(w, r, ri, acc); !ok {
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// isInternal reports an in-process call of the ECR API, filling ri.
+func isInternal(ctx context.Context, ri *requestInfo) bool {
+	c, ok := internalFrom(ctx)
+	if !ok {
+		return false
+	}
+	ri.RegistryID = c.RegistryID
+	ri.Principal, _ = auth.PrincipalFrom(ctx)
+	return true
+}
+
+// authenticate checks the Basic credentials; without valid ones it answers
+// exactly as ECR does and reports false.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (auth.Principal, bool) {
+	g := s.opts.Gate
+	user, pass, ok := r.BasicAuth()
+	if ok && g.Credentials != nil {
+		p, err := g.Credentials.Basic(r.Context(), user, pass)
+		if err == nil {
+			return p, true
+		}
+		if errors.Is(err, ErrTokenExpired) {
+			setAPIVersion(w)
+			writeError(w, http.StatusForbidden, "DENIED", "Your authorization token has expired. Reauthenticate and try again.", nil)
+			return auth.Principal{}, false
+		}
+		s.opts.Log.Debug("registry credentials refused", "error", err, "path", r.URL.Path)
+	}
+	h := w.Header()
+	h.Set("Docker-Distribution-Api-Version", "registry/2.0")
+	h.Set("Www-Authenticate", fmt.Sprintf(`Basic realm="https://%s/",service="ecr.amazonaws.com"`, g.PublicHost))
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("Content-Length", "15")
+	w.WriteHeader(http.StatusUnauthorized)
+	_, _ = w.Write([]byte("Not Authorized\n"))
+	return auth.Principal{}, false
+}
+
+func (s *Server) authorize(ctx context.Context, p auth.Principal, registryID string, a Access, r *http.Request) error {
+	g := s.opts.Gate
+	if g.Authorizer != nil {
+		return g.Authorizer.AuthorizeRegistry(ctx, p, registryID, a, r)
+	}
+	if a.Action == "" || p.Account == registryID {
+		return nil
+	}
+	resource := "arn:aws:ecr:" + g.Region + ":" + registryID + ":repository/" + a.Repo
+	return &DeniedError{Message: fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %s because no resource-based policy allows the %s action",
+		p.ARN, a.Action, resource, a.Action)}
+}
+
+// ensureRepository answers NAME_UNKNOWN, as ECR does, for a repository the
+// registry does not have, unless the request pushes and a CREATE_ON_PUSH
+// template covers the name: then the repository is created from it.
+func (s *Server) ensureRepository(w http.ResponseWriter, r *http.Request, ri requestInfo, a Access) bool {
+	g := s.opts.Gate
+	ctx := r.Context()
+	_, err := g.Store.GetRepository(ctx, ri.RegistryID, a.Repo)
+	if err == nil {
+		return true
+	}
+	if !metadata.Is(err, metadata.NotFound) {
+		s.internalError(w, r, "looking up the repository", err)
+		return false
+	}
+	if a.Push {
+		created, err := s.createOnPush(ctx, ri.RegistryID, a.Repo)
+		if err != nil {
+			s.internalError(w, r, "creating the repository from its template", err)
+			return false
+		}
+		if created {
+			return true
+		}
+	}
+	setAPIVersion(w)
+	writeError(w, http.StatusNotFound, "NAME_UNKNOWN",
+		fmt.Sprintf("The repository with name '%s' does not exist in the registry with id '%s'", a.Repo, ri.RegistryID), nil)
+	return false
+}
+
+// createOnPush creates repo from the CREATE_ON_PUSH template with the
+// longest matching prefix, if one matches. A concurrent push creating it
+// first is success.
+func (s *Server) createOnPush(ctx context.Context, registryID, repo string) (bool, error) {
+	st := s.opts.Gate.Store
+	t, ok, err := ecrapi.MatchTemplate(ctx, st, registryID, repo)
+	if err != nil || !ok {
+		return false, err
+	}
+	if err := st.EnsureRegistry(ctx, registryID); err != nil {
+		return false, err
+	}
+	if _, err := st.CreateRepository(ctx, ecrapi.RepositoryFromTemplate(t, registryID, repo)); err != nil {
+		if metadata.Is(err, metadata.AlreadyExists) {
+			return true, nil
+		}
+		return false, err
+	}
+	if t.RepositoryPolicy != "" {
+		if _, err := st.PutPolicy(ctx, metadata.PolicyRepository, registryID, repo, t.RepositoryPolicy); err != nil {
+			return false, err
+		}
+	}
+	if t.LifecyclePolicy != "" {
+		if _, err := st.PutPolicy(ctx, metadata.PolicyLifecycle, registryID, repo, t.LifecyclePolicy); err != nil {
+			return false, err
+		}
+	}
+	s.opts.Log.Info("repository created on push", "registry", registryID, "repository", repo, "template", t.Prefix)
+	return true, nil
+}
+
+// serveCatalog answers GET /v2/_catalog from the metadata store (the
+// repositories ECR knows, not a walk of the storage).
+func (s *Server) serveCatalog(w http.ResponseWriter, r *http.Request, registryID string) {
+	q := r.URL.Query()
+	n := 100
+	if v := q.Get("n"); v != "" {
+		i, err := strconv.Atoi(v)
+		if err != nil || i < 0 {
+			setAPIVersion(w)
+			writeError(w, http.StatusBadRequest, "PAGINATION_NUMBER_INVALID", "invalid number of results requested", map[string]string{"n": v})
+			return
+		}
+		n = min(i, 1000)
+	}
+	names := []string{}
+	next := ""
+	if n > 0 {
+		repos, more, err := s.opts.Gate.Store.ListRepositories(r.Context(), registryID, metadata.Page{Limit: n, After: q.Get("last")})
+		if err != nil {
+			s.internalError(w, r, "listing repositories", err)
+			return
+		}
+		for _, rp := range repos {
+			names = append(names, rp.Name)
+		}
+		next = more
+	}
+	setAPIVersion(w)
+	w.Header().Set("Content-Type", "application/json")
+	if next != "" {
+		w.Header().Set("Link", fmt.Sprintf(`</v2/_catalog?last=%s&n=%d>; rel="next"`, url.QueryEscape(next), n))
+	}
+	_ = json.NewEncoder(w).Encode(map[string][]string{"repositories": names})
+}
+
+// internalError logs err and answers 500 with a request id.
+func (s *Server) internalError(w http.ResponseWriter, r *http.Request, what string, err error) {
+	id := requestID(w.Header())
+	s.opts.Log.Error("registry gate: "+what, "error", err, "path", r.URL.Path, "request_id", id)
+	setAPIVersion(w)
+	writeError(w, http.StatusInternalServerError, "UNKNOWN", strings.ToUpper(what[:1])+what[1:]+" failed (the registry log has the cause)",
+		map[string]string{"request_id": id})
+}
