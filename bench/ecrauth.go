@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -106,7 +107,32 @@ func NewECRClient(addr, id, secret string) *ecr.Client {
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String("http://" + addr),
 		Credentials:  credentials.NewStaticCredentialsProvider(id, secret, ""),
-		HTTPClient:   &http.Client{Transport: tr, Timeout: time.Minute},
+		HTTPClient:   &http.Client{Transport: bodyCopier{tr}, Timeout: time.Minute},
 		Retryer:      aws.NopRetryer{},
 	})
+}
+
+// bodyCopier hands net/http a private copy of each request body. With
+// smithy-go v1.28.9 on Go 1.26, a few percent of keep-alive calls fail with
+// "deserialization failed ... use of closed network connection" (against
+// any server: an httptest server shows it too): the transport's write loop
+// finds the SDK's body wrapper already closed, fails the write and closes
+// the connection under the response being read. The SDK's default retryer
+// hides this by retrying; the bench does not retry, and the copy (a few
+// hundred bytes of JSON) removes the race.
+type bodyCopier struct{ base http.RoundTripper }
+
+func (b bodyCopier) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return b.base.RoundTrip(r)
+	}
+	buf, err := io.ReadAll(r.Body)
+	r.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	r = r.Clone(r.Context())
+	r.Body = io.NopCloser(bytes.NewReader(buf))
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(buf)), nil }
+	return b.base.RoundTrip(r)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	"github.com/opencontainers/go-digest"
 
+	"github.com/berth-registry/berth/config"
 	"github.com/berth-registry/berth/internal/regtest"
 )
 
@@ -551,8 +552,17 @@ func TestListAndDescribeImagesPaging(t *testing.T) {
 	wantErr[*types.RepositoryNotFoundException](t, err)
 }
 
+// TestBatchDeleteImage runs with the registry's DELETE disabled for /v2
+// clients (the default: as in ECR) and enabled.
 func TestBatchDeleteImage(t *testing.T) {
-	s := regtest.New(t)
+	for _, enabled := range []bool{false, true} {
+		t.Run(fmt.Sprintf("delete_enabled=%v", enabled), func(t *testing.T) {
+			testBatchDeleteImage(t, regtest.NewWith(t, func(c *config.Config) { c.Registry.DeleteEnabled = enabled }))
+		})
+	}
+}
+
+func testBatchDeleteImage(t *testing.T, s *regtest.Stack) {
 	c, ctx := s.ECR, context.Background()
 	const repo = "delete/app"
 	config, layer := imageRepo(t, s, repo)

@@ -3,6 +3,7 @@ package metadata
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -89,6 +90,16 @@ func (s *sqlStore) apply(ctx context.Context, conn *sql.Conn, m migration) error
 		return err
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	// Another process may have applied it since we looked: on SQLite the
+	// immediate transaction is the lock that orders us after it.
+	var one int
+	err = tx.QueryRowContext(ctx, s.rebind("SELECT 1 FROM schema_migrations WHERE version = ?"), m.version).Scan(&one)
+	if err == nil {
+		return tx.Commit()
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
 	for _, stmt := range m.stmts {
 		if _, err := tx.ExecContext(ctx, strings.ReplaceAll(stmt, "{key}", keyType)); err != nil {
 			return fmt.Errorf("%w\n%s", err, stmt)

@@ -1,6 +1,8 @@
 package metadata
 
 import (
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+
 	"context"
 	"database/sql"
 	"errors"
@@ -94,7 +96,7 @@ func openSQLite(path string) (*sqlStore, error) {
 }
 
 func openPostgres(dsn string) (*sqlStore, error) {
-	db, err := openPGX(dsn)
+	db, err := sql.Open("pgx", dsn)
 	if err != nil {
 		return nil, err
 	}

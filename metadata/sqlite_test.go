@@ -2,8 +2,10 @@ package metadata_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/berth-registry/berth/metadata"
@@ -69,5 +71,48 @@ func TestOpenErrors(t *testing.T) {
 		} else if _, ok := err.(*metadata.Error); !ok {
 			t.Errorf("Open(%q, %q) error %T, want *metadata.Error", c.engine, c.dsn, err)
 		}
+	}
+}
+
+// TestSQLiteSharedFile opens one new file from several stores at once (as
+// processes sharing a data dir would): migrations run once, and writers
+// of different stores wait for each other instead of failing with
+// SQLITE_BUSY.
+func TestSQLiteSharedFile(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "berth.db")
+	stores := make([]metadata.Store, 3)
+	errs := make([]error, len(stores))
+	var wg sync.WaitGroup
+	for i := range stores {
+		wg.Go(func() { stores[i], errs[i] = metadata.Open(ctx, "sqlite", path) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("store %d: %v", i, err)
+		}
+		t.Cleanup(func() { stores[i].Close() })
+	}
+	for i, s := range stores {
+		wg.Go(func() {
+			for j := range 20 {
+				name := fmt.Sprintf("repo-%d-%d", i, j)
+				if _, err := s.CreateRepository(ctx, metadata.Repository{RegistryID: "123456789012", Name: name}); err != nil {
+					errs[i] = err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("store %d: %v", i, err)
+		}
+	}
+	list, _, err := stores[0].ListRepositories(ctx, "123456789012", metadata.Page{Limit: 1000})
+	if err != nil || len(list) != 60 {
+		t.Fatalf("ListRepositories = %d, %v; want 60", len(list), err)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/berth-registry/berth/auth/token"
 	"github.com/berth-registry/berth/config"
 	"github.com/berth-registry/berth/ecrapi"
+	"github.com/berth-registry/berth/lifecycle"
 	"github.com/berth-registry/berth/metadata"
 	"github.com/berth-registry/berth/registry"
 	"github.com/berth-registry/berth/storage/crypt"
@@ -30,6 +31,26 @@ type controlPlane struct {
 	recorder *registry.Recorder
 	blobURLs *registry.BlobURLSigner
 	gate     registry.GateOptions
+	backend  *registry.ECRBackend
+}
+
+// lifecycle is the runner applying lifecycle policies: an expired image
+// leaves storage, then the metadata store.
+func (cp *controlPlane) lifecycle(registryID string, log *slog.Logger) *lifecycle.Runner {
+	return &lifecycle.Runner{
+		Store:       cp.store,
+		RegistryIDs: []string{registryID},
+		Log:         log,
+		Expire: func(ctx context.Context, registryID, repo, digest string) error {
+			if err := cp.backend.DeleteManifest(ctx, registryID, repo, digest); err != nil && !errors.Is(err, ecrapi.ErrManifestUnknown) {
+				return err
+			}
+			if err := cp.store.DeleteImage(ctx, registryID, repo, digest); err != nil && !metadata.Is(err, metadata.NotFound) {
+				return err
+			}
+			return nil
+		},
+	}
 }
 
 // openControlPlane opens the metadata store, the token keys and the key
@@ -67,11 +88,12 @@ func openControlPlane(ctx context.Context, c *config.Config, kr *crypt.Keyring, 
 	return cp, nil
 }
 
-// api builds the ECR JSON API over srv's /v2 handler.
+// api builds the ECR JSON API over srv's /v2 handler and storage.
 func (cp *controlPlane) api(c *config.Config, srv *registry.Server, secret string, log *slog.Logger) *ecrapi.API {
+	cp.backend = srv.ECRBackend(cp.blobURLs, "https://"+c.ECR.PublicHost)
 	return ecrapi.New(ecrapi.Deps{
 		Store:      cp.store,
-		Registry:   registry.NewECRBackend(srv.V2(), cp.blobURLs, "https://"+c.ECR.PublicHost),
+		Registry:   cp.backend,
 		Authn:      &auth.APIAuthenticator{Verifier: &sigv4.Verifier{Lookup: cp.keys.Lookup}, Service: "ecr"},
 		Tokens:     cp.tokens,
 		RegistryID: c.ECR.RegistryID,

@@ -14,6 +14,7 @@ import (
 
 	"github.com/berth-registry/berth/config"
 	"github.com/berth-registry/berth/ecrapi"
+	"github.com/berth-registry/berth/lifecycle"
 	"github.com/berth-registry/berth/metadata"
 	"github.com/berth-registry/berth/metrics"
 	"github.com/berth-registry/berth/registry"
@@ -35,6 +36,8 @@ type Node struct {
 	Store  metadata.Store
 	// StorageDesc says where blobs live, for the start-up line.
 	StorageDesc string
+	// Lifecycle applies lifecycle policies; cmd/berth runs it.
+	Lifecycle *lifecycle.Runner
 
 	cp *controlPlane
 }
@@ -66,7 +69,9 @@ func New(ctx context.Context, c *config.Config, o Options) (*Node, error) {
 	n := &Node{Store: cp.store, StorageDesc: desc, cp: cp}
 	srv, err := registry.New(ctx, registry.Options{
 		App: registry.AppOptions{Driver: drv, HTTPSecret: secret, DeleteEnabled: c.Registry.DeleteEnabled,
-			PurgeAge: c.Registry.PurgeAge(), Recorder: cp.recorder},
+			PurgeAge: c.Registry.PurgeAge(), Recorder: cp.recorder,
+			// PostgreSQL means several nodes may share the registry.
+			NoDescriptorCache: c.Metadata.Engine == "postgres"},
 		Metrics: o.Metrics,
 		Ready: func(ctx context.Context) error {
 			if err := cp.store.Ping(ctx); err != nil {
@@ -85,6 +90,7 @@ func New(ctx context.Context, c *config.Config, o Options) (*Node, error) {
 	}
 	n.Server = srv
 	n.API = cp.api(c, srv, secret, o.Log)
+	n.Lifecycle = cp.lifecycle(c.ECR.RegistryID, o.Log)
 	return n, nil
 }
 

@@ -41,10 +41,16 @@ const driverName = "berth"
 
 // AppOptions are what the embedded App needs from berth.
 type AppOptions struct {
-	Driver        storagedriver.StorageDriver
-	HTTPSecret    string
+	Driver     storagedriver.StorageDriver
+	HTTPSecret string
+	// DeleteEnabled allows clients DELETE on /v2 (in-process calls of
+	// the ECR API may always delete).
 	DeleteEnabled bool
 	PurgeAge      time.Duration
+	// NoDescriptorCache turns off the App's in-memory blob descriptor
+	// cache: with several nodes, one node's delete would not reach the
+	// others' caches, and they would go on serving a deleted manifest.
+	NoDescriptorCache bool
 	// Recorder keeps the metadata store in step (nil: not wired, as in
 	// the registry core's own tests).
 	Recorder *Recorder
@@ -58,16 +64,21 @@ func distributionConfig(o AppOptions) *configuration.Configuration {
 		Version: configuration.CurrentVersion,
 		Storage: configuration.Storage{
 			driverName: configuration.Parameters{"instance": o.Driver},
-			"delete":   configuration.Parameters{"enabled": o.DeleteEnabled},
+			// Always on inside: the ECR API deletes through the App (so its
+			// descriptor cache forgets what it deletes); the gate refuses
+			// DELETE from clients unless DeleteEnabled (ECR has none).
+			"delete": configuration.Parameters{"enabled": true},
 			// The bucket holds ciphertext: blobs are always served by berth.
 			"redirect": configuration.Parameters{"disable": true},
-			"cache":    configuration.Parameters{"blobdescriptor": "inmemory"},
 			"maintenance": configuration.Parameters{
 				"uploadpurging": map[any]any{"enabled": true, "age": o.PurgeAge.String(), "interval": "24h", "dryrun": false},
 			},
 		},
 		Catalog: configuration.Catalog{MaxEntries: 1000},
 		Tags:    configuration.Tags{MaxTags: 1000},
+	}
+	if !o.NoDescriptorCache {
+		cfg.Storage["cache"] = configuration.Parameters{"blobdescriptor": "inmemory"}
 	}
 	if o.Recorder != nil {
 		cfg.Middleware = map[string][]configuration.Middleware{

@@ -297,12 +297,14 @@ func TestECRBackendWithoutStorage(t *testing.T) {
 	if err := bare.DeleteRepository(ctx, testReg, "x/y"); !errors.Is(err, errNoStorage) {
 		t.Fatalf("DeleteRepository: %v", err)
 	}
+	// The App always deletes for in-process calls (the gate refuses
+	// clients' DELETE unless enabled), so tags go without the driver.
 	cfg := pushBlob(t, b, "x/y", []byte("{}"), 2)
 	if _, err := b.PutManifest(ctx, testReg, "x/y", "t", "", ociManifest(t, cfg)); err != nil {
 		t.Fatal(err)
 	}
-	if err := bare.DeleteTag(ctx, testReg, "x/y", "t"); !errors.Is(err, errNoStorage) {
-		t.Fatalf("DeleteTag with deletion disabled: %v", err)
+	if err := bare.DeleteTag(ctx, testReg, "x/y", "t"); err != nil {
+		t.Fatalf("DeleteTag without the storage driver: %v", err)
 	}
 }
 

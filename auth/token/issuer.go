@@ -18,7 +18,7 @@ const (
 	// DefaultIssuer is the iss claim when Issuer.Issuer is empty.
 	DefaultIssuer = "berth"
 	// leeway absorbs clock differences between berth nodes.
-	leeway = 30 * time.Second
+	leeway = 5 * time.Second
 )
 
 // Claims are a login token's claims: the registered ones (sub is the

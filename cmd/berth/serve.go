@@ -47,6 +47,7 @@ func serve(args []string) error {
 	}
 	defer n.Close()
 	api := n.API
+	go n.Lifecycle.Run(ctx)
 
 	hs := &http.Server{Handler: n.Handler(), ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: nil}

@@ -42,12 +42,6 @@ func TestConformanceMinIO(t *testing.T) {
 		Extra:     deleteEnabled,
 		StrictECR: true,
 	})
-	ctx := testenv.Ctx(t, time.Minute)
-	for _, name := range []string{"conformance/repo1", "conformance/repo2"} {
-		if _, err := b.ECR().CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String(name)}); err != nil {
-			t.Fatalf("CreateRepository %s: %v", name, err)
-		}
-	}
 	runSuite(t, bin, b)
 }
 
@@ -55,7 +49,7 @@ func TestConformanceMinIO(t *testing.T) {
 // storage too.
 func TestConformanceDisk(t *testing.T) {
 	bin := suite(t)
-	b := testenv.StartBerth(t, testenv.BerthOptions{Extra: deleteEnabled})
+	b := testenv.StartBerth(t, testenv.BerthOptions{Extra: deleteEnabled, StrictECR: true})
 	runSuite(t, bin, b)
 }
 
@@ -70,9 +64,17 @@ func suite(t *testing.T) string {
 
 var countLine = regexp.MustCompile(`^\s*(Disabled|Skip|Pass|FAIL|Error|Total)\.*:\s*(\d+)\s*$`)
 
-// runSuite runs the suite against b and fails t unless it reports Pass.
+// runSuite creates the suite's two repositories through the ECR API and
+// runs the suite against b (with b's login token), failing t unless it
+// reports Pass.
 func runSuite(t *testing.T, bin string, b *testenv.Berth) {
 	t.Helper()
+	ctx := testenv.Ctx(t, time.Minute)
+	for _, name := range []string{"conformance/repo1", "conformance/repo2"} {
+		if _, err := b.ECR().CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String(name)}); err != nil {
+			t.Fatalf("CreateRepository %s: %v", name, err)
+		}
+	}
 	// Kept when the test fails: report.html has every request and response.
 	dir, err := os.MkdirTemp("", "berth-conformance-")
 	if err != nil {

@@ -482,13 +482,14 @@ type api struct {
 	t    *testing.T
 	base string // https://host:port
 	c    *http.Client
+	b    *testenv.Berth
 }
 
 // newAPI speaks to b, trusting its CA.
 func newAPI(t *testing.T, b *testenv.Berth) api {
 	c := *b.Client
 	c.Timeout = 3 * time.Minute
-	return api{t: t, base: b.URL, c: &c}
+	return api{t: t, base: b.URL, c: &c, b: b}
 }
 
 type response struct {
@@ -754,7 +755,7 @@ func (a api) sendTruncated(method, ref string, body []byte, declared int) string
 	if err != nil {
 		a.t.Fatal(err)
 	}
-	cfg := a.c.Transport.(*http.Transport).TLSClientConfig.Clone()
+	cfg := a.b.TLSConfig()
 	cfg.NextProtos = []string{"http/1.1"}
 	conn, err := tls.Dial("tcp", u.Host, cfg)
 	if err != nil {
@@ -762,7 +763,7 @@ func (a api) sendTruncated(method, ref string, body []byte, declared int) string
 	}
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(2 * time.Minute))
-	head := fmt.Sprintf("%s %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n",
+	head := fmt.Sprintf("%s %s HTTP/1.1\r\nHost: %s\r\nAuthorization: "+a.b.BasicAuth()+"\r\nContent-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n",
 		method, u.RequestURI(), u.Host, declared)
 	if _, err := conn.Write(append([]byte(head), body...)); err != nil {
 		a.t.Fatal(err)
