@@ -141,8 +141,8 @@ func run() error {
 	fmt.Printf("\nberth-bench: medians of %d run(s), %s layer, %s HEAD load, %.0f s of runs. "+
 		"berth runs with --plain-http (no TLS), like the reference; berth's /v2 requests carry a login token, "+
 		"the reference's are anonymous; ref-s3 uses chunksize 5 MiB (tooling.md §2). "+
-		"MB = 10^6 bytes; each pull verified by sha256. Listing: %d signed calls per row (first, middle and last "+
-		"page of %d), after seeding berth-disk's metadata store.\n\n",
+		"MB = 10^6 bytes; each pull verified by sha256. Listing: %d signed calls per p50/p90 row (first, middle and "+
+		"last page of %d in turn; last-page rows a third of them), after seeding berth-disk's metadata store.\n\n",
 		p.reps, size(p.layer), p.head, time.Since(t0).Seconds(), 3*p.listSamples, bench.PageSize)
 	res.Table(os.Stdout)
 	fmt.Println()
