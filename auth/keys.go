@@ -82,10 +82,14 @@ func EnsureBootstrapAdmin(ctx context.Context, st metadata.Store, kr *crypt.Keyr
 	return id, secret, true, nil
 }
 
-// PrincipalFor describes the owner of an access key as the request
-// context needs it.
+// PrincipalFor describes the owner of an access key from the key row
+// alone: a user (ARN) or a service principal (a name such as
+// codebuild.amazonaws.com, acting in the key's account).
 func PrincipalFor(k metadata.AccessKey) Principal {
-	p := Principal{ARN: k.Principal, Account: k.Account, AccessKeyID: k.ID, UserID: UserID(k.Principal)}
+	if !strings.HasPrefix(k.Principal, "arn:") {
+		return Principal{Type: TypeService, ARN: k.Principal, Account: k.Account, AccessKeyID: k.ID}
+	}
+	p := Principal{Type: TypeUser, ARN: k.Principal, Account: k.Account, AccessKeyID: k.ID, UserID: UserID(k.Principal)}
 	if p.Account == "" {
 		p.Account = arnAccount(k.Principal)
 	}

@@ -108,7 +108,7 @@ func TestKeyLookup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Principal{ARN: "arn:aws:iam::123456789012:user/berth-admin", Account: testAccount, AccessKeyID: id,
+	want := Principal{Type: TypeUser, ARN: "arn:aws:iam::123456789012:user/berth-admin", Account: testAccount, AccessKeyID: id,
 		UserID: UserID("arn:aws:iam::123456789012:user/berth-admin"), Username: "berth-admin"}
 	if c.AccessKeyID != id || c.Secret != secret || c.SessionToken != "" || !c.Expires.IsZero() || c.Principal != want {
 		t.Fatalf("credential %v principal %+v", c, c.Principal)

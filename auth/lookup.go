@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
 
@@ -54,8 +55,10 @@ func (l *KeyLookup) Lookup(ctx context.Context, accessKeyID string) (Credential,
 	return e.cred, nil
 }
 
-// Active reports whether the key exists and is active (a login token dies
-// with the key it was issued to).
+// Active reports whether the key exists and is active: a login token dies
+// with the key it was issued to. A session's tokens outlive its expiry as
+// ECR's do (the ECS agent keeps a token for hours while the execution
+// role's credentials rotate), but not its revocation.
 func (l *KeyLookup) Active(ctx context.Context, accessKeyID string) (bool, error) {
 	e, err := l.get(ctx, accessKeyID)
 	if err != nil {
@@ -97,8 +100,12 @@ func (l *KeyLookup) get(ctx context.Context, id string) (cachedKey, error) {
 	return e, nil
 }
 
-// load reads one key from the store and opens its secret.
+// load reads one key from the store and opens its secret: a long-lived
+// key (AKIA…) of a user or service principal, or an STS session (ASIA…).
 func (l *KeyLookup) load(ctx context.Context, id string) (cachedKey, error) {
+	if strings.HasPrefix(id, PrefixTemporary) {
+		return l.loadSession(ctx, id)
+	}
 	k, err := l.Store.GetAccessKey(ctx, id)
 	switch {
 	case metadata.Is(err, metadata.NotFound):
@@ -109,11 +116,61 @@ func (l *KeyLookup) load(ctx context.Context, id string) (cachedKey, error) {
 		// Inactive keys are not opened: nothing will use the secret.
 		return cachedKey{found: true}, nil
 	}
+	p, err := l.owner(ctx, k)
+	if err != nil {
+		return cachedKey{}, err
+	}
 	secret, err := OpenSecret(l.Keyring, k.Secret)
 	if err != nil {
 		return cachedKey{}, err
 	}
+	return cachedKey{found: true, active: true, cred: Credential{AccessKeyID: k.ID, Secret: secret, Principal: p}}, nil
+}
+
+// owner describes who a long-lived key belongs to: the user's stored
+// record when there is one (its unique id), else what the key row says.
+func (l *KeyLookup) owner(ctx context.Context, k metadata.AccessKey) (Principal, error) {
+	p := PrincipalFor(k)
+	if p.Type != TypeUser {
+		return p, nil
+	}
+	u, err := l.Store.GetPrincipal(ctx, k.Principal)
+	switch {
+	case metadata.Is(err, metadata.NotFound):
+		return p, nil
+	case err != nil:
+		return Principal{}, &Error{Op: "KeyLookup", Kind: Store, Err: err}
+	}
+	p.UserID, p.Username = u.ID, u.Name
+	return p, nil
+}
+
+// loadSession reads an STS session. An expired one is returned with its
+// expiry: the verifier answers ExpiredToken for it.
+func (l *KeyLookup) loadSession(ctx context.Context, id string) (cachedKey, error) {
+	s, err := l.Store.GetSession(ctx, id)
+	switch {
+	case metadata.Is(err, metadata.NotFound):
+		return cachedKey{}, nil
+	case err != nil:
+		return cachedKey{}, &Error{Op: "KeyLookup", Kind: Store, Err: err}
+	}
+	role, err := l.Store.GetPrincipal(ctx, s.RoleARN)
+	switch {
+	case metadata.Is(err, metadata.NotFound):
+		return cachedKey{}, nil // the role is gone, and its sessions with it
+	case err != nil:
+		return cachedKey{}, &Error{Op: "KeyLookup", Kind: Store, Err: err}
+	}
+	secret, token, err := OpenSession(l.Keyring, s.Sealed)
+	if err != nil {
+		return cachedKey{}, err
+	}
 	return cachedKey{found: true, active: true, cred: Credential{
-		AccessKeyID: k.ID, Secret: secret, Principal: PrincipalFor(k),
+		AccessKeyID: id, Secret: secret, SessionToken: token, Expires: s.Expires,
+		Principal: Principal{
+			Type: TypeAssumedRole, ARN: SessionARN(s.Account, role.Name, s.SessionName), Account: s.Account,
+			AccessKeyID: id, UserID: role.ID + ":" + s.SessionName, RoleARN: s.RoleARN, SessionName: s.SessionName,
+		},
 	}}, nil
 }

@@ -27,7 +27,29 @@ type Config struct {
 	Registry Registry `yaml:"registry"`
 	ECR      ECR      `yaml:"ecr"`
 	Metadata Metadata `yaml:"metadata"`
+	IAM      IAM      `yaml:"iam"`
+	Audit    Audit    `yaml:"audit"`
 	Log      Log      `yaml:"log"`
+}
+
+// IAM configures identities and authorization.
+type IAM struct {
+	// File is a declarative file of accounts, users, roles and policies
+	// applied at start and on SIGHUP ("" = none).
+	File string `yaml:"file"`
+	// Authorization is "enforce" (policies decide every request) or "off"
+	// (every principal may do anything in its own account: only for
+	// measuring what authorization costs).
+	Authorization string `yaml:"authorization"`
+	// Refresh is how often a node checks for policy changes.
+	Refresh string `yaml:"refresh"`
+}
+
+// Audit configures the audit log.
+type Audit struct {
+	// File receives one JSON line per authorization decision: a path,
+	// "-" for standard output, or "off". Default <data_dir>/audit.log.
+	File string `yaml:"file"`
 }
 
 // ECR is the Amazon ECR face of the registry.
@@ -117,6 +139,7 @@ func Default() Config {
 		Registry: Registry{UploadPurgeAge: "168h"},
 		ECR:      ECR{RegistryID: "000000000000", Region: "us-east-1", TokenTTL: "12h"},
 		Metadata: Metadata{Engine: "sqlite"},
+		IAM:      IAM{Authorization: "enforce", Refresh: "1s"},
 		Log:      Log{Level: "info", Format: "text"},
 	}
 }
@@ -164,6 +187,9 @@ func (c *Config) fillDerived() {
 			host = "localhost"
 		}
 		c.ECR.PublicHost = net.JoinHostPort(host, port)
+	}
+	if c.Audit.File == "" {
+		c.Audit.File = filepath.Join(c.DataDir, "audit.log")
 	}
 	if c.Storage.Keyring == "" {
 		c.Storage.Keyring = filepath.Join(c.DataDir, "keys", "keyring.json")
@@ -240,6 +266,14 @@ func (c *Config) Validate() error {
 	default:
 		return bad("metadata.engine", "%q is not one of sqlite, postgres", c.Metadata.Engine)
 	}
+	switch c.IAM.Authorization {
+	case "enforce", "off":
+	default:
+		return bad("iam.authorization", "%q is not one of enforce, off", c.IAM.Authorization)
+	}
+	if d, err := parseDuration(c.IAM.Refresh); err != nil || d <= 0 || d > time.Minute {
+		return bad("iam.refresh", "%q is not a duration between 1ms and 1m", c.IAM.Refresh)
+	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
@@ -272,6 +306,12 @@ func (e ECR) PublicHostname() string {
 		return h
 	}
 	return e.PublicHost
+}
+
+// RefreshInterval is the parsed Refresh.
+func (i IAM) RefreshInterval() time.Duration {
+	d, _ := parseDuration(i.Refresh)
+	return d
 }
 
 // TTL is the parsed TokenTTL.

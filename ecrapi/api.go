@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
 
@@ -32,14 +33,6 @@ const maxBody = 28 << 20
 // exceptions (UnrecognizedClientException, InvalidSignatureException, ...).
 type Authenticator interface {
 	Authenticate(r *http.Request, body []byte) (auth.Principal, error)
-}
-
-// Authorizer decides whether p may perform action (e.g. "ecr:PutImage") on
-// resource (a repository ARN, or "*" for registry-level actions). A denial
-// is an *Error of type AccessDeniedException with AWS's message. Until the
-// IAM issue, berth authorizes every authenticated principal.
-type Authorizer interface {
-	Authorize(ctx context.Context, p auth.Principal, action, resource string, req *Request) error
 }
 
 // TokenIssuer mints registry login tokens (the password half of
@@ -82,7 +75,10 @@ type operation struct {
 	// repoScoped: the resource is the repository ARN of the input's
 	// repositoryName (registryId selects the registry).
 	repoScoped bool
-	handle     func(ctx context.Context, req *Request) (any, error)
+	// targets, when set, lists the resources the call acts on instead
+	// (taken from other input members).
+	targets func(a *API, req *Request) ([]Authz, error)
+	handle  func(ctx context.Context, req *Request) (any, error)
 }
 
 // Request is one decoded API call.
@@ -190,28 +186,20 @@ func (a *API) serve(r *http.Request, reqID string) (any, error) {
 	if err := req.Decode(&scope); err != nil {
 		return nil, err
 	}
-	req.RegistryID = a.d.RegistryID
+	// As on ECR, the default registry is the caller's account's.
+	req.RegistryID = p.Account
+	if req.RegistryID == "" {
+		req.RegistryID = a.d.RegistryID
+	}
 	if scope.RegistryID != nil {
 		if err := validRegistryID(*scope.RegistryID); err != nil {
 			return nil, err
 		}
 		req.RegistryID = *scope.RegistryID
 	}
-	resource := "*"
-	if op.repoScoped {
-		if scope.RepositoryName == nil {
-			return nil, missingParam("repositoryName")
-		}
-		if err := validRepositoryName(*scope.RepositoryName); err != nil {
-			return nil, err
-		}
-		resource = a.repositoryARN(req.RegistryID, *scope.RepositoryName)
-	}
 	ctx := auth.WithPrincipal(r.Context(), p)
-	if a.d.Authz != nil {
-		if err := a.d.Authz.Authorize(ctx, p, op.action, resource, req); err != nil {
-			return nil, err
-		}
+	if err := a.authorize(ctx, op, req, scope.RepositoryName); err != nil {
+		return nil, err
 	}
 	return op.handle(ctx, req)
 }
@@ -222,7 +210,36 @@ func (a *API) repositoryARN(registryID, name string) string {
 }
 
 // repositoryURI is <host>/<name>: what docker tags and pushes.
-func (a *API) repositoryURI(name string) string { return a.d.Host + "/" + name }
+func (a *API) repositoryURI(registryID, name string) string { return a.RegistryHost(registryID) + "/" + name }
+
+// ecrHostRE matches an ECR-shaped registry host: <account>.dkr.ecr.….
+var ecrHostRE = regexp.MustCompile(`^([0-9]{12})(\.dkr[.-]ecr(?:-fips)?\..+)$`)
+
+// RegistryHost is the host[:port] registry id is reached at: the public
+// host for the default registry; for another account's registry, the
+// public host with that account's id when the public host is ECR-shaped
+// (<id>.dkr.ecr.<region>.<domain>: berth tells the registries apart by
+// host), else the public host itself.
+func (a *API) RegistryHost(registryID string) string {
+	return RegistryHost(a.d.Host, registryID)
+}
+
+// RegistryHost is API.RegistryHost for a public host.
+func RegistryHost(public, registryID string) string {
+	if m := ecrHostRE.FindStringSubmatch(public); m != nil && registryID != "" {
+		return registryID + m[2]
+	}
+	return public
+}
+
+// RegistryFromHost is the registry an ECR-shaped request host names, ""
+// for any other host.
+func RegistryFromHost(host string) string {
+	if m := ecrHostRE.FindStringSubmatch(host); m != nil {
+		return m[1]
+	}
+	return ""
+}
 
 // epoch renders a time as ECR does: epoch seconds, fractional allowed.
 type epoch time.Time

@@ -108,7 +108,7 @@ func (a *API) repositoryOut(r metadata.Repository) repositoryOut {
 		RepositoryArn:                      a.repositoryARN(r.RegistryID, r.Name),
 		RegistryID:                         r.RegistryID,
 		RepositoryName:                     r.Name,
-		RepositoryURI:                      a.repositoryURI(r.Name),
+		RepositoryURI:                      a.repositoryURI(r.RegistryID, r.Name),
 		CreatedAt:                          ts(r.CreatedAt),
 		ImageTagMutability:                 mutabilityOut(r.TagMutability),
 		ImageTagMutabilityExclusionFilters: filtersOut(r.MutabilityExclusions),

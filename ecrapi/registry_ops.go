@@ -20,8 +20,8 @@ func (a *API) registerRegistryOps() {
 	a.add(operation{name: "PutReplicationConfiguration", handle: a.putReplicationConfiguration})
 	a.add(operation{name: "GetRegistryScanningConfiguration", handle: a.getRegistryScanningConfiguration})
 	a.add(operation{name: "PutRegistryScanningConfiguration", handle: a.putRegistryScanningConfiguration})
-	a.add(operation{name: "GetAccountSetting", handle: a.getAccountSetting})
-	a.add(operation{name: "PutAccountSetting", handle: a.putAccountSetting})
+	a.add(operation{name: "GetAccountSetting", targets: accountSettingTargets, handle: a.getAccountSetting})
+	a.add(operation{name: "PutAccountSetting", targets: accountSettingTargets, handle: a.putAccountSetting})
 	a.add(operation{name: "GetAuthorizationToken", handle: a.getAuthorizationToken})
 }
 
@@ -445,15 +445,19 @@ func (a *API) getAuthorizationToken(ctx context.Context, req *Request) (any, err
 		// The AWS CLI splits the decoded token on every ':'.
 		return nil, fmt.Errorf("login password contains ':'")
 	}
-	data := authorizationDataOut{
-		AuthorizationToken: base64.StdEncoding.EncodeToString([]byte("AWS:" + password)),
-		ExpiresAt:          ts(expires),
-		ProxyEndpoint:      "https://" + a.d.Host,
+	ids := in.RegistryIDs
+	if len(ids) == 0 {
+		ids = []string{req.RegistryID}
 	}
-	n := max(len(in.RegistryIDs), 1)
-	out := make([]authorizationDataOut, n)
-	for i := range out {
-		out[i] = data
+	// One token serves every registry the principal may reach; each entry
+	// names the host of the registry asked for.
+	out := make([]authorizationDataOut, len(ids))
+	for i, id := range ids {
+		out[i] = authorizationDataOut{
+			AuthorizationToken: base64.StdEncoding.EncodeToString([]byte("AWS:" + password)),
+			ExpiresAt:          ts(expires),
+			ProxyEndpoint:      "https://" + a.RegistryHost(id),
+		}
 	}
 	return map[string]any{"authorizationData": out}, nil
 }

@@ -15,12 +15,12 @@ import (
 // register here too: they are repository settings by another name.
 
 func (a *API) registerRepositoryOps() {
-	a.add(operation{name: "CreateRepository", repoScoped: true, handle: a.createRepository})
-	a.add(operation{name: "DescribeRepositories", handle: a.describeRepositories})
+	a.add(operation{name: "CreateRepository", targets: createRepositoryTargets, handle: a.createRepository})
+	a.add(operation{name: "DescribeRepositories", targets: describeRepositoriesTargets, handle: a.describeRepositories})
 	a.add(operation{name: "DeleteRepository", repoScoped: true, handle: a.deleteRepository})
 	a.add(operation{name: "PutImageTagMutability", repoScoped: true, handle: a.putImageTagMutability})
 	a.add(operation{name: "PutImageScanningConfiguration", repoScoped: true, handle: a.putImageScanningConfiguration})
-	a.add(operation{name: "BatchGetRepositoryScanningConfiguration", handle: a.batchGetRepositoryScanningConfiguration})
+	a.add(operation{name: "BatchGetRepositoryScanningConfiguration", targets: batchGetScanningTargets, handle: a.batchGetRepositoryScanningConfiguration})
 	a.registerTaggingOps()
 	a.registerTemplateOps()
 }

@@ -13,11 +13,10 @@ import (
 // only taggable resource is a repository, named by its ARN.
 
 func (a *API) registerTaggingOps() {
-	// Not repoScoped: the repository comes from resourceArn, which the
-	// handlers parse. The IAM issue authorizes on that parsed ARN.
-	a.add(operation{name: "TagResource", handle: a.tagResource})
-	a.add(operation{name: "UntagResource", handle: a.untagResource})
-	a.add(operation{name: "ListTagsForResource", handle: a.listTagsForResource})
+	// The repository comes from resourceArn.
+	a.add(operation{name: "TagResource", targets: tagResourceTargets, handle: a.tagResource})
+	a.add(operation{name: "UntagResource", targets: untagResourceTargets, handle: a.untagResource})
+	a.add(operation{name: "ListTagsForResource", targets: listTagsTargets, handle: a.listTagsForResource})
 }
 
 // Tag limits (TooManyTagsException and InvalidTagParameterException docs).

@@ -77,7 +77,10 @@ func (s *sqlStore) PutPolicy(ctx context.Context, kind PolicyKind, registryID, r
 		_, err := t.exec(`INSERT INTO policies (kind, registry_id, repo, body, updated_at) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (registry_id, repo, kind) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at`,
 			string(kind), registryID, repo, text, micros(p.UpdatedAt))
-		return err
+		if err != nil || kind == PolicyLifecycle {
+			return err
+		}
+		return bumpAuthz(t)
 	})
 	if err != nil {
 		return Policy{}, fail(op, "policy", err)
@@ -96,7 +99,10 @@ func (s *sqlStore) DeletePolicy(ctx context.Context, kind PolicyKind, registryID
 			return err
 		}
 		_, err = t.exec("DELETE FROM policies WHERE registry_id = ? AND repo = ? AND kind = ?", registryID, repo, string(kind))
-		return err
+		if err != nil || kind == PolicyLifecycle {
+			return err
+		}
+		return bumpAuthz(t)
 	})
 	if err != nil {
 		return Policy{}, fail(op, "policy", err)

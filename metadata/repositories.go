@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"time"
 )
 
@@ -76,7 +77,10 @@ func (s *sqlStore) CreateRepository(ctx context.Context, r Repository) (Reposito
 		_, err := t.exec(`INSERT INTO repositories (`+repoCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`,
 			r.RegistryID, r.Name, micros(r.CreatedAt), r.TagMutability, encJSON(r.MutabilityExclusions),
 			boolInt(r.ScanOnPush), r.EncryptionType, r.KMSKey, encJSON(r.Tags))
-		return err
+		if err != nil {
+			return err
+		}
+		return bumpAuthz(t)
 	})
 	if err != nil {
 		return Repository{}, fail(op, "repository", err)
@@ -178,7 +182,11 @@ func (s *sqlStore) UpdateRepository(ctx context.Context, registryID, name string
 			r.TagMutability, encJSON(r.MutabilityExclusions), boolInt(r.ScanOnPush),
 			r.EncryptionType, r.KMSKey, encJSON(r.Tags), registryID, name)
 		out = r
-		return err
+		if err != nil || slices.Equal(r.Tags, cur.Tags) {
+			return err
+		}
+		// Resource tags are condition keys (ecr:ResourceTag/…).
+		return bumpAuthz(t)
 	})
 	if err != nil {
 		return Repository{}, fail(op, "repository", err)
@@ -230,7 +238,7 @@ func (s *sqlStore) DeleteRepository(ctx context.Context, registryID, name string
 				return err
 			}
 		}
-		return nil
+		return bumpAuthz(t)
 	})
 	if err != nil {
 		return Repository{}, nil, fail(op, "repository", err)

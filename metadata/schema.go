@@ -128,5 +128,81 @@ func migrations() []migration {
 		)`,
 			`CREATE INDEX access_keys_principal ON access_keys (principal, id)`,
 		},
+	}, {
+		version: 2,
+		name:    "identities: accounts, users, roles, policies, sessions",
+		stmts: []string{
+			`CREATE TABLE accounts (
+			id {key} PRIMARY KEY,
+			name TEXT NOT NULL,
+			created_at BIGINT NOT NULL
+		)`,
+			`CREATE TABLE iam_principals (
+			arn {key} PRIMARY KEY,
+			account {key} NOT NULL REFERENCES accounts (id),
+			kind {key} NOT NULL,
+			name {key} NOT NULL,
+			path TEXT NOT NULL,
+			id {key} NOT NULL,
+			trust_policy TEXT NOT NULL,
+			max_session_seconds INTEGER NOT NULL,
+			description TEXT NOT NULL,
+			tags TEXT NOT NULL,
+			created_at BIGINT NOT NULL,
+			UNIQUE (account, kind, name)
+		)`,
+			`CREATE TABLE iam_policies (
+			arn {key} PRIMARY KEY,
+			account {key} NOT NULL,
+			name {key} NOT NULL,
+			path TEXT NOT NULL,
+			description TEXT NOT NULL,
+			document TEXT NOT NULL,
+			created_at BIGINT NOT NULL,
+			updated_at BIGINT NOT NULL
+		)`,
+			`CREATE INDEX iam_policies_account ON iam_policies (account, name)`,
+			`CREATE TABLE iam_inline_policies (
+			principal {key} NOT NULL REFERENCES iam_principals (arn),
+			name {key} NOT NULL,
+			document TEXT NOT NULL,
+			PRIMARY KEY (principal, name)
+		)`,
+			// policy may name an AWS managed policy, which has no row.
+			`CREATE TABLE iam_attachments (
+			principal {key} NOT NULL REFERENCES iam_principals (arn),
+			policy {key} NOT NULL,
+			PRIMARY KEY (principal, policy)
+		)`,
+			`CREATE INDEX iam_attachments_policy ON iam_attachments (policy, principal)`,
+			`CREATE TABLE iam_sessions (
+			access_key_id {key} PRIMARY KEY,
+			sealed TEXT NOT NULL,
+			role_arn {key} NOT NULL,
+			session_name TEXT NOT NULL,
+			account TEXT NOT NULL,
+			source_arn TEXT NOT NULL,
+			tags TEXT NOT NULL,
+			created_at BIGINT NOT NULL,
+			expires_at BIGINT NOT NULL
+		)`,
+			`CREATE INDEX iam_sessions_role ON iam_sessions (role_arn, access_key_id)`,
+			`CREATE INDEX iam_sessions_expiry ON iam_sessions (expires_at)`,
+			`CREATE TABLE registry_credentials (
+			id {key} PRIMARY KEY,
+			secret_hash TEXT NOT NULL,
+			principal {key} NOT NULL,
+			account TEXT NOT NULL,
+			status TEXT NOT NULL,
+			created_at BIGINT NOT NULL,
+			expires_at BIGINT NOT NULL
+		)`,
+			`CREATE INDEX registry_credentials_principal ON registry_credentials (principal, id)`,
+			`CREATE TABLE authz_state (
+			id INTEGER PRIMARY KEY,
+			version BIGINT NOT NULL
+		)`,
+			`INSERT INTO authz_state (id, version) VALUES (1, 1)`,
+		},
 	}}
 }

@@ -34,7 +34,11 @@ func (s *sqlStore) PutSetting(ctx context.Context, registryID, name, value strin
 	err := s.write(ctx, func(t *tx) error {
 		_, err := t.exec(`INSERT INTO settings (registry_id, name, value) VALUES (?, ?, ?)
 			ON CONFLICT (registry_id, name) DO UPDATE SET value = excluded.value`, registryID, name, value)
-		return err
+		if err != nil {
+			return err
+		}
+		// REGISTRY_POLICY_SCOPE decides how the registry policy applies.
+		return bumpAuthz(t)
 	})
 	return fail(op, "setting", err)
 }

@@ -120,6 +120,8 @@ type Store interface {
 	// SetAccessKeyStatus sets Active/Inactive; DeleteAccessKey removes.
 	SetAccessKeyStatus(ctx context.Context, id, status string) error
 	DeleteAccessKey(ctx context.Context, id string) error
+
+	IAM
 }
 
 // Page asks for at most Limit entries after the cursor After ("" = from

@@ -8,26 +8,33 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 
+	"github.com/berth-registry/berth/audit"
 	"github.com/berth-registry/berth/auth"
 	"github.com/berth-registry/berth/auth/sigv4"
 	"github.com/berth-registry/berth/auth/token"
 	"github.com/berth-registry/berth/config"
 	"github.com/berth-registry/berth/ecrapi"
+	"github.com/berth-registry/berth/iam"
 	"github.com/berth-registry/berth/lifecycle"
 	"github.com/berth-registry/berth/metadata"
 	"github.com/berth-registry/berth/registry"
 	"github.com/berth-registry/berth/storage/crypt"
+	"github.com/berth-registry/berth/sts"
 )
 
-// controlPlane is the ECR side of berth: metadata store, credentials,
-// login tokens and the JSON API.
+// controlPlane is the ECR side of berth: metadata store, identities and
+// their policies, login tokens, the JSON API and STS.
 type controlPlane struct {
 	store    metadata.Store
 	keys     *auth.KeyLookup
 	tokens   *token.Issuer
+	iam      *iam.Service
+	authz    *iam.Authorizer
+	audit    *audit.Log // nil when off
 	recorder *registry.Recorder
 	blobURLs *registry.BlobURLSigner
 	gate     registry.GateOptions
@@ -53,8 +60,9 @@ func (cp *controlPlane) lifecycle(registryID string, log *slog.Logger) *lifecycl
 	}
 }
 
-// openControlPlane opens the metadata store, the token keys and the key
-// lookup, and makes the bootstrap admin key at first start.
+// openControlPlane opens the metadata store, the token keys, the key
+// lookup and the audit log, makes the bootstrap admin at first start and
+// applies the declarative identity file.
 func openControlPlane(ctx context.Context, c *config.Config, kr *crypt.Keyring, secret string, log *slog.Logger, out io.Writer) (*controlPlane, error) {
 	if c.Metadata.Engine == "sqlite" {
 		if err := os.MkdirAll(filepath.Dir(c.Metadata.DSN), 0o700); err != nil {
@@ -66,7 +74,7 @@ func openControlPlane(ctx context.Context, c *config.Config, kr *crypt.Keyring, 
 		return nil, fmt.Errorf("metadata: %w", err)
 	}
 	cp := &controlPlane{store: st}
-	fail := func(err error) (*controlPlane, error) { st.Close(); return nil, err }
+	fail := func(err error) (*controlPlane, error) { cp.Close(); return nil, err }
 	if err := st.EnsureRegistry(ctx, c.ECR.RegistryID); err != nil {
 		return fail(fmt.Errorf("metadata: %w", err))
 	}
@@ -76,25 +84,69 @@ func openControlPlane(ctx context.Context, c *config.Config, kr *crypt.Keyring, 
 	}
 	cp.tokens = &token.Issuer{Keys: keys, TTL: c.ECR.TTL(), Issuer: "berth"}
 	cp.keys = &auth.KeyLookup{Store: st, Keyring: kr}
-	if err := bootstrapAdmin(ctx, c, st, kr, out); err != nil {
+	cp.iam = &iam.Service{Store: st, Keyring: kr}
+	if err := bootstrapAdmin(ctx, c, cp.iam, out); err != nil {
 		return fail(err)
+	}
+	if err := cp.ApplyFile(ctx, c.IAM.File, log); err != nil {
+		return fail(err)
+	}
+	if c.Audit.File != "off" {
+		if c.Audit.File != "-" && c.Audit.File != "stdout" {
+			if err := os.MkdirAll(filepath.Dir(c.Audit.File), 0o700); err != nil {
+				return fail(fmt.Errorf("audit.file: %w", err))
+			}
+		}
+		if cp.audit, err = audit.Open(c.Audit.File); err != nil {
+			return fail(fmt.Errorf("audit.file: %w", err))
+		}
+	}
+	cp.authz = &iam.Authorizer{Store: st, Region: c.ECR.Region, Enforce: c.IAM.Authorization != "off",
+		Refresh: c.IAM.RefreshInterval(), Log: log}
+	if cp.audit != nil {
+		cp.authz.Audit = cp.audit
+	}
+	if !cp.authz.Enforce {
+		log.Warn("iam.authorization is off: policies are not evaluated; every principal may do anything in its own account")
 	}
 	cp.recorder = registry.NewRecorder(st, log)
 	cp.blobURLs = &registry.BlobURLSigner{Key: derive(secret, "blob-url")}
 	cp.gate = registry.GateOptions{
-		Store: st, Credentials: &registryCredentials{tokens: cp.tokens, keys: cp.keys},
-		BlobURLs: cp.blobURLs, RegistryID: c.ECR.RegistryID, Region: c.ECR.Region, PublicHost: c.ECR.PublicHost,
+		Store:       st,
+		Credentials: &iam.RegistryLogin{Tokens: cp.tokens, Keys: cp.keys, Store: st},
+		Authorizer:  iam.RegistryAuthorizer{Authz: cp.authz, Region: c.ECR.Region},
+		BlobURLs:    cp.blobURLs, RegistryID: c.ECR.RegistryID, Region: c.ECR.Region, PublicHost: c.ECR.PublicHost,
 	}
 	return cp, nil
 }
 
-// api builds the ECR JSON API over srv's /v2 handler and storage.
-func (cp *controlPlane) api(c *config.Config, srv *registry.Server, secret string, log *slog.Logger) *ecrapi.API {
+// ApplyFile applies the declarative identity file at path ("" = none).
+func (cp *controlPlane) ApplyFile(ctx context.Context, path string, log *slog.Logger) error {
+	if path == "" {
+		return nil
+	}
+	f, err := iam.LoadFile(path)
+	if err != nil {
+		return fmt.Errorf("iam.file: %w", err)
+	}
+	res, err := cp.iam.Apply(ctx, f)
+	if err != nil {
+		return fmt.Errorf("iam.file %s: %w", path, err)
+	}
+	log.Info("identity file applied", "file", path, "created", res.Created, "updated", res.Updated)
+	return nil
+}
+
+// api builds the ECR JSON API over srv's /v2 handler and storage, and STS
+// beside it on POST /.
+func (cp *controlPlane) api(c *config.Config, srv *registry.Server, secret string, log *slog.Logger) http.Handler {
 	cp.backend = srv.ECRBackend(cp.blobURLs, "https://"+c.ECR.PublicHost)
-	return ecrapi.New(ecrapi.Deps{
+	verifier := &sigv4.Verifier{Lookup: cp.keys.Lookup}
+	ecr := ecrapi.New(ecrapi.Deps{
 		Store:      cp.store,
 		Registry:   cp.backend,
-		Authn:      &auth.APIAuthenticator{Verifier: &sigv4.Verifier{Lookup: cp.keys.Lookup}, Service: "ecr"},
+		Authn:      &auth.APIAuthenticator{Verifier: verifier, Service: "ecr"},
+		Authz:      iam.APIAuthorizer{Authz: cp.authz},
 		Tokens:     cp.tokens,
 		RegistryID: c.ECR.RegistryID,
 		Region:     c.ECR.Region,
@@ -102,11 +154,26 @@ func (cp *controlPlane) api(c *config.Config, srv *registry.Server, secret strin
 		PageKey:    derive(secret, "next-token"),
 		Log:        log,
 	})
+	stsh := &sts.Handler{
+		Authn: &auth.APIAuthenticator{Verifier: verifier, Service: "sts"},
+		Roles: &iam.Roles{Service: cp.iam, Authz: cp.authz},
+		Log:   log,
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if sts.Handles(r) {
+			stsh.ServeHTTP(w, r)
+			return
+		}
+		ecr.ServeHTTP(w, r)
+	})
 }
 
 func (cp *controlPlane) Close() {
 	if cp.recorder != nil {
 		cp.recorder.Close()
+	}
+	if cp.audit != nil {
+		_ = cp.audit.Close()
 	}
 	cp.store.Close()
 }
@@ -119,10 +186,11 @@ func derive(secret, purpose string) []byte {
 	return m.Sum(nil)
 }
 
-// bootstrapAdmin makes the first access key, allowed everything, and shows
-// its secret once: on standard error, or in the configured file (0600).
-func bootstrapAdmin(ctx context.Context, c *config.Config, st metadata.Store, kr *crypt.Keyring, out io.Writer) error {
-	id, secret, created, err := auth.EnsureBootstrapAdmin(ctx, st, kr, c.ECR.RegistryID)
+// bootstrapAdmin makes the registry's account, its admin user
+// (AdministratorAccess) and the user's first access key, and shows the
+// secret once: on standard error, or in the configured file (0600).
+func bootstrapAdmin(ctx context.Context, c *config.Config, svc *iam.Service, out io.Writer) error {
+	id, secret, created, err := svc.EnsureBootstrapAdmin(ctx, c.ECR.RegistryID)
 	if err != nil {
 		return fmt.Errorf("bootstrap admin key: %w", err)
 	}
@@ -140,33 +208,4 @@ func bootstrapAdmin(ctx context.Context, c *config.Config, st metadata.Store, kr
 	fmt.Fprintf(out, "berth: bootstrap admin access key (shown once, keep it safe):\n"+
 		"  aws_access_key_id = %s\n  aws_secret_access_key = %s\n", id, secret)
 	return nil
-}
-
-// registryCredentials checks /v2 Basic credentials: user AWS and a login
-// token whose access key is still active (revoking the key revokes its
-// tokens within the lookup cache's few seconds).
-type registryCredentials struct {
-	tokens *token.Issuer
-	keys   *auth.KeyLookup
-}
-
-func (rc *registryCredentials) Basic(ctx context.Context, user, password string) (auth.Principal, error) {
-	if user != "AWS" {
-		return auth.Principal{}, errors.New("user is not AWS")
-	}
-	p, _, err := rc.tokens.Verify(password)
-	if err != nil {
-		if te := (*token.Error)(nil); errors.As(err, &te) && te.Kind == token.Expired {
-			return auth.Principal{}, registry.ErrTokenExpired
-		}
-		return auth.Principal{}, err
-	}
-	active, err := rc.keys.Active(ctx, p.AccessKeyID)
-	if err != nil {
-		return auth.Principal{}, err
-	}
-	if !active {
-		return auth.Principal{}, errors.New("the token's access key is revoked")
-	}
-	return p, nil
 }

@@ -11,9 +11,10 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"time"
 
 	"github.com/berth-registry/berth/config"
-	"github.com/berth-registry/berth/ecrapi"
+	"github.com/berth-registry/berth/iam"
 	"github.com/berth-registry/berth/lifecycle"
 	"github.com/berth-registry/berth/metadata"
 	"github.com/berth-registry/berth/metrics"
@@ -32,14 +33,16 @@ type Options struct {
 // Node is one running berth.
 type Node struct {
 	Server *registry.Server
-	API    *ecrapi.API
-	Store  metadata.Store
+	// API serves POST /: the ECR JSON API and STS.
+	API   http.Handler
+	Store metadata.Store
 	// StorageDesc says where blobs live, for the start-up line.
 	StorageDesc string
 	// Lifecycle applies lifecycle policies; cmd/berth runs it.
 	Lifecycle *lifecycle.Runner
 
-	cp *controlPlane
+	cp  *controlPlane
+	ttl time.Duration
 }
 
 // New builds a node. Close releases it.
@@ -91,7 +94,35 @@ func New(ctx context.Context, c *config.Config, o Options) (*Node, error) {
 	n.Server = srv
 	n.API = cp.api(c, srv, secret, o.Log)
 	n.Lifecycle = cp.lifecycle(c.ECR.RegistryID, o.Log)
+	n.ttl = c.ECR.TTL()
 	return n, nil
+}
+
+// Reload applies the declarative identity file again (SIGHUP).
+func (n *Node) Reload(ctx context.Context, path string, log *slog.Logger) error {
+	return n.cp.ApplyFile(ctx, path, log)
+}
+
+// IAM is the node's identity service.
+func (n *Node) IAM() *iam.Service { return n.cp.iam }
+
+// PruneSessions removes STS sessions whose login tokens can no longer be
+// valid, every interval until ctx ends.
+func (n *Node) PruneSessions(ctx context.Context, interval time.Duration, log *slog.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if k, err := n.cp.iam.PruneSessions(ctx, n.ttl+time.Hour); err != nil {
+			log.Warn("pruning sessions", "error", err)
+		} else if k > 0 {
+			log.Info("pruned expired sessions", "count", k)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // Handler is the node's whole HTTP surface.

@@ -61,6 +61,15 @@ type requestInfo struct {
 
 type requestInfoKey struct{}
 
+type requestIDKey struct{}
+
+// RequestID is the id the gate gave the /v2 request in ctx ("" outside
+// one); the answer carries it as X-Request-Id.
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
 func infoFrom(ctx context.Context) (requestInfo, bool) {
 	ri, ok := ctx.Value(requestInfoKey{}).(requestInfo)
 	return ri, ok
@@ -73,9 +82,16 @@ func infoFrom(ctx context.Context) (requestInfo, bool) {
 func (s *Server) gate(next http.Handler) http.Handler {
 	g := s.opts.Gate
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := r.Context()
+		// One id names the request in the audit log, the server log and
+		// the answer.
+		ctx := context.WithValue(r.Context(), requestIDKey{}, requestID(w.Header()))
+		r = r.WithContext(ctx)
 		acc, routed := s.classify(r)
 		ri := requestInfo{RegistryID: g.RegistryID, Method: r.Method}
+		// ECR tells registries apart by host: <account>.dkr.ecr.….
+		if id := ecrapi.RegistryFromHost(r.Host); id != "" {
+			ri.RegistryID = id
+		}
 		switch {
 		case isInternal(ctx, &ri):
 		case routed && acc.Route == "blob" && r.URL.Query().Has("X-Berth-Signature") && (r.Method == http.MethodGet || r.Method == http.MethodHead):
@@ -89,7 +105,7 @@ func (s *Server) gate(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, requestInfoKey{}, ri)))
 			return
 		default:
-			p, ok := s.authenticate(w, r)
+			p, ok := s.authenticate(w, r, ri.RegistryID)
 			if !ok {
 				return
 			}
@@ -100,6 +116,7 @@ func (s *Server) gate(next http.Handler) http.Handler {
 			if err := s.authorize(ctx, p, ri.RegistryID, acc, r); err != nil {
 				var d *DeniedError
 				if errors.As(err, &d) {
+					setAPIVersion(w)
 					writeError(w, http.StatusForbidden, "DENIED", d.Message, nil)
 					return
 				}
@@ -135,7 +152,7 @@ func isInternal(ctx context.Context, ri *requestInfo) bool {
 
 // authenticate checks the Basic credentials; without valid ones it answers
 // exactly as ECR does and reports false.
-func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (auth.Principal, bool) {
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, registryID string) (auth.Principal, bool) {
 	g := s.opts.Gate
 	user, pass, ok := r.BasicAuth()
 	if ok && g.Credentials != nil {
@@ -152,7 +169,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (auth.Prin
 	}
 	h := w.Header()
 	h.Set("Docker-Distribution-Api-Version", "registry/2.0")
-	h.Set("Www-Authenticate", fmt.Sprintf(`Basic realm="https://%s/",service="ecr.amazonaws.com"`, g.PublicHost))
+	h.Set("Www-Authenticate", fmt.Sprintf(`Basic realm="https://%s/",service="ecr.amazonaws.com"`, ecrapi.RegistryHost(g.PublicHost, registryID)))
 	h.Set("Content-Type", "text/plain; charset=utf-8")
 	h.Set("Content-Length", "15")
 	w.WriteHeader(http.StatusUnauthorized)

@@ -53,35 +53,6 @@ func (ps *principalSet) match(p *Principal) principalLevel {
 	return noMatch
 }
 
-// parsePrincipal compiles a Principal/NotPrincipal value: "*" or an object
-// whose keys are AWS, Service, Federated, CanonicalUser and whose values
-// are a string or a list of strings.
-func parsePrincipal(raw rawValue) (*principalSet, *Error) {
-	if s, ok := raw.str(); ok {
-		if s != "*" {
-			return nil, errorf(msgSyntax)
-		}
-		return &principalSet{all: true}, nil
-	}
-	obj, ok := raw.object()
-	if !ok || len(obj) == 0 {
-		return nil, errorf(msgSyntax)
-	}
-	ps := &principalSet{}
-	for _, kv := range obj {
-		vals, ok := kv.value.strings()
-		if !ok || len(vals) == 0 {
-			return nil, errorf(msgSyntax)
-		}
-		for _, v := range vals {
-			if err := ps.add(kv.key, v); err != nil {
-				return nil, err
-			}
-		}
-	}
-	return ps, nil
-}
-
 func (ps *principalSet) add(key, v string) *Error {
 	switch key {
 	case "AWS":

@@ -29,11 +29,15 @@ type Claims struct {
 	AccessKeyID string `json:"akid,omitempty"`
 	UserID      string `json:"uid,omitempty"`
 	Username    string `json:"usr,omitempty"`
+	Type        string `json:"typ,omitempty"`
+	RoleARN     string `json:"role,omitempty"`
+	SessionName string `json:"ses,omitempty"`
 }
 
 // Principal is the caller the token was issued to.
 func (c Claims) Principal() auth.Principal {
-	return auth.Principal{ARN: c.Subject, Account: c.Account, AccessKeyID: c.AccessKeyID, UserID: c.UserID, Username: c.Username}
+	return auth.Principal{Type: auth.PrincipalType(c.Type), ARN: c.Subject, Account: c.Account, AccessKeyID: c.AccessKeyID,
+		UserID: c.UserID, Username: c.Username, RoleARN: c.RoleARN, SessionName: c.SessionName}
 }
 
 // Issuer mints and verifies login tokens.
@@ -89,6 +93,7 @@ func (i *Issuer) Issue(_ context.Context, p auth.Principal) (string, time.Time, 
 			ID:        base64.RawURLEncoding.EncodeToString(jti[:]),
 		},
 		Account: p.Account, AccessKeyID: p.AccessKeyID, UserID: p.UserID, Username: p.Username,
+		Type: string(p.Type), RoleARN: p.RoleARN, SessionName: p.SessionName,
 	}
 	kid, key := i.Keys.signer()
 	t := jwt.NewWithClaims(jwt.SigningMethodES256, claims)

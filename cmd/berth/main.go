@@ -1,6 +1,6 @@
 // Command berth is a self-hosted container registry that AWS tooling takes
 // for Amazon ECR. `berth serve` runs it; `berth keys rotate` rotates the
-// key-encryption key.
+// key-encryption key; `berth iam` manages identities.
 package main
 
 import (
@@ -19,7 +19,7 @@ const usage = `usage: berth <command> [flags]
 commands:
   serve          run the registry (embedded defaults without --config)
   keys rotate    add a new key-encryption key and re-wrap every data key
-  access-key     create | list | deactivate ID | activate ID | delete ID: API access keys
+  iam            users, roles, access keys, policies, registry credentials (berth iam help)
   version        print the version
 `
 
@@ -38,8 +38,8 @@ func run(args []string) int {
 		err = serve(args[1:])
 	case "keys":
 		err = keys(args[1:])
-	case "access-key":
-		err = accessKey(args[1:])
+	case "iam":
+		err = runIAM(args[1:])
 	case "version", "--version":
 		fmt.Println("berth", version)
 	case "help", "-h", "--help":

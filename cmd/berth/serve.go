@@ -48,6 +48,8 @@ func serve(args []string) error {
 	defer n.Close()
 	api := n.API
 	go n.Lifecycle.Run(ctx)
+	go n.PruneSessions(ctx, time.Hour, log)
+	go reloadOnHUP(ctx, n, c.IAM.File, log)
 
 	hs := &http.Server{Handler: n.Handler(), ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: nil}
@@ -102,6 +104,28 @@ func serve(args []string) error {
 		return err
 	}
 	return nil
+}
+
+// reloadOnHUP applies the identity file again on each SIGHUP; a bad file
+// is logged and changes nothing.
+func reloadOnHUP(ctx context.Context, n *node.Node, path string, log *slog.Logger) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			if path == "" {
+				log.Info("SIGHUP: no iam.file to apply")
+				continue
+			}
+			if err := n.Reload(ctx, path, log); err != nil {
+				log.Error("SIGHUP: identity file not applied", "error", err)
+			}
+		}
+	}
 }
 
 // certHosts are the names the generated certificate covers: http.hosts

@@ -42,6 +42,12 @@ func Run(t *testing.T, open Open) {
 		{"Templates", testTemplates},
 		{"Settings", testSettings},
 		{"AccessKeys", testAccessKeys},
+		{"Accounts", testAccounts},
+		{"Principals", testPrincipals},
+		{"IdentityPolicies", testIdentityPolicies},
+		{"Sessions", testSessions},
+		{"RegistryCredentials", testRegistryCredentials},
+		{"AuthzVersion", testAuthzVersion},
 		{"ConcurrentImmutableTag", testConcurrentImmutableTag},
 		{"ConcurrentWriters", testConcurrentWriters},
 	}

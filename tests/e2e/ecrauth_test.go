@@ -303,7 +303,7 @@ func TestECRTokenExpiry(t *testing.T) {
 	c.run(crane, "digest", ref)
 }
 
-// TestECRRevocation: deactivating an access key with `berth access-key`
+// TestECRRevocation: deactivating an access key with `berth iam`
 // ends its login tokens and its API calls within seconds; other keys are
 // unaffected.
 func TestECRRevocation(t *testing.T) {
@@ -323,7 +323,7 @@ func TestECRRevocation(t *testing.T) {
 		return out.String()
 	}
 	var id, secret string
-	for _, line := range strings.Split(berth("access-key", "create"), "\n") {
+	for _, line := range strings.Split(berth("iam", "create-access-key", "--user", "berth-admin"), "\n") {
 		k, v, _ := strings.Cut(line, "=")
 		switch strings.TrimSpace(k) {
 		case "aws_access_key_id":
@@ -333,7 +333,7 @@ func TestECRRevocation(t *testing.T) {
 		}
 	}
 	if id == "" || secret == "" || id == b.AccessKeyID {
-		t.Fatalf("berth access-key create printed no new key (id %q)", id)
+		t.Fatalf("berth iam create-access-key printed no new key (id %q)", id)
 	}
 	a := newAPI(t, b)
 	a.pushImage("e2e/revoke", "v1", makeTar(t, tarFile{name: "r.bin", data: randBytes(t, 1024)}), mtLayerTar, 1)
@@ -354,10 +354,10 @@ func TestECRRevocation(t *testing.T) {
 		t.Fatalf("DescribeRepositories with the new key: %v", err)
 	}
 
-	berth("access-key", "deactivate", id)
+	berth("iam", "update-access-key", "--id", id, "--status", "Inactive")
 	start := time.Now()
-	if list := berth("access-key", "list"); !strings.Contains(list, id) || !strings.Contains(list, "Inactive") {
-		t.Errorf("access-key list after deactivate:\n%s", list)
+	if list := berth("iam", "list-access-keys"); !strings.Contains(list, id) || !strings.Contains(list, "Inactive") {
+		t.Errorf("iam list-access-keys after deactivate:\n%s", list)
 	}
 	const within = 7 * time.Second // the key cache lives 5 s
 	var last response

@@ -1,0 +1,133 @@
+package iam
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/berth-registry/berth/auth"
+	"github.com/berth-registry/berth/metadata"
+	"github.com/berth-registry/berth/sts"
+)
+
+// maxChained is the session limit of a role assumed by a role session.
+const maxChained = time.Hour
+
+// Roles is STS's AssumeRole over the store: the role's trust policy (and,
+// across accounts or through the account principal, the caller's identity
+// policies) must allow sts:AssumeRole, and sts:TagSession when session
+// tags are passed.
+type Roles struct {
+	Service *Service
+	Authz   *Authorizer
+}
+
+var _ sts.Roles = (*Roles)(nil)
+
+// AssumeRole makes a session of the role for caller.
+func (r *Roles) AssumeRole(ctx context.Context, caller auth.Principal, in sts.AssumeRoleInput, hr *http.Request) (sts.AssumeRoleOutput, error) {
+	var out sts.AssumeRoleOutput
+	if in.Policy != "" || len(in.PolicyArns) > 0 {
+		return out, sts.Validation("Session policies (Policy, PolicyArns) are not supported by berth; attach the policies to the role instead.")
+	}
+	if in.SerialNumber != "" || in.TokenCode != "" {
+		return out, sts.AccessDenied("MultiFactorAuthentication failed: berth has no MFA devices.")
+	}
+	account, res, ok := ParseARN(in.RoleArn)
+	if !ok || !strings.HasPrefix(res, "role/") {
+		return out, sts.Validation("%s is invalid", in.RoleArn)
+	}
+	role, err := r.Service.Store.GetPrincipal(ctx, in.RoleArn)
+	notFound := metadata.Is(err, metadata.NotFound) || (err == nil && role.Kind != metadata.KindRole)
+	if err != nil && !notFound {
+		return out, err
+	}
+	c := Check{
+		Principal: caller, Action: "sts:AssumeRole", Resource: in.RoleArn, Registry: account, HTTP: hr,
+		Trust: role.TrustPolicy, Source: "sts.amazonaws.com", Event: "AssumeRole",
+		Keys: map[string]string{"sts:RoleSessionName": in.RoleSessionName},
+	}
+	if in.ExternalId != "" {
+		c.Keys["sts:ExternalId"] = in.ExternalId
+	}
+	if in.SourceIdentity != "" {
+		c.Keys["sts:SourceIdentity"] = in.SourceIdentity
+	}
+	for _, t := range in.Tags {
+		c.RequestTags = append(c.RequestTags, metadata.ResourceTag{Key: t.Key, Value: t.Value})
+	}
+	if notFound {
+		// A missing role is denied like a forbidden one: callers learn
+		// nothing about which roles exist.
+		c.Trust = `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"sts:*"}]}`
+	}
+	if err := r.allow(ctx, c); err != nil {
+		return out, err
+	}
+	if len(in.Tags) > 0 {
+		c.Action, c.Event = "sts:TagSession", "TagSession"
+		if err := r.allow(ctx, c); err != nil {
+			return out, err
+		}
+	}
+	dur := in.Duration()
+	if caller.Kind() == auth.TypeAssumedRole && in.DurationSeconds != 0 && dur > maxChained {
+		return out, sts.Validation("The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.")
+	}
+	if max := time.Duration(role.MaxSessionSeconds) * time.Second; max > 0 && dur > max {
+		return out, sts.Validation("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
+	}
+	return r.Service.newSession(ctx, role, in.RoleSessionName, caller.ARN, c.RequestTags, dur)
+}
+
+// allow evaluates c and turns a denial into STS's AccessDenied.
+func (r *Roles) allow(ctx context.Context, c Check) error {
+	d, req, err := r.Authz.Authorize(ctx, c)
+	if err != nil {
+		return err
+	}
+	if !d.Allowed() {
+		return sts.AccessDenied(d.Message(req))
+	}
+	return nil
+}
+
+// newSession stores a session of role and returns its credentials.
+func (s *Service) newSession(ctx context.Context, role metadata.Principal, name, source string, tags []metadata.ResourceTag, dur time.Duration) (sts.AssumeRoleOutput, error) {
+	id, secret, err := auth.NewAccessKey(auth.PrefixTemporary)
+	if err != nil {
+		return sts.AssumeRoleOutput{}, err
+	}
+	token, err := auth.NewSessionToken()
+	if err != nil {
+		return sts.AssumeRoleOutput{}, err
+	}
+	sealed, err := auth.SealSession(s.Keyring, secret, token)
+	if err != nil {
+		return sts.AssumeRoleOutput{}, err
+	}
+	now := s.now().UTC()
+	exp := now.Add(dur).Truncate(time.Second)
+	if err := s.Store.CreateSession(ctx, metadata.Session{AccessKeyID: id, Sealed: sealed, RoleARN: role.ARN, SessionName: name,
+		Account: role.Account, SourceARN: source, Tags: tags, CreatedAt: now, Expires: exp}); err != nil {
+		return sts.AssumeRoleOutput{}, err
+	}
+	return sts.AssumeRoleOutput{
+		AccessKeyID: id, SecretAccessKey: secret, SessionToken: token, Expiration: exp,
+		AssumedRoleID: role.ID + ":" + name, AssumedRoleARN: auth.SessionARN(role.Account, role.Name, name),
+	}, nil
+}
+
+// PruneSessions removes sessions expired more than retention ago. Login
+// tokens issued under a session stay valid for their lifetime (as ECR's
+// do), so retention must be at least the token lifetime; they die when
+// the session is pruned or revoked.
+func (s *Service) PruneSessions(ctx context.Context, retention time.Duration) (int, error) {
+	n, err := s.Store.PruneSessions(ctx, s.now().Add(-retention))
+	if err != nil {
+		return 0, internal("PruneSessions", err)
+	}
+	return n, nil
+}
+

@@ -1,0 +1,223 @@
+package metadata
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+)
+
+// principalExists checks a principal inside t (Kind NotFound when absent).
+func principalExists(t *tx, op, arn string) error {
+	ok, err := t.exists("SELECT 1 FROM iam_principals WHERE arn = ?", arn)
+	if err == nil && !ok {
+		err = newErr(op, NotFound, "principal", "")
+	}
+	return err
+}
+
+func (s *sqlStore) PutInlinePolicy(ctx context.Context, principalARN, name, document string) error {
+	const op = "PutInlinePolicy"
+	if name == "" {
+		return newErr(op, Invalid, "policy", "empty name")
+	}
+	err := s.write(ctx, func(t *tx) error {
+		if err := principalExists(t, op, principalARN); err != nil {
+			return err
+		}
+		if _, err := t.exec(`INSERT INTO iam_inline_policies (principal, name, document) VALUES (?, ?, ?)
+			ON CONFLICT (principal, name) DO UPDATE SET document = excluded.document`, principalARN, name, document); err != nil {
+			return err
+		}
+		return bumpAuthz(t)
+	})
+	return fail(op, "policy", err)
+}
+
+func (s *sqlStore) DeleteInlinePolicy(ctx context.Context, principalARN, name string) error {
+	const op = "DeleteInlinePolicy"
+	err := s.write(ctx, func(t *tx) error {
+		n, err := t.execN("DELETE FROM iam_inline_policies WHERE principal = ? AND name = ?", principalARN, name)
+		if err == nil && n == 0 {
+			return newErr(op, NotFound, "policy", "")
+		}
+		if err != nil {
+			return err
+		}
+		return bumpAuthz(t)
+	})
+	return fail(op, "policy", err)
+}
+
+const managedCols = "arn, account, name, path, description, document, created_at, updated_at"
+
+func scanManaged(sc scanner) (ManagedPolicy, error) {
+	var (
+		p                ManagedPolicy
+		created, updated int64
+	)
+	err := sc.Scan(&p.ARN, &p.Account, &p.Name, &p.Path, &p.Description, &p.Document, &created, &updated)
+	p.CreatedAt, p.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return p, err
+}
+
+func (s *sqlStore) PutManagedPolicy(ctx context.Context, p ManagedPolicy) (ManagedPolicy, error) {
+	const op = "PutManagedPolicy"
+	if p.ARN == "" || p.Account == "" || p.Name == "" {
+		return ManagedPolicy{}, newErr(op, Invalid, "policy", "arn, account and name are required")
+	}
+	if p.Path == "" {
+		p.Path = "/"
+	}
+	p.UpdatedAt = stamp(p.UpdatedAt)
+	err := s.write(ctx, func(t *tx) error {
+		var created int64
+		err := t.row("SELECT created_at FROM iam_policies WHERE arn = ?", p.ARN).Scan(&created)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			p.CreatedAt = p.UpdatedAt
+			_, err = t.exec("INSERT INTO iam_policies ("+managedCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+				p.ARN, p.Account, p.Name, p.Path, p.Description, p.Document, micros(p.CreatedAt), micros(p.UpdatedAt))
+		case err == nil:
+			p.CreatedAt = fromMicros(created)
+			_, err = t.exec("UPDATE iam_policies SET description = ?, document = ?, updated_at = ? WHERE arn = ?",
+				p.Description, p.Document, micros(p.UpdatedAt), p.ARN)
+		}
+		if err != nil {
+			return err
+		}
+		return bumpAuthz(t)
+	})
+	if err != nil {
+		return ManagedPolicy{}, fail(op, "policy", err)
+	}
+	return p, nil
+}
+
+func (s *sqlStore) GetManagedPolicy(ctx context.Context, arn string) (ManagedPolicy, error) {
+	const op = "GetManagedPolicy"
+	var p ManagedPolicy
+	err := s.read(ctx, func(t *tx) (err error) {
+		p, err = scanManaged(t.row("SELECT "+managedCols+" FROM iam_policies WHERE arn = ?", arn))
+		if errors.Is(err, sql.ErrNoRows) {
+			return newErr(op, NotFound, "policy", "")
+		}
+		return err
+	})
+	return p, fail(op, "policy", err)
+}
+
+func (s *sqlStore) ListManagedPolicies(ctx context.Context, account string) ([]ManagedPolicy, error) {
+	const op = "ListManagedPolicies"
+	var out []ManagedPolicy
+	err := s.read(ctx, func(t *tx) error {
+		out = nil
+		return eachRow(t, func(sc scanner) error {
+			p, err := scanManaged(sc)
+			out = append(out, p)
+			return err
+		}, "SELECT "+managedCols+" FROM iam_policies WHERE (? = '' OR account = ?) ORDER BY account, name", account, account)
+	})
+	return out, fail(op, "policy", err)
+}
+
+func (s *sqlStore) DeleteManagedPolicy(ctx context.Context, arn string) error {
+	const op = "DeleteManagedPolicy"
+	err := s.write(ctx, func(t *tx) error {
+		used, err := t.exists("SELECT 1 FROM iam_attachments WHERE policy = ? LIMIT 1", arn)
+		if err != nil {
+			return err
+		}
+		if used {
+			return newErr(op, Referenced, "policy", "still attached")
+		}
+		n, err := t.execN("DELETE FROM iam_policies WHERE arn = ?", arn)
+		if err == nil && n == 0 {
+			return newErr(op, NotFound, "policy", "")
+		}
+		if err != nil {
+			return err
+		}
+		return bumpAuthz(t)
+	})
+	return fail(op, "policy", err)
+}
+
+// awsManaged reports an AWS managed policy ARN (no row of its own).
+func awsManaged(arn string) bool { return strings.HasPrefix(arn, "arn:aws:iam::aws:policy/") }
+
+func (s *sqlStore) AttachPolicy(ctx context.Context, principalARN, policyARN string) error {
+	const op = "AttachPolicy"
+	err := s.write(ctx, func(t *tx) error {
+		if err := principalExists(t, op, principalARN); err != nil {
+			return err
+		}
+		if !awsManaged(policyARN) {
+			ok, err := t.exists("SELECT 1 FROM iam_policies WHERE arn = ?", policyARN)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return newErr(op, NotFound, "policy", "")
+			}
+		}
+		if _, err := t.exec(`INSERT INTO iam_attachments (principal, policy) VALUES (?, ?)
+			ON CONFLICT (principal, policy) DO NOTHING`, principalARN, policyARN); err != nil {
+			return err
+		}
+		return bumpAuthz(t)
+	})
+	return fail(op, "policy", err)
+}
+
+func (s *sqlStore) DetachPolicy(ctx context.Context, principalARN, policyARN string) error {
+	const op = "DetachPolicy"
+	err := s.write(ctx, func(t *tx) error {
+		n, err := t.execN("DELETE FROM iam_attachments WHERE principal = ? AND policy = ?", principalARN, policyARN)
+		if err == nil && n == 0 {
+			return newErr(op, NotFound, "attachment", "")
+		}
+		if err != nil {
+			return err
+		}
+		return bumpAuthz(t)
+	})
+	return fail(op, "policy", err)
+}
+
+func (s *sqlStore) PrincipalPolicies(ctx context.Context, principalARN string) ([]InlinePolicy, []ManagedPolicy, error) {
+	const op = "PrincipalPolicies"
+	var (
+		inline   []InlinePolicy
+		attached []ManagedPolicy
+	)
+	err := s.read(ctx, func(t *tx) error {
+		inline, attached = nil, nil
+		err := eachRow(t, func(sc scanner) error {
+			p := InlinePolicy{Principal: principalARN}
+			err := sc.Scan(&p.Name, &p.Document)
+			inline = append(inline, p)
+			return err
+		}, "SELECT name, document FROM iam_inline_policies WHERE principal = ? ORDER BY name", principalARN)
+		if err != nil {
+			return err
+		}
+		// A LEFT JOIN keeps AWS managed attachments (no row of their own).
+		return eachRow(t, func(sc scanner) error {
+			var p ManagedPolicy
+			var acct, name, path, desc, doc sql.NullString
+			var created, updated sql.NullInt64
+			err := sc.Scan(&p.ARN, &acct, &name, &path, &desc, &doc, &created, &updated)
+			p.Account, p.Name, p.Path, p.Description, p.Document = acct.String, name.String, path.String, desc.String, doc.String
+			p.CreatedAt, p.UpdatedAt = fromMicros(created.Int64), fromMicros(updated.Int64)
+			attached = append(attached, p)
+			return err
+		}, `SELECT a.policy, p.account, p.name, p.path, p.description, p.document, p.created_at, p.updated_at
+			FROM iam_attachments a LEFT JOIN iam_policies p ON p.arn = a.policy
+			WHERE a.principal = ? ORDER BY a.policy`, principalARN)
+	})
+	if err != nil {
+		return nil, nil, fail(op, "policy", err)
+	}
+	return inline, attached, nil
+}

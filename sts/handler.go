@@ -1,0 +1,167 @@
+package sts
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+
+	"github.com/berth-registry/berth/auth"
+)
+
+// Handler answers STS calls.
+type Handler struct {
+	Authn Authenticator
+	Roles Roles
+	// Log receives internal failures (with the request id) and, at debug
+	// level, each call. Nil discards. No secret is ever logged.
+	Log *slog.Logger
+	// Audit, when set, is told of each call after it is answered: the
+	// Action parameter ("" when unreadable), the caller (zero when not
+	// authenticated) and the error code ("" on success).
+	Audit func(r *http.Request, action string, p auth.Principal, errCode string)
+}
+
+// Handles reports whether r is an STS call: on /, without the X-Amz-Target
+// of the JSON APIs sharing the endpoint, either a POST with a form body or
+// a GET or POST naming an Action in its query string.
+func Handles(r *http.Request) bool {
+	if r.URL.Path != "/" && r.URL.Path != "" {
+		return false
+	}
+	if r.Header.Get("X-Amz-Target") != "" {
+		return false
+	}
+	switch r.Method {
+	case http.MethodPost:
+		return isForm(r.Header.Get("Content-Type")) || r.URL.Query().Has("Action")
+	case http.MethodGet:
+		return r.URL.Query().Has("Action")
+	}
+	return false
+}
+
+// ServeHTTP answers one STS call.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	reqID := newRequestID()
+	w.Header().Set("x-amzn-RequestId", reqID)
+	c := call{h: h, r: r, reqID: reqID}
+	doc, e := c.serve()
+	code := ""
+	if e != nil {
+		code = e.Code
+		writeXML(w, e.HTTPStatus(), errorDoc(e, reqID))
+	} else {
+		writeXML(w, http.StatusOK, doc)
+	}
+	h.log().LogAttrs(r.Context(), slog.LevelDebug, "sts call", slog.String("request_id", reqID),
+		slog.String("action", c.action), slog.String("principal", c.principal.ARN), slog.String("error", code))
+	if h.Audit != nil {
+		h.Audit(r, c.action, c.principal, code)
+	}
+}
+
+// call is one request being answered; action and principal are filled in
+// as they become known, for logging and audit.
+type call struct {
+	h         *Handler
+	r         *http.Request
+	reqID     string
+	action    string
+	principal auth.Principal
+}
+
+func (c *call) serve() (any, *Error) {
+	r := c.r
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		return nil, &Error{Code: codeInvalidAction, Message: "STS operations are GET or POST /", Status: http.StatusMethodNotAllowed}
+	}
+	body, e := readBody(r)
+	if e != nil {
+		return nil, e
+	}
+	// The form is read before authentication only to name the action in
+	// the audit trail; nothing in it is acted on until the signature holds.
+	form, formErr := parseForm(r, body)
+	if formErr == nil {
+		c.action = form.Get("Action")
+	}
+	if c.h.Authn == nil {
+		return nil, c.internal("authenticating", errors.New("sts: Handler has no Authenticator"))
+	}
+	p, err := c.h.Authn.Authenticate(r, body)
+	if err != nil {
+		if e, ok := authError(err); ok {
+			return nil, e
+		}
+		return nil, c.internal("authenticating", err)
+	}
+	c.principal = p
+	if formErr != nil {
+		return nil, formErr
+	}
+	// AWS dispatches on (Action, Version); either unknown is InvalidAction.
+	version := "NO_VERSION_SPECIFIED"
+	if vs, ok := form["Version"]; ok && len(vs) > 0 {
+		version = vs[0]
+	}
+	if version != APIVersion {
+		return nil, invalidAction(c.action, version)
+	}
+	switch c.action {
+	case "GetCallerIdentity":
+		// No permission is needed: AWS answers even callers denied
+		// sts:GetCallerIdentity, service principals included.
+		return callerIdentityDoc(p.ARN, p.UserID, p.Account, c.reqID), nil
+	case "AssumeRole":
+		return c.assumeRole(readAssumeRole(form))
+	}
+	return nil, invalidAction(c.action, version)
+}
+
+func (c *call) assumeRole(params assumeRoleParams) (any, *Error) {
+	in, e := validateAssumeRole(params)
+	if e != nil {
+		return nil, e
+	}
+	if c.h.Roles == nil {
+		return nil, c.internal("AssumeRole", errors.New("sts: Handler has no Roles"))
+	}
+	ctx := auth.WithPrincipal(c.r.Context(), c.principal)
+	out, err := c.h.Roles.AssumeRole(ctx, c.principal, in, c.r)
+	if err != nil {
+		var se *Error
+		if errors.As(err, &se) {
+			return nil, se
+		}
+		return nil, c.internal("AssumeRole", err)
+	}
+	return assumeRoleDoc(out, c.reqID), nil
+}
+
+// internal logs err with the request id and returns the detail-free 500.
+func (c *call) internal(op string, err error) *Error {
+	c.h.log().LogAttrs(c.r.Context(), slog.LevelError, "sts: internal failure",
+		slog.String("request_id", c.reqID), slog.String("action", c.action),
+		slog.String("op", op), slog.String("error", err.Error()))
+	return internalFailure()
+}
+
+func (h *Handler) log() *slog.Logger {
+	if h.Log != nil {
+		return h.Log
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// newRequestID is a random (version 4) UUID, as AWS request ids are.
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
