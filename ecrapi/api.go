@@ -210,7 +210,9 @@ func (a *API) repositoryARN(registryID, name string) string {
 }
 
 // repositoryURI is <host>/<name>: what docker tags and pushes.
-func (a *API) repositoryURI(registryID, name string) string { return a.RegistryHost(registryID) + "/" + name }
+func (a *API) repositoryURI(registryID, name string) string {
+	return a.RegistryHost(registryID) + "/" + name
+}
 
 // ecrHostRE matches an ECR-shaped registry host: <account>.dkr.ecr.….
 var ecrHostRE = regexp.MustCompile(`^([0-9]{12})(\.dkr[.-]ecr(?:-fips)?\..+)$`)

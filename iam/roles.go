@@ -130,4 +130,3 @@ func (s *Service) PruneSessions(ctx context.Context, retention time.Duration) (i
 	}
 	return n, nil
 }
-

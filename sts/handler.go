@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 
@@ -153,7 +152,7 @@ func (h *Handler) log() *slog.Logger {
 	if h.Log != nil {
 		return h.Log
 	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
+	return slog.New(slog.DiscardHandler)
 }
 
 // newRequestID is a random (version 4) UUID, as AWS request ids are.

@@ -3,10 +3,11 @@ package sts
 import (
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"net/url"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -85,7 +86,7 @@ func listEntries(form url.Values, prefix string, suffixes ...string) []int {
 		if sfx != "" {
 			sfx = "." + sfx
 		}
-		if !hasSuffix(suffixes, sfx) {
+		if !(len(suffixes) == 0 && sfx == "" || slices.Contains(suffixes, sfx)) {
 			continue
 		}
 		n, err := strconv.Atoi(num)
@@ -94,24 +95,7 @@ func listEntries(form url.Values, prefix string, suffixes ...string) []int {
 		}
 		seen[n] = true
 	}
-	idx := make([]int, 0, len(seen))
-	for n := range seen {
-		idx = append(idx, n)
-	}
-	sort.Ints(idx)
-	return idx
-}
-
-func hasSuffix(suffixes []string, s string) bool {
-	if len(suffixes) == 0 {
-		return s == ""
-	}
-	for _, x := range suffixes {
-		if x == s {
-			return true
-		}
-	}
-	return false
+	return slices.Sorted(maps.Keys(seen))
 }
 
 // assumeRoleParams is AssumeRole's form as received: pointers tell absent
@@ -119,7 +103,7 @@ func hasSuffix(suffixes []string, s string) bool {
 type assumeRoleParams struct {
 	RoleArn, RoleSessionName, DurationSeconds, ExternalId, Policy *string
 	SourceIdentity, SerialNumber, TokenCode                       *string
-	// List members are listed only when present, so these are never nil.
+	// List members are read where present, so none is absent.
 	PolicyArns, TransitiveTagKeys []string
 	Tags                          []tagParam
 }
