@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"strings"
 	"time"
 
@@ -26,25 +27,42 @@ const RegistryID = "000000000000"
 // first start (ecr.bootstrap_credentials_file).
 const credentialsEnv = "BERTH_ECR_BOOTSTRAP_CREDENTIALS_FILE"
 
+// benchRepositoryPolicy is the repository policy every bench repository
+// is created with, so registry requests are decided as a CI job's are: an
+// identity policy (PowerUser) and a repository policy, with a deny to look
+// through.
+const benchRepositoryPolicy = `{"Version":"2012-10-17","Statement":[
+ {"Sid":"AccountPull","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + RegistryID + `:root"},
+  "Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer","ecr:BatchCheckLayerAvailability"]},
+ {"Sid":"NoDeletes","Effect":"Deny","Principal":"*","Action":["ecr:DeleteRepository","ecr:SetRepositoryPolicy"],
+  "Condition":{"StringNotEquals":{"aws:PrincipalArn":"arn:aws:iam::` + RegistryID + `:user/berth-admin"}}}]}`
+
 // login readies a berth target for the bench: it reads the bootstrap admin
 // key from credsPath, adds the ROOT CREATE_ON_PUSH creation template (so
-// pushes create their repositories, as on the reference registry) and
-// fetches a login token for t's registry requests.
-func (t *Target) login(ctx context.Context, credsPath string) error {
+// pushes create their repositories, as on the reference registry, each
+// with benchRepositoryPolicy), makes the CI user bench-ci with
+// AmazonEC2ContainerRegistryPowerUser through `berth iam` (bin, config)
+// and fetches its login token for t's registry requests.
+func (t *Target) login(ctx context.Context, credsPath, bin, config string) error {
 	id, secret, err := readCredentials(ctx, credsPath)
 	if err != nil {
 		return err
 	}
 	t.ECR = NewECRClient(t.Addr, id, secret)
 	_, err = t.ECR.CreateRepositoryCreationTemplate(ctx, &ecr.CreateRepositoryCreationTemplateInput{
-		Prefix:     aws.String("ROOT"),
-		AppliedFor: []types.RCTAppliedFor{types.RCTAppliedForCreateOnPush},
+		Prefix:           aws.String("ROOT"),
+		AppliedFor:       []types.RCTAppliedFor{types.RCTAppliedForCreateOnPush},
+		RepositoryPolicy: aws.String(benchRepositoryPolicy),
 	})
 	var exists *types.TemplateAlreadyExistsException
 	if err != nil && !errors.As(err, &exists) {
 		return fmt.Errorf("creating the ROOT CREATE_ON_PUSH template: %w", err)
 	}
-	out, err := t.ECR.GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
+	ci, err := ciUser(ctx, t.Addr, bin, config)
+	if err != nil {
+		return err
+	}
+	out, err := ci.GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
 	if err != nil {
 		return fmt.Errorf("GetAuthorizationToken: %w", err)
 	}
@@ -61,6 +79,33 @@ func (t *Target) login(ctx context.Context, credsPath string) error {
 	return nil
 }
 
+// ciUser makes the user bench-ci (PowerUser) with `berth iam` and returns
+// an ECR client signing with its new key.
+func ciUser(ctx context.Context, addr, bin, config string) (*ecr.Client, error) {
+	iam := func(args ...string) (string, error) {
+		out, err := exec.CommandContext(ctx, bin, append(append([]string{"iam"}, args...), "--config", config)...).Output()
+		if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
+			err = fmt.Errorf("berth iam %s: %w: %s", args[0], err, ee.Stderr)
+		}
+		return string(out), err
+	}
+	if _, err := iam("create-user", "--user", "bench-ci"); err != nil {
+		return nil, err
+	}
+	if _, err := iam("attach-policy", "--user", "bench-ci", "--policy", "AmazonEC2ContainerRegistryPowerUser"); err != nil {
+		return nil, err
+	}
+	out, err := iam("create-access-key", "--user", "bench-ci")
+	if err != nil {
+		return nil, err
+	}
+	id, secret := parseCredentials([]byte(out))
+	if id == "" || secret == "" {
+		return nil, errors.New("berth iam create-access-key printed no key")
+	}
+	return NewECRClient(addr, id, secret), nil
+}
+
 // readCredentials reads aws_access_key_id and aws_secret_access_key from a
 // shared-credentials file, waiting up to 10 s for berth to write it.
 func readCredentials(ctx context.Context, path string) (id, secret string, err error) {
@@ -68,20 +113,7 @@ func readCredentials(ctx context.Context, path string) (id, secret string, err e
 	for {
 		raw, err := os.ReadFile(path)
 		if err == nil {
-			s := bufio.NewScanner(bytes.NewReader(raw))
-			for s.Scan() {
-				k, v, ok := strings.Cut(s.Text(), "=")
-				if !ok {
-					continue
-				}
-				switch strings.TrimSpace(k) {
-				case "aws_access_key_id":
-					id = strings.TrimSpace(v)
-				case "aws_secret_access_key":
-					secret = strings.TrimSpace(v)
-				}
-			}
-			if id != "" && secret != "" {
+			if id, secret = parseCredentials(raw); id != "" && secret != "" {
 				return id, secret, nil
 			}
 		}
@@ -94,6 +126,25 @@ func readCredentials(ctx context.Context, path string) (id, secret string, err e
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// parseCredentials reads aws_access_key_id and aws_secret_access_key from
+// shared-credentials text.
+func parseCredentials(raw []byte) (id, secret string) {
+	s := bufio.NewScanner(bytes.NewReader(raw))
+	for s.Scan() {
+		k, v, ok := strings.Cut(s.Text(), "=")
+		if !ok {
+			continue
+		}
+		switch strings.TrimSpace(k) {
+		case "aws_access_key_id":
+			id = strings.TrimSpace(v)
+		case "aws_secret_access_key":
+			secret = strings.TrimSpace(v)
+		}
+	}
+	return id, secret
 }
 
 // NewECRClient is an aws-sdk-go-v2 ECR client for the plain-HTTP berth at

@@ -132,11 +132,15 @@ type Target struct {
 	DataDir       string
 	ECR           *ecr.Client
 	Authorization string
+	// Shadow is the same berth with iam.authorization off, measured
+	// beside this one where the cost of authorization is the question.
+	Shadow *Target
 }
 
 // StartBerth starts berth with --plain-http on a bucket of m, or on local
-// disk when m is nil, and logs in (see login).
-func (e *Env) StartBerth(ctx context.Context, name, bin string, m *MinIO) (*Target, error) {
+// disk when m is nil, with extra appended to its config, and logs in (see
+// login).
+func (e *Env) StartBerth(ctx context.Context, name, bin string, m *MinIO, extra string) (*Target, error) {
 	addr, err := FreeAddr()
 	if err != nil {
 		return nil, err
@@ -150,8 +154,8 @@ func (e *Env) StartBerth(ctx context.Context, name, bin string, m *MinIO) (*Targ
 			"secret_key: %s, secure: false, path_style: true}}", m.Endpoint, name, m.AccessKey, m.SecretKey)
 	}
 	dataDir := filepath.Join(e.Tmp, name)
-	cfg := fmt.Sprintf("data_dir: %s\nhttp: {addr: %s}\nstorage: %s\nregistry: {delete_enabled: true}\nlog: {level: error}\n",
-		dataDir, addr, storage)
+	cfg := fmt.Sprintf("data_dir: %s\nhttp: {addr: %s}\nstorage: %s\nregistry: {delete_enabled: true}\nlog: {level: error}\n%s",
+		dataDir, addr, storage, extra)
 	path := filepath.Join(e.Tmp, name+".yml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		return nil, err
@@ -163,7 +167,7 @@ func (e *Env) StartBerth(ctx context.Context, name, bin string, m *MinIO) (*Targ
 		return nil, err
 	}
 	t := &Target{Name: name, Addr: addr, Proc: p, DataDir: dataDir}
-	if err := t.login(ctx, creds); err != nil {
+	if err := t.login(ctx, creds, bin, path); err != nil {
 		return nil, fmt.Errorf("%w\n%s", err, p.LogTail())
 	}
 	return t, nil

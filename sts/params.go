@@ -70,8 +70,8 @@ func param(form url.Values, name string) *string {
 	return &vs[0]
 }
 
-// listEntries returns the indices N of parameters prefix.N[suffix], in
-// order. The Query protocol numbers list members from 1; indices are read
+// listEntries returns, in order, the indices N of parameters named
+// prefix+N+suffix for one of suffixes ("" for a list of strings). The Query protocol numbers list members from 1; indices are read
 // from the keys present, never counted up to, so a huge N costs nothing.
 // Non-canonical numbers ("01") are unknown parameters, ignored as AWS
 // ignores those.
@@ -86,7 +86,7 @@ func listEntries(form url.Values, prefix string, suffixes ...string) []int {
 		if sfx != "" {
 			sfx = "." + sfx
 		}
-		if !(len(suffixes) == 0 && sfx == "" || slices.Contains(suffixes, sfx)) {
+		if !slices.Contains(suffixes, sfx) {
 			continue
 		}
 		n, err := strconv.Atoi(num)
@@ -131,7 +131,7 @@ func readAssumeRole(form url.Values) assumeRoleParams {
 			Value: param(form, fmt.Sprintf("Tags.member.%d.Value", n)),
 		})
 	}
-	for _, n := range listEntries(form, "TransitiveTagKeys.member.") {
+	for _, n := range listEntries(form, "TransitiveTagKeys.member.", "") {
 		p.TransitiveTagKeys = append(p.TransitiveTagKeys, form.Get(fmt.Sprintf("TransitiveTagKeys.member.%d", n)))
 	}
 	return p

@@ -109,7 +109,7 @@ func run() error {
 
 	t0 := time.Now()
 	data := bench.NewData(max(p.layer, conc*concSize))
-	c := bench.NewClient(targets)
+	c := bench.NewClient(withShadows(targets))
 	res := &bench.Results{Params: []bench.Entry{
 		{Name: "layer_size", System: "bench", Value: float64(p.layer), Unit: "bytes"},
 		{Name: "repetitions", System: "bench", Value: float64(p.reps), Unit: "count"},
@@ -118,7 +118,7 @@ func run() error {
 		{Name: "list_samples", System: "bench", Value: float64(3 * p.listSamples), Unit: "count"},
 	}}
 	heads := map[string]string{}
-	for _, t := range targets {
+	for _, t := range withShadows(targets) {
 		if t.MinIO == nil {
 			if heads[t.Name], err = c.PrepareHead(ctx, t); err != nil {
 				return fmt.Errorf("%s: pushing the HEAD image: %w", t.Name, err)
@@ -139,7 +139,7 @@ func run() error {
 	res.Figures = figures(p.layer, sizes)
 
 	fmt.Printf("\nberth-bench: medians of %d run(s), %s layer, %s HEAD load, %.0f s of runs. "+
-		"berth runs with --plain-http (no TLS), like the reference; berth's /v2 requests carry a login token, "+
+		"berth runs with --plain-http (no TLS), like the reference; berth's /v2 requests carry the login token of a PowerUser CI user on repositories with a repository policy, "+
 		"the reference's are anonymous; ref-s3 uses chunksize 5 MiB (tooling.md §2). "+
 		"MB = 10^6 bytes; each pull verified by sha256. Listing: %d signed calls per p50/p90 row (first, middle and "+
 		"last page of %d in turn; last-page rows a third of them), after seeding berth-disk's metadata store.\n\n",
@@ -182,9 +182,12 @@ func startAll(ctx context.Context, env *bench.Env, systems []string) ([]*bench.T
 		var err error
 		switch s {
 		case bench.BerthS3:
-			t, err = env.StartBerth(ctx, s, berth, m)
+			t, err = env.StartBerth(ctx, s, berth, m, "")
 		case bench.BerthDisk:
-			t, err = env.StartBerth(ctx, s, berth, nil)
+			if t, err = env.StartBerth(ctx, s, berth, nil, ""); err == nil {
+				// Its twin without policy evaluation: what authorization costs.
+				t.Shadow, err = env.StartBerth(ctx, s+"-authz-off", berth, nil, "iam: {authorization: \"off\"}\n")
+			}
 		case bench.RefS3:
 			t, err = env.StartReference(ctx, s, m)
 		case bench.RefDisk:
@@ -311,8 +314,28 @@ func runRep(ctx context.Context, c *bench.Client, data *bench.Data, res *bench.R
 		report("head", t.Name, rps, "req/s")
 		report("head_p50", t.Name, bench.Percentile(lat, 50), "ms")
 		report("head_p99", t.Name, bench.Percentile(lat, 99), "ms")
+		if s := t.Shadow; s != nil {
+			c.CloseIdle()
+			rps, lat, err := c.HeadLoad(ctx, s, heads[s.Name], conc, p.head)
+			if err != nil {
+				return fmt.Errorf("manifest HEAD, authorization off: %w", err)
+			}
+			report("head_authz_off", t.Name, rps, "req/s")
+			report("head_authz_off_p50", t.Name, bench.Percentile(lat, 50), "ms")
+		}
 		return nil
 	})
+}
+
+// withShadows is targets and their shadows.
+func withShadows(targets []*bench.Target) []*bench.Target {
+	out := slices.Clone(targets)
+	for _, t := range targets {
+		if t.Shadow != nil {
+			out = append(out, t.Shadow)
+		}
+	}
+	return out
 }
 
 // runListing seeds berth-disk's metadata store with the small, then the
@@ -388,6 +411,8 @@ func figures(layer int, listSizes []int) []bench.Figure {
 		{Key: "head", Label: fmt.Sprintf("manifest HEAD by tag, %d clients (berth: authorized)", conc), Unit: "req/s"},
 		{Key: "head_p50", Label: "manifest HEAD p50", Unit: "ms"},
 		{Key: "head_p99", Label: "manifest HEAD p99", Unit: "ms"},
+		{Key: "head_authz_off", Label: fmt.Sprintf("manifest HEAD, %d clients, same berth, iam.authorization off", conc), Unit: "req/s"},
+		{Key: "head_authz_off_p50", Label: "manifest HEAD p50, authorization off", Unit: "ms"},
 	}, listing...)
 }
 
@@ -417,6 +442,7 @@ func goals(listSizes []int) []bench.Goal {
 		{Label: "peak RSS < 150 MiB, 32x16 MiB push (berth-disk), MiB", Key: "conc_push_rss", System: bd, Want: 150},
 		{Label: "authorized HEAD >= 0.8x ref s3 (anonymous) req/s", Key: "head", System: bs, VsKey: "head", VsSystem: rs, Want: 0.8},
 		{Label: "authorized HEAD >= 0.8x ref filesystem (anonymous) req/s", Key: "head", System: bd, VsKey: "head", VsSystem: rd, Want: 0.8},
+		{Label: "authorized HEAD >= 0.8x authorization off (berth-disk) req/s", Key: "head", System: bd, VsKey: "head_authz_off", VsSystem: bd, Want: 0.8},
 		// ECR allows 20 calls/s sustained, 200 in bursts.
 		{Label: "GetAuthorizationToken >= 200 calls/s (berth-s3)", Key: "get_auth_token", System: bs, Want: 200, Cmp: ">="},
 		{Label: "GetAuthorizationToken >= 200 calls/s (berth-disk)", Key: "get_auth_token", System: bd, Want: 200, Cmp: ">="},

@@ -212,3 +212,33 @@ func dockerDaemon(t *testing.T) (docker, whyNot string) {
 	}
 	return "", why
 }
+
+// as is a signing with the given credentials (environment variables win
+// over the shared-credentials file); token "" for long-lived keys.
+func (a *awsCLI) as(id, secret, token string) *awsCLI {
+	cp := *a
+	c := *a.c
+	c.env = append(slices.Clone(a.c.env), "AWS_ACCESS_KEY_ID="+id, "AWS_SECRET_ACCESS_KEY="+secret)
+	if token != "" {
+		c.env = append(c.env, "AWS_SESSION_TOKEN="+token)
+	}
+	cp.c = &c
+	return &cp
+}
+
+// assumeRole runs `aws sts assume-role` and returns the session's keys.
+func (a *awsCLI) assumeRole(roleARN, session string) (id, secret, token string) {
+	a.t.Helper()
+	var out struct {
+		Credentials struct {
+			AccessKeyId, SecretAccessKey, SessionToken, Expiration string
+		}
+		AssumedRoleUser struct{ AssumedRoleId, Arn string }
+	}
+	a.ok(&out, "sts", "assume-role", "--role-arn", roleARN, "--role-session-name", session)
+	c := out.Credentials
+	if !strings.HasPrefix(c.AccessKeyId, "ASIA") || c.SecretAccessKey == "" || c.SessionToken == "" || c.Expiration == "" {
+		a.t.Fatalf("assume-role printed incomplete credentials: key %q, expiration %q", c.AccessKeyId, c.Expiration)
+	}
+	return c.AccessKeyId, c.SecretAccessKey, c.SessionToken
+}
