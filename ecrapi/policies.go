@@ -2,16 +2,16 @@ package ecrapi
 
 import (
 	"context"
-	"encoding/json"
+	"strings"
 	"unicode/utf8"
 
+	"github.com/berth-registry/berth/auth/policy"
 	"github.com/berth-registry/berth/metadata"
 )
 
-// Repository and registry permission policies: stored verbatim and
-// returned verbatim. Until the IAM issue they are checked for shape only
-// (a JSON object whose statements have an Effect and an Action or
-// NotAction) and not enforced.
+// Repository and registry permission policies: validated with the IAM
+// policy grammar (auth/policy) when set, stored and returned verbatim, and
+// enforced by the Authorizer on every call and registry request.
 
 func (a *API) registerPolicyOps() {
 	a.add(operation{name: "SetRepositoryPolicy", repoScoped: true, handle: a.setRepositoryPolicy})
@@ -25,55 +25,30 @@ func (a *API) registerPolicyOps() {
 // maxPolicyText bounds RepositoryPolicyText and RegistryPolicyText.
 const maxPolicyText = 10240
 
-// checkPolicyText validates a permission policy text; what ("repository"
-// or "registry") words ECR's refusal.
-func checkPolicyText(text *string, what string) error {
+// checkPolicyText validates a permission policy text as kind; a policy
+// that does not parse is refused with ECR's wording, never stored.
+func checkPolicyText(text *string, kind policy.Kind) (*policy.Policy, error) {
 	if text == nil {
-		return missingParam("policyText")
+		return nil, missingParam("policyText")
 	}
 	if utf8.RuneCountInString(*text) > maxPolicyText {
-		return invalidParam("policyText", "must have length less than or equal to 10240")
+		return nil, invalidParam("policyText", "must have length less than or equal to 10240")
 	}
-	if !policyShapeOK(*text) {
-		return invalidParam("PolicyText", "Invalid "+what+" policy provided")
+	what := "repository"
+	if kind == policy.Registry {
+		what = "registry"
 	}
-	return nil
+	p, err := policy.Parse(*text, kind)
+	if err != nil {
+		return nil, invalidParam("PolicyText", "Invalid "+what+" policy provided")
+	}
+	return p, nil
 }
 
-// policyShapeOK: a JSON object with a Statement (one object or a list of
-// them), each with Effect Allow or Deny and an Action or NotAction.
-func policyShapeOK(text string) bool {
-	var doc map[string]json.RawMessage
-	if json.Unmarshal([]byte(text), &doc) != nil || doc == nil {
-		return false
-	}
-	raw, ok := doc["Statement"]
-	if !ok {
-		return false
-	}
-	var stmts []map[string]json.RawMessage
-	if json.Unmarshal(raw, &stmts) != nil {
-		var one map[string]json.RawMessage
-		if json.Unmarshal(raw, &one) != nil || one == nil {
-			return false
-		}
-		stmts = []map[string]json.RawMessage{one}
-	}
-	if len(stmts) == 0 {
-		return false
-	}
-	for _, s := range stmts {
-		var effect string
-		if s == nil || json.Unmarshal(s["Effect"], &effect) != nil || (effect != "Allow" && effect != "Deny") {
-			return false
-		}
-		_, action := s["Action"]
-		_, notAction := s["NotAction"]
-		if action == notAction {
-			return false
-		}
-	}
-	return true
+// v1RegistryActions are what a registry policy may grant in ECR's V1
+// scope.
+var v1RegistryActions = map[string]bool{
+	"ecr:replicateimage": true, "ecr:batchimportupstreamimage": true, "ecr:createrepository": true,
 }
 
 // repositoryPolicyOut is the answer of the three repository policy
@@ -101,7 +76,7 @@ func (a *API) setRepositoryPolicy(ctx context.Context, req *Request) (any, error
 	if err := req.Decode(&in); err != nil {
 		return nil, err
 	}
-	if err := checkPolicyText(in.PolicyText, "repository"); err != nil {
+	if _, err := checkPolicyText(in.PolicyText, policy.Resource); err != nil {
 		return nil, err
 	}
 	reg := req.RegistryID
@@ -163,18 +138,35 @@ func (a *API) putRegistryPolicy(ctx context.Context, req *Request) (any, error) 
 	if err := req.Decode(&in); err != nil {
 		return nil, err
 	}
-	if err := checkPolicyText(in.PolicyText, "registry"); err != nil {
-		return nil, err
-	}
-	reg := req.RegistryID
-	if err := a.d.Store.EnsureRegistry(ctx, reg); err != nil {
-		return nil, err
-	}
-	p, err := a.d.Store.PutPolicy(ctx, metadata.PolicyRegistry, reg, "", *in.PolicyText)
+	p, err := checkPolicyText(in.PolicyText, policy.Registry)
 	if err != nil {
 		return nil, err
 	}
-	return registryPolicyOut{RegistryID: reg, PolicyText: p.Text}, nil
+	reg := req.RegistryID
+	scope, err := AccountSetting(ctx, a.d.Store, reg, "REGISTRY_POLICY_SCOPE")
+	if err != nil {
+		return nil, err
+	}
+	if scope == "V1" {
+		for _, st := range p.Statements {
+			for _, act := range st.Action {
+				if !v1RegistryActions[strings.ToLower(act)] {
+					return nil, invalidParam("PolicyText", "Invalid registry policy provided")
+				}
+			}
+			if len(st.NotAction) > 0 {
+				return nil, invalidParam("PolicyText", "Invalid registry policy provided")
+			}
+		}
+	}
+	if err := a.d.Store.EnsureRegistry(ctx, reg); err != nil {
+		return nil, err
+	}
+	stored, err := a.d.Store.PutPolicy(ctx, metadata.PolicyRegistry, reg, "", *in.PolicyText)
+	if err != nil {
+		return nil, err
+	}
+	return registryPolicyOut{RegistryID: reg, PolicyText: stored.Text}, nil
 }
 
 func (a *API) getRegistryPolicy(ctx context.Context, req *Request) (any, error) {

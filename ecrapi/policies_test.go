@@ -86,6 +86,12 @@ func TestPolicyValidation(t *testing.T) {
 		{"action and notaction", `{"Statement":[{"Effect":"Allow","Action":"a","NotAction":"b"}]}`},
 		{"trailing garbage", `{"Statement":[{"Effect":"Allow","Action":"a"}]} x`},
 		{"too long", `{"Statement":[{"Effect":"Allow","Action":"a","Sid":"` + strings.Repeat("x", 10240) + `"}]}`},
+		// A permission policy names whom it grants (an identity policy
+		// does not): IAM's grammar decides, as on ECR.
+		{"no principal", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecr:*"}]}`},
+		{"bad principal", `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"alice"},"Action":"ecr:*"}]}`},
+		{"bad version", `{"Version":"2020-01-01","Statement":[{"Effect":"Allow","Principal":"*","Action":"ecr:*"}]}`},
+		{"unknown operator", `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"ecr:*","Condition":{"StringSortOf":{"aws:username":"a"}}}]}`},
 	}
 	for _, tt := range bad {
 		t.Run(tt.name, func(t *testing.T) {
@@ -102,7 +108,7 @@ func TestPolicyValidation(t *testing.T) {
 	}
 	good := []string{
 		`{"Statement":{"Effect":"Deny","NotAction":"ecr:BatchGetImage","Principal":"*"}}`,
-		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecr:*"},{"Effect":"Deny","Action":["ecr:DeleteRepository"]}]}`,
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"210987654321"},"Action":"ecr:*"},{"Effect":"Deny","Principal":"*","Action":["ecr:DeleteRepository"]}]}`,
 	}
 	for _, text := range good {
 		if _, err := c.SetRepositoryPolicy(ctx, &ecr.SetRepositoryPolicyInput{RepositoryName: aws.String("app"), PolicyText: aws.String(text)}); err != nil {
@@ -140,4 +146,25 @@ func TestRegistryPolicy(t *testing.T) {
 	}
 	_, err = c.GetRegistryPolicy(ctx, &ecr.GetRegistryPolicyInput{})
 	wantErr[*types.RegistryPolicyNotFoundException](t, err)
+
+	// A registry policy names its resources; under REGISTRY_POLICY_SCOPE V1
+	// it may grant only CreateRepository, ReplicateImage and
+	// BatchImportUpstreamImage.
+	pull := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::210987654321:root"},"Action":["ecr:BatchGetImage"],"Resource":"arn:aws:ecr:us-east-1:123456789012:repository/*"}]}`
+	noResource := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::210987654321:root"},"Action":["ecr:BatchGetImage"]}]}`
+	_, err = c.PutRegistryPolicy(ctx, &ecr.PutRegistryPolicyInput{PolicyText: aws.String(noResource)})
+	wantErr[*types.InvalidParameterException](t, err)
+	if _, err := c.PutRegistryPolicy(ctx, &ecr.PutRegistryPolicyInput{PolicyText: aws.String(pull)}); err != nil {
+		t.Fatalf("V2 registry policy granting pulls: %v", err)
+	}
+	if _, err := c.PutAccountSetting(ctx, &ecr.PutAccountSettingInput{Name: aws.String("REGISTRY_POLICY_SCOPE"), Value: aws.String("V1")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.PutRegistryPolicy(ctx, &ecr.PutRegistryPolicyInput{PolicyText: aws.String(pull)})
+	if e := wantErr[*types.InvalidParameterException](t, err); e.ErrorMessage() != "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Invalid registry policy provided'" {
+		t.Errorf("V1 registry policy granting pulls: message %q", e.ErrorMessage())
+	}
+	if _, err := c.PutRegistryPolicy(ctx, &ecr.PutRegistryPolicyInput{PolicyText: aws.String(text)}); err != nil {
+		t.Errorf("V1 registry policy granting replication: %v", err)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/berth-registry/berth/auth/policy"
 	"github.com/berth-registry/berth/lifecycle"
 	"github.com/berth-registry/berth/metadata"
 )
@@ -129,8 +130,10 @@ func (in *templateIn) apply(t *metadata.Template, create bool) error {
 		if utf8.RuneCountInString(*p) > maxPolicyText {
 			return invalidParam("repositoryPolicy", "must have length less than or equal to 10240")
 		}
-		if *p != "" && !policyShapeOK(*p) {
-			return invalidParam("repositoryPolicy", "Invalid repository policy provided")
+		if *p != "" {
+			if _, err := policy.Parse(*p, policy.Resource); err != nil {
+				return invalidParam("repositoryPolicy", "Invalid repository policy provided")
+			}
 		}
 		t.RepositoryPolicy = *p
 	}
