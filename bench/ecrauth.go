@@ -41,8 +41,9 @@ const benchRepositoryPolicy = `{"Version":"2012-10-17","Statement":[
 // key from credsPath, adds the ROOT CREATE_ON_PUSH creation template (so
 // pushes create their repositories, as on the reference registry, each
 // with benchRepositoryPolicy), makes the CI user bench-ci with
-// AmazonEC2ContainerRegistryPowerUser through `berth iam` (bin, config)
-// and fetches its login token for t's registry requests.
+// AmazonEC2ContainerRegistryPowerUser and ecr:CreateRepository through
+// `berth iam` (bin, config) and fetches its login token for t's registry
+// requests.
 func (t *Target) login(ctx context.Context, credsPath, bin, config string) error {
 	id, secret, err := readCredentials(ctx, credsPath)
 	if err != nil {
@@ -93,6 +94,12 @@ func ciUser(ctx context.Context, addr, bin, config string) (*ecr.Client, error) 
 		return nil, err
 	}
 	if _, err := iam("attach-policy", "--user", "bench-ci", "--policy", "AmazonEC2ContainerRegistryPowerUser"); err != nil {
+		return nil, err
+	}
+	// Pushes create their repositories from the ROOT template: that is
+	// CreateRepository, which PowerUser lacks.
+	create := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecr:CreateRepository","Resource":"*"}]}`
+	if _, err := iam("put-policy", "--user", "bench-ci", "--name", "create-on-push", "--document", create); err != nil {
 		return nil, err
 	}
 	out, err := iam("create-access-key", "--user", "bench-ci")

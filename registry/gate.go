@@ -205,7 +205,16 @@ func (s *Server) ensureRepository(w http.ResponseWriter, r *http.Request, ri req
 		return false
 	}
 	if a.Push {
-		created, err := s.createOnPush(ctx, ri.RegistryID, a.Repo)
+		// Creating on push is CreateRepository: the pusher needs it too.
+		allow := func() error {
+			return s.authorize(ctx, ri.Principal, ri.RegistryID, Access{Action: "ecr:CreateRepository", Repo: a.Repo, Route: a.Route}, r)
+		}
+		created, err := s.createOnPush(ctx, ri.RegistryID, a.Repo, allow)
+		if d := (*DeniedError)(nil); errors.As(err, &d) {
+			setAPIVersion(w)
+			writeError(w, http.StatusForbidden, "DENIED", d.Message, nil)
+			return false
+		}
 		if err != nil {
 			s.internalError(w, r, "creating the repository from its template", err)
 			return false
@@ -221,12 +230,15 @@ func (s *Server) ensureRepository(w http.ResponseWriter, r *http.Request, ri req
 }
 
 // createOnPush creates repo from the CREATE_ON_PUSH template with the
-// longest matching prefix, if one matches. A concurrent push creating it
-// first is success.
-func (s *Server) createOnPush(ctx context.Context, registryID, repo string) (bool, error) {
+// longest matching prefix, if one matches and allow does not object. A
+// concurrent push creating it first is success.
+func (s *Server) createOnPush(ctx context.Context, registryID, repo string, allow func() error) (bool, error) {
 	st := s.opts.Gate.Store
 	t, ok, err := ecrapi.MatchTemplate(ctx, st, registryID, repo)
 	if err != nil || !ok {
+		return false, err
+	}
+	if err := allow(); err != nil {
 		return false, err
 	}
 	if err := st.EnsureRegistry(ctx, registryID); err != nil {
