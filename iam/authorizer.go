@@ -66,6 +66,8 @@ type Check struct {
 	// Trust, for sts:AssumeRole, is the role's trust policy: it is the
 	// resource-based policy, and it must allow.
 	Trust string
+	// Brief: the denial message names no reason, as STS's do.
+	Brief bool
 
 	// What the audit record tells: the service ("ecr.amazonaws.com",
 	// "registry", "sts.amazonaws.com"), the event (operation or route) and
@@ -99,6 +101,15 @@ func (a *Authorizer) Authorize(ctx context.Context, c Check) (policy.Decision, p
 		a.Audit.Record(newRecord(a, c, req, d, err))
 	}
 	return d, req, err
+}
+
+// DenialMessage is what a denied caller of c is told: AWS's message,
+// without the reason when c.Brief.
+func DenialMessage(c Check, d policy.Decision, req policy.Request) string {
+	if c.Brief {
+		return "User: " + req.Principal.ARN + " is not authorized to perform: " + req.Action + " on resource: " + req.Resource
+	}
+	return d.Message(req)
 }
 
 // unenforced allows the principal's own account and denies others.

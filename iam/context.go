@@ -123,7 +123,7 @@ func newRecord(a *Authorizer, c Check, req policy.Request, d policy.Decision, er
 	case d.Allowed():
 		e.Decision, e.DecidingPolicy, e.DecidingStatement = "Allow", d.Policy, statementRef(d)
 	default:
-		e.Decision, e.ErrorCode, e.ErrorMessage = "Deny", "AccessDenied", d.Message(req)
+		e.Decision, e.ErrorCode, e.ErrorMessage = "Deny", "AccessDenied", DenialMessage(c, d, req)
 		e.DecidingPolicy, e.DecidingStatement = d.Policy, statementRef(d)
 	}
 	return e

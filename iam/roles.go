@@ -45,7 +45,7 @@ func (r *Roles) AssumeRole(ctx context.Context, caller auth.Principal, in sts.As
 	}
 	c := Check{
 		Principal: caller, Action: "sts:AssumeRole", Resource: in.RoleArn, Registry: account, HTTP: hr,
-		Trust: role.TrustPolicy, Source: "sts.amazonaws.com", Event: "AssumeRole",
+		Trust: role.TrustPolicy, Source: "sts.amazonaws.com", Event: "AssumeRole", Brief: true,
 		Keys: map[string]string{"sts:RoleSessionName": in.RoleSessionName},
 	}
 	if in.ExternalId != "" {
@@ -88,7 +88,7 @@ func (r *Roles) allow(ctx context.Context, c Check) error {
 		return err
 	}
 	if !d.Allowed() {
-		return sts.AccessDenied(d.Message(req))
+		return sts.AccessDenied(DenialMessage(c, d, req))
 	}
 	return nil
 }
