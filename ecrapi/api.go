@@ -75,6 +75,10 @@ type operation struct {
 	// repoScoped: the resource is the repository ARN of the input's
 	// repositoryName (registryId selects the registry).
 	repoScoped bool
+	// ownRegistry: the operation has no registryId member (registry-level
+	// settings, policies, templates): it always addresses the caller's
+	// account, and a registryId sent anyway is ignored, as on ECR.
+	ownRegistry bool
 	// targets, when set, lists the resources the call acts on instead
 	// (taken from other input members).
 	targets func(a *API, req *Request) ([]Authz, error)
@@ -191,7 +195,7 @@ func (a *API) serve(r *http.Request, reqID string) (any, error) {
 	if req.RegistryID == "" {
 		req.RegistryID = a.d.RegistryID
 	}
-	if scope.RegistryID != nil {
+	if scope.RegistryID != nil && !op.ownRegistry {
 		if err := validRegistryID(*scope.RegistryID); err != nil {
 			return nil, err
 		}

@@ -17,9 +17,9 @@ func (a *API) registerPolicyOps() {
 	a.add(operation{name: "SetRepositoryPolicy", repoScoped: true, handle: a.setRepositoryPolicy})
 	a.add(operation{name: "GetRepositoryPolicy", repoScoped: true, handle: a.getRepositoryPolicy})
 	a.add(operation{name: "DeleteRepositoryPolicy", repoScoped: true, handle: a.deleteRepositoryPolicy})
-	a.add(operation{name: "PutRegistryPolicy", handle: a.putRegistryPolicy})
-	a.add(operation{name: "GetRegistryPolicy", handle: a.getRegistryPolicy})
-	a.add(operation{name: "DeleteRegistryPolicy", handle: a.deleteRegistryPolicy})
+	a.add(operation{name: "PutRegistryPolicy", ownRegistry: true, handle: a.putRegistryPolicy})
+	a.add(operation{name: "GetRegistryPolicy", ownRegistry: true, handle: a.getRegistryPolicy})
+	a.add(operation{name: "DeleteRegistryPolicy", ownRegistry: true, handle: a.deleteRegistryPolicy})
 }
 
 // maxPolicyText bounds RepositoryPolicyText and RegistryPolicyText.

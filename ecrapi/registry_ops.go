@@ -16,13 +16,13 @@ import (
 // configurations are registry settings in the store, as JSON.
 
 func (a *API) registerRegistryOps() {
-	a.add(operation{name: "DescribeRegistry", handle: a.describeRegistry})
-	a.add(operation{name: "PutReplicationConfiguration", handle: a.putReplicationConfiguration})
-	a.add(operation{name: "GetRegistryScanningConfiguration", handle: a.getRegistryScanningConfiguration})
-	a.add(operation{name: "PutRegistryScanningConfiguration", handle: a.putRegistryScanningConfiguration})
-	a.add(operation{name: "GetAccountSetting", targets: accountSettingTargets, handle: a.getAccountSetting})
-	a.add(operation{name: "PutAccountSetting", targets: accountSettingTargets, handle: a.putAccountSetting})
-	a.add(operation{name: "GetAuthorizationToken", handle: a.getAuthorizationToken})
+	a.add(operation{name: "DescribeRegistry", ownRegistry: true, handle: a.describeRegistry})
+	a.add(operation{name: "PutReplicationConfiguration", ownRegistry: true, handle: a.putReplicationConfiguration})
+	a.add(operation{name: "GetRegistryScanningConfiguration", ownRegistry: true, handle: a.getRegistryScanningConfiguration})
+	a.add(operation{name: "PutRegistryScanningConfiguration", ownRegistry: true, handle: a.putRegistryScanningConfiguration})
+	a.add(operation{name: "GetAccountSetting", ownRegistry: true, targets: accountSettingTargets, handle: a.getAccountSetting})
+	a.add(operation{name: "PutAccountSetting", ownRegistry: true, targets: accountSettingTargets, handle: a.putAccountSetting})
+	a.add(operation{name: "GetAuthorizationToken", ownRegistry: true, handle: a.getAuthorizationToken})
 }
 
 // Setting names of the registry configurations kept as JSON.

@@ -20,7 +20,7 @@ func (a *API) registerRepositoryOps() {
 	a.add(operation{name: "DeleteRepository", repoScoped: true, handle: a.deleteRepository})
 	a.add(operation{name: "PutImageTagMutability", repoScoped: true, handle: a.putImageTagMutability})
 	a.add(operation{name: "PutImageScanningConfiguration", repoScoped: true, handle: a.putImageScanningConfiguration})
-	a.add(operation{name: "BatchGetRepositoryScanningConfiguration", targets: batchGetScanningTargets, handle: a.batchGetRepositoryScanningConfiguration})
+	a.add(operation{name: "BatchGetRepositoryScanningConfiguration", ownRegistry: true, targets: batchGetScanningTargets, handle: a.batchGetRepositoryScanningConfiguration})
 	a.registerTaggingOps()
 	a.registerTemplateOps()
 }

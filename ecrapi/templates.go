@@ -18,10 +18,10 @@ import (
 // a repository that does not exist (MatchTemplate, RepositoryFromTemplate).
 
 func (a *API) registerTemplateOps() {
-	a.add(operation{name: "CreateRepositoryCreationTemplate", handle: a.createTemplate})
-	a.add(operation{name: "DescribeRepositoryCreationTemplates", handle: a.describeTemplates})
-	a.add(operation{name: "UpdateRepositoryCreationTemplate", handle: a.updateTemplate})
-	a.add(operation{name: "DeleteRepositoryCreationTemplate", handle: a.deleteTemplate})
+	a.add(operation{name: "CreateRepositoryCreationTemplate", ownRegistry: true, handle: a.createTemplate})
+	a.add(operation{name: "DescribeRepositoryCreationTemplates", ownRegistry: true, handle: a.describeTemplates})
+	a.add(operation{name: "UpdateRepositoryCreationTemplate", ownRegistry: true, handle: a.updateTemplate})
+	a.add(operation{name: "DeleteRepositoryCreationTemplate", ownRegistry: true, handle: a.deleteTemplate})
 }
 
 // RootPrefix is the prefix of the template for repositories no other

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/berth-registry/berth/auth/policy"
 	"github.com/berth-registry/berth/metadata"
@@ -20,6 +22,9 @@ type Applied struct {
 func (s *Service) Apply(ctx context.Context, f *File) (Applied, error) {
 	var res Applied
 	if err := validateFile(f); err != nil {
+		return res, err
+	}
+	if err := s.checkRefs(ctx, f); err != nil {
 		return res, err
 	}
 	for _, a := range f.Accounts {
@@ -208,14 +213,40 @@ func validateFile(f *File) error {
 				return err
 			}
 		}
+		names := map[string]bool{}
+		unique := func(kind, name string) error {
+			k := kind + "/" + strings.ToLower(name)
+			if names[k] {
+				return errorf(op, Invalid, "account %s: %s %s is listed twice (IAM names ignore case)", a.ID, kind, name)
+			}
+			names[k] = true
+			return nil
+		}
+		for _, p := range a.ManagedPolicies {
+			if err := unique("policy", p.Name); err != nil {
+				return err
+			}
+			if nonSpace(string(p.Document)) > maxManaged {
+				return errorf(op, Limit, "account %s policy %s: Cannot exceed quota for PolicySize: %d", a.ID, p.Name, maxManaged)
+			}
+		}
 		for _, u := range a.Users {
-			if err := checkSpec(op, a.ID, metadata.KindUser, u.Name, u.Path, u.Policies, u.Inline); err != nil {
+			if err := unique(metadata.KindUser, u.Name); err != nil {
+				return err
+			}
+			if err := checkSpec(op, a.ID, metadata.KindUser, u.Name, u.Path, u.Tags, u.Policies, u.Inline); err != nil {
 				return err
 			}
 		}
 		for _, r := range a.Roles {
-			if err := checkSpec(op, a.ID, metadata.KindRole, r.Name, r.Path, r.Policies, r.Inline); err != nil {
+			if err := unique(metadata.KindRole, r.Name); err != nil {
 				return err
+			}
+			if err := checkSpec(op, a.ID, metadata.KindRole, r.Name, r.Path, r.Tags, r.Policies, r.Inline); err != nil {
+				return err
+			}
+			if utf8.RuneCountInString(string(r.Trust)) > maxTrust {
+				return errorf(op, Limit, "account %s role %s: Cannot exceed quota for ACLSizePerRole: %d", a.ID, r.Name, maxTrust)
 			}
 			if err := checkDoc(op, string(r.Trust), policy.Trust, "account "+a.ID+" role "+r.Name+" trust"); err != nil {
 				return err
@@ -230,13 +261,20 @@ func validateFile(f *File) error {
 	return nil
 }
 
-func checkSpec(op, account, kind, name, path string, policies []string, inline map[string]Document) error {
+func checkSpec(op, account, kind, name, path string, tags map[string]string, policies []string, inline map[string]Document) error {
 	what := "account " + account + " " + kind + " " + name
 	if err := checkName(op, kind+"Name", name); err != nil {
 		return err
 	}
 	if err := checkPath(op, pathOr(path)); err != nil {
 		return err
+	}
+	if err := checkTags(op, tagList(tags)); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	limit := maxUserInline
+	if kind == metadata.KindRole {
+		limit = maxRoleInline
 	}
 	for _, ref := range policies {
 		if _, err := ResolvePolicyARN(ref); err != nil {
@@ -247,8 +285,47 @@ func checkSpec(op, account, kind, name, path string, policies []string, inline m
 		if !policyRE.MatchString(n) {
 			return errorf(op, Invalid, "%s: policy name %q is not valid", what, n)
 		}
+		if nonSpace(string(doc)) > limit {
+			return errorf(op, Limit, "%s policy %s: Maximum policy size of %d bytes exceeded", what, n, limit)
+		}
 		if err := checkDoc(op, string(doc), policy.Identity, what+" policy "+n); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// checkRefs checks, before Apply writes anything, that every customer
+// managed policy a user or role of f attaches belongs to the same account
+// and is defined in f or already stored.
+func (s *Service) checkRefs(ctx context.Context, f *File) error {
+	for _, a := range f.Accounts {
+		defined := map[string]bool{}
+		for _, p := range a.ManagedPolicies {
+			defined[PolicyARN(a.ID, pathOr(p.Path), p.Name)] = true
+		}
+		var refs []string
+		for _, u := range a.Users {
+			refs = append(refs, u.Policies...)
+		}
+		for _, r := range a.Roles {
+			refs = append(refs, r.Policies...)
+		}
+		for _, ref := range refs {
+			arn, err := ResolvePolicyARN(ref)
+			if err != nil {
+				return err
+			}
+			acct, _, customer := ParseARN(arn)
+			if !customer || defined[arn] {
+				continue
+			}
+			if acct != a.ID {
+				return errorf("Apply", NotFound, "account %s: Policy %s does not exist or is not attachable.", a.ID, arn)
+			}
+			if _, err := s.Store.GetManagedPolicy(ctx, arn); err != nil {
+				return storeErr("Apply", err, "Policy "+arn)
+			}
 		}
 	}
 	return nil

@@ -128,6 +128,12 @@ func (a *Authorizer) evaluate(ctx context.Context, c Check, req *policy.Request)
 	var set policy.Set
 	var tags []metadata.ResourceTag
 	p := c.Principal
+	if p.Kind() == auth.TypeService && c.Registry != p.Account {
+		// A service credential stands in for the service in its own
+		// account only: another account's policies naming the service
+		// must not admit it.
+		return policy.Decision{Effect: policy.ImplicitDeny, Missing: policy.ResourceBased, Index: -1}, nil
+	}
 	if p.Kind() != auth.TypeService {
 		id, err := snap.identity(ctx, a, p.PrincipalARN())
 		if err != nil {

@@ -27,8 +27,12 @@ func TestAuthorizeDecisions(t *testing.T) {
 	registryStmt := func(effect, principal, actions string) string {
 		return doc(`{"Sid":"Reg","Effect":"` + effect + `","Principal":` + principal + `,"Action":` + actions + `,"Resource":` + registryAll + `}`)
 	}
-	userA := func(e *env, name string, policies ...string) auth.Principal { return e.user(acctA, name, nil, policies...) }
-	userB := func(e *env, name string, policies ...string) auth.Principal { return e.user(acctB, name, nil, policies...) }
+	userA := func(e *env, name string, policies ...string) auth.Principal {
+		return e.user(acctA, name, nil, policies...)
+	}
+	userB := func(e *env, name string, policies ...string) auth.Principal {
+		return e.user(acctB, name, nil, policies...)
+	}
 	setV1 := func(e *env) {
 		e.must(e.st.PutSetting(e.ctx, acctA, ecrapi.AccountSettingKey("REGISTRY_POLICY_SCOPE"), "V1"))
 	}
@@ -322,6 +326,40 @@ func TestAuthorizeDecisions(t *testing.T) {
 			e.registryPolicy(acctA, doc(`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:user/carol"},"Action":"ecr:*","Resource":"arn:aws:ecr:us-east-1:111111111111:repository/prod/*"}`))
 			return ecr(userA(e, "carol"), "ecr:BatchGetImage", acctA, "app")
 		}},
+
+		// Trust (sts:AssumeRole): the trust policy is the resource-based
+		// policy and must allow; the reason is kept in the Decision.
+		{name: "trust naming the user", allow: true, policy: "trust policy of arn:aws:iam::111111111111:role/r", setup: func(e *env) Check {
+			p := userA(e, "dev")
+			return assumeCheck(p, acctA, trustDoc(aws(p.ARN), assume, ""))
+		}},
+		{name: "trust naming the account, no identity allow", missing: policy.IdentityBased, setup: func(e *env) Check {
+			return assumeCheck(userA(e, "dev"), acctA, trustDoc(aws(acctA), assume, ""))
+		}},
+		{name: "trust naming the account, identity allow", allow: true, setup: func(e *env) Check {
+			return assumeCheck(userA(e, "dev", arnAdmin), acctA, trustDoc(aws(acctA), assume, ""))
+		}},
+		{name: "trust naming someone else", missing: policy.ResourceBased, setup: func(e *env) Check {
+			return assumeCheck(userA(e, "dev", arnAdmin), acctA, trustDoc(aws(UserARN(acctA, "/", "x")), assume, ""))
+		}},
+		{name: "trust naming a cross-account user, no identity allow", missing: policy.IdentityBased, setup: func(e *env) Check {
+			p := userB(e, "ext")
+			return assumeCheck(p, acctA, trustDoc(aws(p.ARN), assume, ""))
+		}},
+		{name: "trust naming a cross-account user, identity allow", allow: true, setup: func(e *env) Check {
+			p := userB(e, "ext", arnAdmin)
+			return assumeCheck(p, acctA, trustDoc(aws(p.ARN), assume, ""))
+		}},
+		{name: "trust with a deny", denyIn: policy.ResourceBased, setup: func(e *env) Check {
+			p := userA(e, "dev")
+			return assumeCheck(p, acctA, doc(`{"Effect":"Allow","Principal":"*","Action":"sts:AssumeRole"}`,
+				`{"Effect":"Deny","Principal":`+aws(p.ARN)+`,"Action":"sts:AssumeRole"}`))
+		}},
+		{name: "trust ignores the registry policy", missing: policy.ResourceBased, setup: func(e *env) Check {
+			p := userA(e, "dev")
+			e.registryPolicy(acctA, doc(`{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}`))
+			return assumeCheck(p, acctA, trustDoc(aws(UserARN(acctA, "/", "x")), assume, ""))
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -355,6 +393,36 @@ func TestAuthorizeDecisions(t *testing.T) {
 				t.Errorf("deciding sid %q, want %q", d.Sid, tc.sid)
 			}
 		})
+	}
+}
+
+// assumeCheck is the Check Roles makes for sts:AssumeRole of role "r" in
+// acct with trust.
+func assumeCheck(p auth.Principal, acct, trust string) Check {
+	return Check{Principal: p, Action: "sts:AssumeRole", Resource: RoleARN(acct, "/", "r"), Registry: acct, Trust: trust}
+}
+
+// TestDenialMessageBrief: Brief checks (STS's) name no reason.
+func TestDenialMessageBrief(t *testing.T) {
+	e := newEnv(t)
+	p := e.user(acctA, "dev", nil)
+	c := assumeCheck(p, acctA, trustDoc(aws(acctA), assume, ""))
+	d, req := e.decide(c)
+	if d.Allowed() {
+		t.Fatal("allowed")
+	}
+	if got := DenialMessage(c, d, req); got != msgNoPolicy(p.ARN, "sts:AssumeRole", c.Resource, policy.IdentityBased) {
+		t.Errorf("full message %q", got)
+	}
+	c.Brief = true
+	e.audit.reset()
+	d, req = e.decide(c)
+	want := msgBrief(p.ARN, "sts:AssumeRole", c.Resource)
+	if got := DenialMessage(c, d, req); got != want {
+		t.Errorf("brief message %q, want %q", got, want)
+	}
+	if evs := e.audit.all(); len(evs) != 1 || evs[0].ErrorMessage != want {
+		t.Errorf("audit %+v", evs)
 	}
 }
 
@@ -538,8 +606,12 @@ func TestAuthorizeConditionKeys(t *testing.T) {
 				{"own prefix", func(e *env, w *world) Check { return ecr(w.user, "ecr:PutImage", acctA, "alice/app") }, true},
 				{"other prefix", func(e *env, w *world) Check { return ecr(w.user, "ecr:PutImage", acctA, "bob/app") }, false},
 				{"user has a username", func(e *env, w *world) Check { return ecr(w.user, "ecr:ListImages", acctA, "bob/app") }, false},
-				{"session has none", func(e *env, w *world) Check { return ecr(session(w.role, "builder"), "ecr:PutImage", acctA, "builder/app") }, false},
-				{"session: aws:username is null", func(e *env, w *world) Check { return ecr(session(w.role, "builder"), "ecr:ListImages", acctA, "bob/app") }, true},
+				{"session has none", func(e *env, w *world) Check {
+					return ecr(session(w.role, "builder"), "ecr:PutImage", acctA, "builder/app")
+				}, false},
+				{"session: aws:username is null", func(e *env, w *world) Check {
+					return ecr(session(w.role, "builder"), "ecr:ListImages", acctA, "bob/app")
+				}, true},
 			},
 		},
 		{
@@ -619,10 +691,12 @@ func TestAuthorizeCache(t *testing.T) {
 		before bool // decision before the change (and until refreshed)
 	}{
 		{
-			name:   "inline policy put",
-			setup:  func(e *env, s *state) { e.repo(acctA, "app"); s.p = e.user(acctA, "dev", nil) },
-			check:  func(s *state) Check { return ecr(s.p, "ecr:BatchGetImage", acctA, "app") },
-			change: func(e *env, s *state) { e.inline(s.p.ARN, "pull", doc(`{"Effect":"Allow","Action":"ecr:*","Resource":"*"}`)) },
+			name:  "inline policy put",
+			setup: func(e *env, s *state) { e.repo(acctA, "app"); s.p = e.user(acctA, "dev", nil) },
+			check: func(s *state) Check { return ecr(s.p, "ecr:BatchGetImage", acctA, "app") },
+			change: func(e *env, s *state) {
+				e.inline(s.p.ARN, "pull", doc(`{"Effect":"Allow","Action":"ecr:*","Resource":"*"}`))
+			},
 		},
 		{
 			name: "inline policy deleted",
@@ -636,10 +710,12 @@ func TestAuthorizeCache(t *testing.T) {
 			before: true,
 		},
 		{
-			name:   "managed policy attached",
-			setup:  func(e *env, s *state) { e.repo(acctA, "app"); s.p = e.user(acctA, "dev", nil) },
-			check:  func(s *state) Check { return ecr(s.p, "ecr:PutImage", acctA, "app") },
-			change: func(e *env, s *state) { e.must(e.svc.AttachPolicy(e.ctx, s.p.ARN, "AmazonEC2ContainerRegistryPowerUser")) },
+			name:  "managed policy attached",
+			setup: func(e *env, s *state) { e.repo(acctA, "app"); s.p = e.user(acctA, "dev", nil) },
+			check: func(s *state) Check { return ecr(s.p, "ecr:PutImage", acctA, "app") },
+			change: func(e *env, s *state) {
+				e.must(e.svc.AttachPolicy(e.ctx, s.p.ARN, "AmazonEC2ContainerRegistryPowerUser"))
+			},
 		},
 		{
 			name:   "managed policy detached",
@@ -927,8 +1003,8 @@ func TestAuthorizeAudit(t *testing.T) {
 	inlineName := "inline policy push of " + dev.ARN
 
 	tests := []struct {
-		name                                string
-		c                                   Check
+		name                               string
+		c                                  Check
 		decision, code, message, pol, stmt string
 	}{
 		{name: "allow by a statement with a Sid", c: ecr(dev, "ecr:PutImage", acctA, "app"),
@@ -1164,4 +1240,44 @@ func TestRegistryAuthorizer(t *testing.T) {
 			t.Fatalf("after the repository policy: %v", err)
 		}
 	})
+}
+
+// TestAuthorizeConcurrent: decisions from many goroutines while policies
+// change and the clock moves (run with -race).
+func TestAuthorizeConcurrent(t *testing.T) {
+	e := newEnv(t)
+	e.repo(acctA, "app")
+	users := make([]auth.Principal, 4)
+	for i := range users {
+		users[i] = e.user(acctA, "u"+string(rune('a'+i)), nil, arnReadOnly)
+	}
+	done := make(chan struct{})
+	errs := make(chan error, 64)
+	for g := 0; g < 8; g++ {
+		go func(g int) {
+			defer func() { done <- struct{}{} }()
+			for i := 0; i < 50; i++ {
+				p := users[(g+i)%len(users)]
+				d, _, err := e.authz.Authorize(e.ctx, ecr(p, "ecr:BatchGetImage", acctA, "app"))
+				if err != nil || !d.Allowed() {
+					errs <- errors.New("pull denied: " + d.Message(policy.Request{}))
+					return
+				}
+			}
+		}(g)
+	}
+	for i := 0; i < 20; i++ {
+		e.must(e.svc.PutInlinePolicy(e.ctx, users[i%len(users)].ARN, "p", doc(`{"Effect":"Allow","Action":"ecr:ListImages","Resource":"*"}`)))
+		e.clk.Advance(refresh)
+	}
+	for g := 0; g < 8; g++ {
+		<-done
+	}
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if n := len(e.audit.all()); n != 8*50 {
+		t.Errorf("%d audit events, want %d", n, 8*50)
+	}
 }

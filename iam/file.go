@@ -75,6 +75,7 @@ func (d *Document) UnmarshalYAML(n *yaml.Node) error {
 		*d = Document(n.Value)
 		return nil
 	}
+	plainScalars(n)
 	var v any
 	if err := n.Decode(&v); err != nil {
 		return err
@@ -85,6 +86,18 @@ func (d *Document) UnmarshalYAML(n *yaml.Node) error {
 	}
 	*d = Document(b)
 	return nil
+}
+
+// plainScalars makes YAML's implicitly typed scalars that JSON would
+// change strings again: an unquoted Version: 2012-10-17 is a timestamp to
+// YAML, and must stay the text "2012-10-17".
+func plainScalars(n *yaml.Node) {
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!timestamp" {
+		n.Tag = "!!str"
+	}
+	for _, c := range n.Content {
+		plainScalars(c)
+	}
 }
 
 // LoadFile reads and decodes a declarative file; unknown keys are errors.

@@ -150,7 +150,7 @@ func userPrincipal(u metadata.Principal) auth.Principal {
 func (e *env) role(acct, name, trust string, tags []metadata.ResourceTag, policies ...string) metadata.Principal {
 	e.t.Helper()
 	if trust == "" {
-		trust = trustDoc(`{"AWS":"arn:aws:iam::` + acct + `:root"}`, `"sts:AssumeRole"`, "")
+		trust = trustDoc(`{"AWS":"arn:aws:iam::`+acct+`:root"}`, `"sts:AssumeRole"`, "")
 	}
 	r, err := e.svc.CreateRole(e.ctx, acct, name, "/", trust, 0, tags)
 	e.must(err)
@@ -254,6 +254,11 @@ func trustDoc(principal, actions, condition string) string {
 func msgNoPolicy(arn, action, resource, kind string) string {
 	return "User: " + arn + " is not authorized to perform: " + action + " on resource: " + resource +
 		" because no " + kind + " policy allows the " + action + " action"
+}
+
+// msgBrief is STS's denial: no reason given, as AWS's STS answers.
+func msgBrief(arn, action, resource string) string {
+	return "User: " + arn + " is not authorized to perform: " + action + " on resource: " + resource
 }
 
 func msgExplicit(arn, action, resource, kind string) string {

@@ -15,10 +15,10 @@ import (
 	"github.com/berth-registry/berth/registry"
 )
 
-// loginCacheTTL bounds how long a verified token or registry credential
-// is trusted without looking again: revoking a key, a session or a
-// credential takes effect within it.
-const loginCacheTTL = 5 * time.Second
+// credentialCacheTTL bounds how long a checked registry credential is
+// trusted without looking again: deleting or deactivating one takes effect
+// within it.
+const credentialCacheTTL = 5 * time.Second
 
 // maxLogins bounds the login cache; past it the cache starts over.
 const maxLogins = 10000
@@ -28,8 +28,10 @@ const maxLogins = 10000
 // still exist and be active), or a registry credential's id and password.
 type RegistryLogin struct {
 	Tokens *token.Issuer
-	Keys   *auth.KeyLookup
-	Store  metadata.Store
+	// Keys tells whether a token's key is still active (its cache bounds
+	// how long a revoked key's tokens keep working).
+	Keys  *auth.KeyLookup
+	Store metadata.Store
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 
@@ -37,12 +39,14 @@ type RegistryLogin struct {
 	cache map[[32]byte]login
 }
 
-// login is a cached verdict: the principal, until when it may be reused,
-// and (for tokens) when the token expires.
+// login is a cached check of one Basic credential: the principal it names
+// and when it stops being valid; for a registry credential also until when
+// the check may be reused (tokens are checked against their key on every
+// request, so only their signature check is cached).
 type login struct {
 	p       auth.Principal
-	until   time.Time
-	expires time.Time
+	expires time.Time // zero: never
+	until   time.Time // registry credentials only
 }
 
 var _ registry.Credentials = (*RegistryLogin)(nil)
@@ -62,55 +66,55 @@ func (l *RegistryLogin) Basic(ctx context.Context, user, password string) (auth.
 	l.mu.Lock()
 	c, ok := l.cache[key]
 	l.mu.Unlock()
-	if ok && now.Before(c.until) {
-		if !c.expires.IsZero() && !now.Before(c.expires) {
-			return auth.Principal{}, registry.ErrTokenExpired
+	if ok && user != "AWS" && !now.Before(c.until) {
+		ok = false
+	}
+	if !ok {
+		var err error
+		if user == "AWS" {
+			c, err = l.verify(password)
+		} else {
+			c, err = l.credential(ctx, user, password, now)
 		}
-		return c.p, nil
+		if err != nil {
+			return auth.Principal{}, err
+		}
+		l.mu.Lock()
+		if l.cache == nil || len(l.cache) >= maxLogins {
+			l.cache = map[[32]byte]login{}
+		}
+		l.cache[key] = c
+		l.mu.Unlock()
 	}
-	var (
-		p   auth.Principal
-		exp time.Time
-		err error
-	)
+	if !c.expires.IsZero() && !now.Before(c.expires) {
+		return auth.Principal{}, registry.ErrTokenExpired
+	}
 	if user == "AWS" {
-		p, exp, err = l.token(ctx, password)
-	} else {
-		p, exp, err = l.credential(ctx, user, password, now)
+		active, err := l.Keys.Active(ctx, c.p.AccessKeyID)
+		if err != nil {
+			return auth.Principal{}, err
+		}
+		if !active {
+			return auth.Principal{}, errors.New("the token's access key is revoked")
+		}
 	}
-	if err != nil {
-		return auth.Principal{}, err
-	}
-	l.mu.Lock()
-	if l.cache == nil || len(l.cache) >= maxLogins {
-		l.cache = map[[32]byte]login{}
-	}
-	l.cache[key] = login{p: p, until: now.Add(loginCacheTTL), expires: exp}
-	l.mu.Unlock()
-	return p, nil
+	return c.p, nil
 }
 
-// token verifies a login token and that its key is still active.
-func (l *RegistryLogin) token(ctx context.Context, password string) (auth.Principal, time.Time, error) {
+// verify checks a login token's signature and claims.
+func (l *RegistryLogin) verify(password string) (login, error) {
 	p, claims, err := l.Tokens.Verify(password)
 	if err != nil {
 		if te := (*token.Error)(nil); errors.As(err, &te) && te.Kind == token.Expired {
-			return auth.Principal{}, time.Time{}, registry.ErrTokenExpired
+			return login{}, registry.ErrTokenExpired
 		}
-		return auth.Principal{}, time.Time{}, err
+		return login{}, err
 	}
-	active, err := l.Keys.Active(ctx, p.AccessKeyID)
-	if err != nil {
-		return auth.Principal{}, time.Time{}, err
-	}
-	if !active {
-		return auth.Principal{}, time.Time{}, errors.New("the token's access key is revoked")
-	}
-	var exp time.Time
+	c := login{p: p}
 	if claims.ExpiresAt != nil {
-		exp = claims.ExpiresAt.Time
+		c.expires = claims.ExpiresAt.Time
 	}
-	return p, exp, nil
+	return c, nil
 }
 
 // credentialPrefix starts every registry credential id.
@@ -118,32 +122,29 @@ const credentialPrefix = "BRC"
 
 // credential checks a registry credential: its password's hash compared
 // in constant time, active, unexpired, its principal still there.
-func (l *RegistryLogin) credential(ctx context.Context, id, password string, now time.Time) (auth.Principal, time.Time, error) {
+func (l *RegistryLogin) credential(ctx context.Context, id, password string, now time.Time) (login, error) {
 	if !strings.HasPrefix(id, credentialPrefix) {
-		return auth.Principal{}, time.Time{}, errors.New("user is neither AWS nor a registry credential")
+		return login{}, errors.New("user is neither AWS nor a registry credential")
 	}
 	c, err := l.Store.GetRegistryCredential(ctx, id)
 	if metadata.Is(err, metadata.NotFound) {
-		return auth.Principal{}, time.Time{}, errors.New("unknown registry credential")
+		return login{}, errors.New("unknown registry credential")
 	}
 	if err != nil {
-		return auth.Principal{}, time.Time{}, err
+		return login{}, err
 	}
 	sum := sha256.Sum256([]byte(password))
 	if subtle.ConstantTimeCompare(sum[:], c.SecretHash) != 1 {
-		return auth.Principal{}, time.Time{}, errors.New("wrong registry credential password")
+		return login{}, errors.New("wrong registry credential password")
 	}
 	if c.Status != metadata.KeyActive {
-		return auth.Principal{}, time.Time{}, errors.New("registry credential is inactive")
-	}
-	if !c.Expires.IsZero() && !now.Before(c.Expires) {
-		return auth.Principal{}, time.Time{}, registry.ErrTokenExpired
+		return login{}, errors.New("registry credential is inactive")
 	}
 	owner, err := l.Store.GetPrincipal(ctx, c.Principal)
 	if err != nil {
-		return auth.Principal{}, time.Time{}, errors.New("the registry credential's principal is gone")
+		return login{}, errors.New("the registry credential's principal is gone")
 	}
-	return CredentialPrincipal(owner, c.ID), c.Expires, nil
+	return login{p: CredentialPrincipal(owner, c.ID), expires: c.Expires, until: now.Add(credentialCacheTTL)}, nil
 }
 
 // CredentialPrincipal is who a registry credential acts as: a session of

@@ -53,7 +53,7 @@ func (l *loginEnv) userKey(name string) (metadata.Principal, string) {
 }
 
 // TestRegistryLoginRevocation: every kind of login works, keeps working
-// from the cache for loginCacheTTL after its key, session, credential or
+// from the cache for credentialCacheTTL after its key, session, credential or
 // owner is revoked, and is refused after.
 func TestRegistryLoginRevocation(t *testing.T) {
 	type login struct {
@@ -171,7 +171,7 @@ func TestRegistryLoginRevocation(t *testing.T) {
 				t.Fatalf("principal\n got %+v\nwant %+v", p, lg.want)
 			}
 			tc.revoke(l, lg)
-			l.clk.Advance(loginCacheTTL - time.Second)
+			l.clk.Advance(credentialCacheTTL - time.Second)
 			if _, err := l.login.Basic(l.ctx, lg.user, lg.password); err != nil {
 				t.Fatalf("within the cache lifetime: %v", err)
 			}
@@ -339,7 +339,7 @@ func TestRegistryLoginExpiry(t *testing.T) {
 }
 
 // TestRegistryLoginRevocationBound: "revoking a key ... takes effect
-// within" loginCacheTTL (login.go), also when the shared KeyLookup had
+// within" credentialCacheTTL (login.go), also when the shared KeyLookup had
 // looked the key up (a SigV4 call) just before it was revoked.
 func TestRegistryLoginRevocationBound(t *testing.T) {
 	l := newLoginEnv(t)
@@ -350,10 +350,10 @@ func TestRegistryLoginRevocationBound(t *testing.T) {
 	}
 	l.must(l.svc.SetAccessKeyStatus(l.ctx, id, false))
 	revoked := l.clk.Now()
-	l.clk.Advance(loginCacheTTL - 100*time.Millisecond)
+	l.clk.Advance(credentialCacheTTL - 100*time.Millisecond)
 	_, _ = l.login.Basic(l.ctx, "AWS", pw) // first /v2 request: may still pass
-	l.clk.Advance(loginCacheTTL - 200*time.Millisecond)
+	l.clk.Advance(credentialCacheTTL - 200*time.Millisecond)
 	if _, err := l.login.Basic(l.ctx, "AWS", pw); err == nil {
-		t.Fatalf("token of a key deactivated %v ago still accepted (bound: %v)", l.clk.Now().Sub(revoked), loginCacheTTL)
+		t.Fatalf("token of a key deactivated %v ago still accepted (bound: %v)", l.clk.Now().Sub(revoked), credentialCacheTTL)
 	}
 }

@@ -7,12 +7,16 @@ import (
 	"time"
 
 	"github.com/berth-registry/berth/auth"
+	"github.com/berth-registry/berth/auth/policy"
 	"github.com/berth-registry/berth/metadata"
 	"github.com/berth-registry/berth/sts"
 )
 
 // maxChained is the session limit of a role assumed by a role session.
 const maxChained = time.Hour
+
+// denyTrust stands in for the trust policy of a role that has none.
+const denyTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"sts:*"}]}`
 
 // Roles is STS's AssumeRole over the store: the role's trust policy (and,
 // across accounts or through the account principal, the caller's identity
@@ -57,13 +61,18 @@ func (r *Roles) AssumeRole(ctx context.Context, caller auth.Principal, in sts.As
 	for _, t := range in.Tags {
 		c.RequestTags = append(c.RequestTags, metadata.ResourceTag{Key: t.Key, Value: t.Value})
 	}
-	if notFound {
-		// A missing role is denied like a forbidden one: callers learn
-		// nothing about which roles exist.
-		c.Trust = `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"sts:*"}]}`
+	if notFound || role.TrustPolicy == "" {
+		// A missing role, or one without a trust policy, is denied like a
+		// forbidden one: callers learn nothing about which roles exist.
+		c.Trust = denyTrust
 	}
 	if err := r.allow(ctx, c); err != nil {
 		return out, err
+	}
+	if notFound || role.TrustPolicy == "" {
+		// Even with authorization off.
+		return out, sts.AccessDenied(DenialMessage(c, policy.Decision{}, policy.Request{
+			Principal: policyPrincipal(caller), Action: c.Action, Resource: c.Resource}))
 	}
 	if len(in.Tags) > 0 {
 		c.Action, c.Event = "sts:TagSession", "TagSession"

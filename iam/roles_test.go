@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/berth-registry/berth/auth"
-	"github.com/berth-registry/berth/auth/policy"
 	"github.com/berth-registry/berth/metadata"
 	"github.com/berth-registry/berth/sts"
 )
@@ -56,6 +55,8 @@ func TestAssumeRole(t *testing.T) {
 		msg  func(caller auth.Principal, in sts.AssumeRoleInput) string
 		// dur is the session length a success must have (0: one hour).
 		dur time.Duration
+		// undecided: refused before any policy is evaluated (no audit)
+		undecided bool
 	}{
 		{name: "trust names the user: no identity policy needed", setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
 			u := e.user(acctA, "alice", nil)
@@ -64,7 +65,7 @@ func TestAssumeRole(t *testing.T) {
 		}},
 		{name: "trust names the account: identity allow needed", code: "AccessDenied",
 			msg: func(c auth.Principal, in sts.AssumeRoleInput) string {
-				return msgNoPolicy(c.ARN, "sts:AssumeRole", in.RoleArn, policy.IdentityBased)
+				return msgBrief(c.ARN, "sts:AssumeRole", in.RoleArn)
 			},
 			setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
 				u := e.user(acctA, "alice", nil)
@@ -79,7 +80,7 @@ func TestAssumeRole(t *testing.T) {
 		}},
 		{name: "trust names the account, identity allows another role", code: "AccessDenied",
 			msg: func(c auth.Principal, in sts.AssumeRoleInput) string {
-				return msgNoPolicy(c.ARN, "sts:AssumeRole", in.RoleArn, policy.IdentityBased)
+				return msgBrief(c.ARN, "sts:AssumeRole", in.RoleArn)
 			},
 			setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
 				u := e.user(acctA, "alice", nil)
@@ -89,7 +90,7 @@ func TestAssumeRole(t *testing.T) {
 			}},
 		{name: "trust names another user", code: "AccessDenied",
 			msg: func(c auth.Principal, in sts.AssumeRoleInput) string {
-				return msgNoPolicy(c.ARN, "sts:AssumeRole", in.RoleArn, policy.ResourceBased)
+				return msgBrief(c.ARN, "sts:AssumeRole", in.RoleArn)
 			},
 			setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
 				u := e.user(acctA, "alice", nil, arnAdmin)
@@ -98,7 +99,7 @@ func TestAssumeRole(t *testing.T) {
 			}},
 		{name: "identity deny beats the trust", code: "AccessDenied",
 			msg: func(c auth.Principal, in sts.AssumeRoleInput) string {
-				return msgExplicit(c.ARN, "sts:AssumeRole", in.RoleArn, policy.IdentityBased)
+				return msgBrief(c.ARN, "sts:AssumeRole", in.RoleArn)
 			},
 			setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
 				u := e.user(acctA, "alice", nil)
@@ -112,7 +113,7 @@ func TestAssumeRole(t *testing.T) {
 		}},
 		{name: "trust names another service", code: "AccessDenied",
 			msg: func(c auth.Principal, in sts.AssumeRoleInput) string {
-				return msgNoPolicy("codebuild.amazonaws.com", "sts:AssumeRole", in.RoleArn, policy.ResourceBased)
+				return msgBrief("codebuild.amazonaws.com", "sts:AssumeRole", in.RoleArn)
 			},
 			setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
 				e.role(acctA, "ecs-role", trustDoc(`{"Service":"ecs-tasks.amazonaws.com"}`, assume, ""), nil)
@@ -126,7 +127,7 @@ func TestAssumeRole(t *testing.T) {
 		}},
 		{name: "cross account: trust names the user, no identity allow", code: "AccessDenied",
 			msg: func(c auth.Principal, in sts.AssumeRoleInput) string {
-				return msgNoPolicy(c.ARN, "sts:AssumeRole", in.RoleArn, policy.IdentityBased)
+				return msgBrief(c.ARN, "sts:AssumeRole", in.RoleArn)
 			},
 			setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
 				u := e.user(acctB, "ext", nil)
@@ -146,7 +147,7 @@ func TestAssumeRole(t *testing.T) {
 		}},
 		{name: "cross account: trust names only its own account", code: "AccessDenied",
 			msg: func(c auth.Principal, in sts.AssumeRoleInput) string {
-				return msgNoPolicy(c.ARN, "sts:AssumeRole", in.RoleArn, policy.ResourceBased)
+				return msgBrief(c.ARN, "sts:AssumeRole", in.RoleArn)
 			},
 			setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
 				u := e.user(acctB, "ext", nil, arnAdmin)
@@ -156,7 +157,7 @@ func TestAssumeRole(t *testing.T) {
 		{name: "missing role: denied like a forbidden one", code: "AccessDenied",
 			msg: func(c auth.Principal, in sts.AssumeRoleInput) string {
 				// What "trust names another user" answers for an existing role.
-				return msgNoPolicy(c.ARN, "sts:AssumeRole", in.RoleArn, policy.ResourceBased)
+				return msgBrief(c.ARN, "sts:AssumeRole", in.RoleArn)
 			},
 			setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
 				u := e.user(acctA, "alice", nil, arnAdmin)
@@ -206,7 +207,7 @@ func TestAssumeRole(t *testing.T) {
 		}},
 		{name: "sts:ExternalId missing", code: "AccessDenied",
 			msg: func(c auth.Principal, in sts.AssumeRoleInput) string {
-				return msgNoPolicy(c.ARN, "sts:AssumeRole", in.RoleArn, policy.ResourceBased)
+				return msgBrief(c.ARN, "sts:AssumeRole", in.RoleArn)
 			},
 			setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
 				u := e.user(acctA, "alice", nil)
@@ -232,7 +233,7 @@ func TestAssumeRole(t *testing.T) {
 		// Session tags.
 		{name: "session tags need sts:TagSession", code: "AccessDenied",
 			msg: func(c auth.Principal, in sts.AssumeRoleInput) string {
-				return msgNoPolicy(c.ARN, "sts:TagSession", in.RoleArn, policy.ResourceBased)
+				return msgBrief(c.ARN, "sts:TagSession", in.RoleArn)
 			},
 			setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
 				u := e.user(acctA, "alice", nil)
@@ -253,7 +254,7 @@ func TestAssumeRole(t *testing.T) {
 		}},
 		{name: "sts:TagSession conditioned on the tag value: refused", code: "AccessDenied",
 			msg: func(c auth.Principal, in sts.AssumeRoleInput) string {
-				return msgNoPolicy(c.ARN, "sts:TagSession", in.RoleArn, policy.ResourceBased)
+				return msgBrief(c.ARN, "sts:TagSession", in.RoleArn)
 			},
 			setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
 				u := e.user(acctA, "alice", nil)
@@ -343,7 +344,7 @@ func TestAssumeRole(t *testing.T) {
 			in.PolicyArns = []string{arnReadOnly}
 			return u, in
 		}},
-		{name: "MFA", code: "AccessDenied", setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
+		{name: "MFA", code: "AccessDenied", undecided: true, setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
 			u := e.user(acctA, "alice", nil)
 			e.role(acctA, "ci", trustDoc(aws(u.ARN), assume, ""), nil)
 			in := stsIn(roleA("ci"), "s1", nil)
@@ -362,6 +363,13 @@ func TestAssumeRole(t *testing.T) {
 					msg = tc.msg(caller, in)
 				}
 				wantSTS(t, err, tc.code, msg)
+				if tc.code == "AccessDenied" && !tc.undecided {
+					// The audit record tells what the caller was told.
+					evs := e.audit.all()
+					if len(evs) == 0 || evs[len(evs)-1].Decision != "Deny" || evs[len(evs)-1].ErrorMessage != err.(*sts.Error).Message {
+						t.Errorf("last audit event %+v", evs)
+					}
+				}
 				if out.AccessKeyID != "" || out.SecretAccessKey != "" {
 					t.Errorf("credentials returned with an error: %v", out)
 				}
@@ -531,7 +539,7 @@ func TestRevokeAndPruneSessions(t *testing.T) {
 		old, _ := e.assume(u, stsIn(ci.ARN, "old", nil)) // expires start+1h
 		e.clk.Advance(2 * time.Hour)
 		recent, _ := e.assume(u, stsIn(ci.ARN, "recent", nil)) // expires start+3h
-		e.clk.Advance(90 * time.Minute)                         // now start+3h30m
+		e.clk.Advance(90 * time.Minute)                        // now start+3h30m
 		live, _ := e.assume(u, stsIn(ci.ARN, "live", nil))     // expires start+4h30m
 		// retention 1h: drops what expired before start+2h30m ("old").
 		n, err := e.svc.PruneSessions(e.ctx, time.Hour)

@@ -123,6 +123,9 @@ func (s *Service) createPrincipal(ctx context.Context, op string, p metadata.Pri
 	if err := checkTags(op, p.Tags); err != nil {
 		return p, err
 	}
+	if _, err := s.Store.GetAccount(ctx, p.Account); err != nil {
+		return p, storeErr(op, err, "The account "+p.Account)
+	}
 	prefix := "AIDA"
 	if p.Kind == metadata.KindRole {
 		prefix = "AROA"
@@ -418,6 +421,12 @@ func (s *Service) AttachPolicy(ctx context.Context, principalARN, ref string) er
 	arn, err := ResolvePolicyARN(ref)
 	if err != nil {
 		return err
+	}
+	if acct, _, ok := ParseARN(arn); ok {
+		// A customer managed policy is attachable in its own account only.
+		if pacct, _, _ := ParseARN(principalARN); pacct != acct {
+			return errorf(op, NotFound, "Policy %s does not exist or is not attachable.", arn)
+		}
 	}
 	if err := s.Store.AttachPolicy(ctx, principalARN, arn); err != nil {
 		if metadata.Is(err, metadata.NotFound) {

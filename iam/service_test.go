@@ -21,9 +21,13 @@ func TestCreatePrincipals(t *testing.T) {
 		{name: "user", wantARN: "arn:aws:iam::111111111111:user/alice",
 			create: func(e *env) (metadata.Principal, error) { return e.svc.CreateUser(e.ctx, acctA, "alice", "", nil) }},
 		{name: "user with path", wantARN: "arn:aws:iam::111111111111:user/ci/team/alice",
-			create: func(e *env) (metadata.Principal, error) { return e.svc.CreateUser(e.ctx, acctA, "alice", "/ci/team/", nil) }},
+			create: func(e *env) (metadata.Principal, error) {
+				return e.svc.CreateUser(e.ctx, acctA, "alice", "/ci/team/", nil)
+			}},
 		{name: "user name with every allowed character", wantARN: "arn:aws:iam::111111111111:user/a_Z9+=,.@-",
-			create: func(e *env) (metadata.Principal, error) { return e.svc.CreateUser(e.ctx, acctA, "a_Z9+=,.@-", "/", nil) }},
+			create: func(e *env) (metadata.Principal, error) {
+				return e.svc.CreateUser(e.ctx, acctA, "a_Z9+=,.@-", "/", nil)
+			}},
 		{name: "user name of 64 characters", wantARN: "arn:aws:iam::111111111111:user/" + strings.Repeat("n", 64),
 			create: func(e *env) (metadata.Principal, error) {
 				return e.svc.CreateUser(e.ctx, acctA, strings.Repeat("n", 64), "/", nil)
@@ -35,14 +39,14 @@ func TestCreatePrincipals(t *testing.T) {
 		{name: "empty user name", kind: Invalid,
 			create: func(e *env) (metadata.Principal, error) { return e.svc.CreateUser(e.ctx, acctA, "", "/", nil) }},
 		{name: "user name with a space", kind: Invalid,
-			msg: "1 validation error detected: Value 'al ice' at 'userName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+ and have length between 1 and 64",
+			msg:    "1 validation error detected: Value 'al ice' at 'userName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+ and have length between 1 and 64",
 			create: func(e *env) (metadata.Principal, error) { return e.svc.CreateUser(e.ctx, acctA, "al ice", "/", nil) }},
 		{name: "user name with a slash", kind: Invalid,
 			create: func(e *env) (metadata.Principal, error) { return e.svc.CreateUser(e.ctx, acctA, "ci/alice", "/", nil) }},
 		{name: "user name not ASCII", kind: Invalid,
 			create: func(e *env) (metadata.Principal, error) { return e.svc.CreateUser(e.ctx, acctA, "ålice", "/", nil) }},
 		{name: "path without the trailing slash", kind: Invalid,
-			msg: "The specified value for path is invalid. It must begin and end with / and contain only alphanumeric characters and/or / characters.",
+			msg:    "The specified value for path is invalid. It must begin and end with / and contain only alphanumeric characters and/or / characters.",
 			create: func(e *env) (metadata.Principal, error) { return e.svc.CreateUser(e.ctx, acctA, "alice", "/ci", nil) }},
 		{name: "path without the leading slash", kind: Invalid,
 			create: func(e *env) (metadata.Principal, error) { return e.svc.CreateUser(e.ctx, acctA, "alice", "ci/", nil) }},
@@ -59,7 +63,9 @@ func TestCreatePrincipals(t *testing.T) {
 		{name: "account id not 12 digits", kind: Invalid,
 			create: func(e *env) (metadata.Principal, error) { return e.svc.CreateUser(e.ctx, "12345", "alice", "/", nil) }},
 		{name: "account that does not exist", kind: NotFound,
-			create: func(e *env) (metadata.Principal, error) { return e.svc.CreateUser(e.ctx, "999999999999", "alice", "/", nil) }},
+			create: func(e *env) (metadata.Principal, error) {
+				return e.svc.CreateUser(e.ctx, "999999999999", "alice", "/", nil)
+			}},
 		{name: "duplicate user name", kind: Exists, msg: "User with name alice already exists.",
 			setup:  func(e *env) { e.user(acctA, "alice", nil) },
 			create: func(e *env) (metadata.Principal, error) { return e.svc.CreateUser(e.ctx, acctA, "alice", "/", nil) }},
@@ -67,14 +73,18 @@ func TestCreatePrincipals(t *testing.T) {
 			setup:  func(e *env) { e.user(acctA, "alice", nil) },
 			create: func(e *env) (metadata.Principal, error) { return e.svc.CreateUser(e.ctx, acctA, "ALICE", "/", nil) }},
 		{name: "duplicate user name on another path", kind: Exists,
-			setup:  func(e *env) { e.user(acctA, "alice", nil) },
-			create: func(e *env) (metadata.Principal, error) { return e.svc.CreateUser(e.ctx, acctA, "Alice", "/other/", nil) }},
+			setup: func(e *env) { e.user(acctA, "alice", nil) },
+			create: func(e *env) (metadata.Principal, error) {
+				return e.svc.CreateUser(e.ctx, acctA, "Alice", "/other/", nil)
+			}},
 		{name: "same user name in another account", wantARN: "arn:aws:iam::222222222222:user/alice",
 			setup:  func(e *env) { e.user(acctA, "alice", nil) },
 			create: func(e *env) (metadata.Principal, error) { return e.svc.CreateUser(e.ctx, acctB, "alice", "/", nil) }},
 		{name: "role named like a user", wantARN: "arn:aws:iam::111111111111:role/alice",
-			setup:  func(e *env) { e.user(acctA, "alice", nil) },
-			create: func(e *env) (metadata.Principal, error) { return e.svc.CreateRole(e.ctx, acctA, "alice", "/", trust, 0, nil) }},
+			setup: func(e *env) { e.user(acctA, "alice", nil) },
+			create: func(e *env) (metadata.Principal, error) {
+				return e.svc.CreateRole(e.ctx, acctA, "alice", "/", trust, 0, nil)
+			}},
 		{name: "duplicate role name in another case", kind: Exists, msg: "Role with name BUILDER already exists.",
 			setup: func(e *env) { e.role(acctA, "builder", trust, nil) },
 			create: func(e *env) (metadata.Principal, error) {
@@ -89,7 +99,9 @@ func TestCreatePrincipals(t *testing.T) {
 				return e.svc.CreateUser(e.ctx, acctA, "alice", "/", tags(ts...))
 			}},
 		{name: "empty tag key", kind: Invalid,
-			create: func(e *env) (metadata.Principal, error) { return e.svc.CreateUser(e.ctx, acctA, "alice", "/", tags("", "v")) }},
+			create: func(e *env) (metadata.Principal, error) {
+				return e.svc.CreateUser(e.ctx, acctA, "alice", "/", tags("", "v"))
+			}},
 		{name: "tag value of 257 characters", kind: Invalid,
 			create: func(e *env) (metadata.Principal, error) {
 				return e.svc.CreateUser(e.ctx, acctA, "alice", "/", tags("k", strings.Repeat("v", 257)))
@@ -492,14 +504,17 @@ func TestManagedPolicies(t *testing.T) {
 			{"unknown AWS managed ARN", "arn:aws:iam::aws:policy/AmazonS3FullAccess", NotFound, ""},
 			{"service-role policy without its path", "arn:aws:iam::aws:policy/AmazonECSTaskExecutionRolePolicy", NotFound, ""},
 			{"unknown customer managed ARN", "arn:aws:iam::111111111111:policy/Nope", NotFound, ""},
+			{"customer managed policy of another account", "arn:aws:iam::222222222222:policy/Pull", NotFound, ""},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
 				e := newEnv(t)
-				_, err := e.svc.PutManagedPolicy(e.ctx, acctA, "Pull", "/", pull, "")
-				e.must(err)
+				for _, acct := range []string{acctA, acctB} {
+					_, err := e.svc.PutManagedPolicy(e.ctx, acct, "Pull", "/", pull, "")
+					e.must(err)
+				}
 				u := e.user(acctA, "alice", nil)
-				err = e.svc.AttachPolicy(e.ctx, u.ARN, tc.ref)
+				err := e.svc.AttachPolicy(e.ctx, u.ARN, tc.ref)
 				_, attached, lerr := e.st.PrincipalPolicies(e.ctx, u.ARN)
 				e.must(lerr)
 				if tc.kind != 0 {

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 
+	v2 "github.com/distribution/distribution/v3/registry/api/v2"
+
 	"github.com/berth-registry/berth/auth"
 	"github.com/berth-registry/berth/ecrapi"
 	"github.com/berth-registry/berth/metadata"
@@ -113,6 +115,14 @@ func (s *Server) gate(next http.Handler) http.Handler {
 			if !routed {
 				break // the edge answers NAME_INVALID / UNSUPPORTED
 			}
+			if acc.Route == v2.RouteNameBlobUpload && r.URL.Query().Has("mount") {
+				var err error
+				if r, err = s.mountOrUpload(r, ri.RegistryID, &acc); err != nil {
+					s.internalError(w, r, "reading BLOB_MOUNTING", err)
+					return
+				}
+				ctx = r.Context()
+			}
 			if err := s.authorize(ctx, p, ri.RegistryID, acc, r); err != nil {
 				var d *DeniedError
 				if errors.As(err, &d) {
@@ -137,6 +147,25 @@ func (s *Server) gate(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// mountOrUpload lets a cross-repository mount through only when the
+// registry's BLOB_MOUNTING account setting is ENABLED; otherwise, as on
+// ECR, the request starts a plain upload (202) and reads nothing from the
+// source repository.
+func (s *Server) mountOrUpload(r *http.Request, registryID string, acc *Access) (*http.Request, error) {
+	v, err := ecrapi.AccountSetting(r.Context(), s.opts.Gate.Store, registryID, "BLOB_MOUNTING")
+	if err != nil || v == "ENABLED" {
+		return r, err
+	}
+	q := r.URL.Query()
+	q.Del("mount")
+	q.Del("from")
+	r = r.Clone(r.Context())
+	r.URL.RawQuery = q.Encode()
+	r.RequestURI = r.URL.RequestURI()
+	acc.MountFrom = ""
+	return r, nil
 }
 
 // isInternal reports an in-process call of the ECR API, filling ri.

@@ -78,9 +78,13 @@ func (b *Berth) Login(ctx context.Context, c *ecr.Client) (user, password string
 
 // AllowCreateOnPush adds a CREATE_ON_PUSH creation template for every name
 // (prefix ROOT), so pushes create their repositories as a plain registry
-// would.
+// would, and turns on cross-repository blob mounting (ECR's BLOB_MOUNTING
+// setting) as a plain registry has it.
 func (b *Berth) AllowCreateOnPush(ctx context.Context) {
 	b.t.Helper()
+	if _, err := b.ECR().PutAccountSetting(ctx, &ecr.PutAccountSettingInput{Name: aws.String("BLOB_MOUNTING"), Value: aws.String("ENABLED")}); err != nil {
+		b.t.Fatalf("enabling BLOB_MOUNTING: %v", err)
+	}
 	_, err := b.ECR().CreateRepositoryCreationTemplate(ctx, &ecr.CreateRepositoryCreationTemplateInput{
 		Prefix:     aws.String("ROOT"),
 		AppliedFor: []types.RCTAppliedFor{types.RCTAppliedForCreateOnPush},

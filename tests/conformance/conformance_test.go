@@ -64,12 +64,17 @@ func suite(t *testing.T) string {
 
 var countLine = regexp.MustCompile(`^\s*(Disabled|Skip|Pass|FAIL|Error|Total)\.*:\s*(\d+)\s*$`)
 
-// runSuite creates the suite's two repositories through the ECR API and
+// runSuite creates the suite's two repositories through the ECR API,
+// enables blob mounting (ECR's BLOB_MOUNTING account setting, off by
+// default: the suite's mount checks would fall back to plain uploads) and
 // runs the suite against b (with b's login token), failing t unless it
 // reports Pass.
 func runSuite(t *testing.T, bin string, b *testenv.Berth) {
 	t.Helper()
 	ctx := testenv.Ctx(t, time.Minute)
+	if _, err := b.ECR().PutAccountSetting(ctx, &ecr.PutAccountSettingInput{Name: aws.String("BLOB_MOUNTING"), Value: aws.String("ENABLED")}); err != nil {
+		t.Fatalf("PutAccountSetting BLOB_MOUNTING: %v", err)
+	}
 	for _, name := range []string{"conformance/repo1", "conformance/repo2"} {
 		if _, err := b.ECR().CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String(name)}); err != nil {
 			t.Fatalf("CreateRepository %s: %v", name, err)
