@@ -1,0 +1,187 @@
+package ecrapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/opencontainers/go-digest"
+
+	"github.com/berth-registry/berth/metadata"
+)
+
+// PutImage: a manifest stored through the registry, with ECR's checks and errors.
+
+type putImageIn struct {
+	RepositoryName         string  `json:"repositoryName"`
+	ImageManifest          *string `json:"imageManifest"`
+	ImageManifestMediaType *string `json:"imageManifestMediaType"`
+	ImageTag               *string `json:"imageTag"`
+	ImageDigest            *string `json:"imageDigest"`
+}
+
+// putImage stores a manifest (and its tag) through the registry, which
+// checks its blobs and children and records it; the checks ECR answers
+// with its own exceptions come first.
+func (a *API) putImage(ctx context.Context, req *Request) (any, error) {
+	var in putImageIn
+	if err := req.Decode(&in); err != nil {
+		return nil, err
+	}
+	reg, name := req.RegistryID, in.RepositoryName
+	if in.ImageManifest == nil {
+		return nil, missingParam("imageManifest")
+	}
+	body := *in.ImageManifest
+	switch n := utf8.RuneCountInString(body); {
+	case n < 1:
+		return nil, invalidParam("imageManifest", "must have length greater than or equal to 1")
+	case n > maxManifestChars:
+		return nil, invalidParam("imageManifest", "must have length less than or equal to 4194304")
+	}
+	tag := deref(in.ImageTag)
+	if in.ImageTag != nil {
+		if err := checkImageTag("imageTag", tag); err != nil {
+			return nil, err
+		}
+	}
+	mt, err := manifestType([]byte(body), deref(in.ImageManifestMediaType))
+	if err != nil {
+		return nil, err
+	}
+	dgst := digest.Canonical.FromString(body).String()
+	if in.ImageDigest != nil {
+		given, err := digest.Parse(*in.ImageDigest)
+		if err != nil || given.Algorithm() != digest.Canonical {
+			return nil, invalidParam("imageDigest", "must be the sha256 digest of the image manifest, sha256:<64 hex digits>")
+		}
+		if given.String() != dgst {
+			return nil, errorf("ImageDigestDoesNotMatchException",
+				"Provided digest '%s' does not match the digest '%s' calculated for the image manifest", given, dgst)
+		}
+	}
+	r, err := a.getRepo(ctx, reg, name)
+	if err != nil {
+		return nil, err
+	}
+	img, err := a.d.Store.GetImage(ctx, reg, name, dgst)
+	switch {
+	case err == nil && (tag == "" || slices.Contains(img.Tags, tag)):
+		shown := tag
+		if shown == "" {
+			shown = "null"
+		}
+		return nil, errorf("ImageAlreadyExistsException",
+			"Image with digest '%s' and tag '%s' already exists in the repository with name '%s' in registry with id '%s'", dgst, shown, name, reg)
+	case err != nil && !metadata.Is(err, metadata.NotFound):
+		return nil, err
+	}
+	if tag != "" && r.TagImmutable(tag) {
+		prev, err := a.d.Store.ResolveTag(ctx, reg, name, tag)
+		if err == nil && prev != dgst {
+			return nil, tagImmutableErr(tag, name)
+		}
+		if err != nil && !metadata.Is(err, metadata.NotFound) {
+			return nil, err
+		}
+	}
+	got, err := a.d.Registry.PutManifest(ctx, reg, name, tag, mt, []byte(body))
+	if err != nil {
+		return nil, a.putImageErr(ctx, err, reg, name, tag, []byte(body))
+	}
+	return map[string]any{"image": imgOut{
+		RegistryID: reg, RepositoryName: name, ImageID: newImgID(got, tag),
+		ImageManifest: body, ImageManifestMediaType: mt,
+	}}, nil
+}
+
+func tagImmutableErr(tag, repo string) *Error {
+	return errorf("ImageTagAlreadyExistsException",
+		"The image tag '%s' already exists in the '%s' repository and cannot be overwritten because the tag is immutable.", tag, repo)
+}
+
+// manifestType is the media type PutImage stores a manifest under: the
+// parameter, else the manifest's mediaType, else (OCI allows leaving it
+// out) what its shape says; ECR itself refuses a manifest without one.
+func manifestType(body []byte, param string) (string, error) {
+	var m struct {
+		MediaType *string         `json:"mediaType"`
+		Manifests json.RawMessage `json:"manifests"`
+		Config    json.RawMessage `json:"config"`
+	}
+	if json.Unmarshal(body, &m) != nil {
+		return "", errorf("InvalidParameterException", invalidJSONManifest)
+	}
+	declared := deref(m.MediaType)
+	switch {
+	case param != "" && declared != "" && param != declared:
+		return "", errorf("InvalidParameterException",
+			"Invalid parameter at 'imageManifestMediaType' failed to satisfy constraint: 'must match the manifest's mediaType %s'", declared)
+	case param != "":
+		return param, nil
+	case declared != "":
+		return declared, nil
+	case m.Manifests != nil:
+		return "application/vnd.oci.image.index.v1+json", nil
+	case m.Config != nil:
+		return "application/vnd.oci.image.manifest.v1+json", nil
+	}
+	return "", errorf("InvalidParameterException", invalidJSONManifest)
+}
+
+// putImageErr maps a failed PutManifest to ECR's exception.
+func (a *API) putImageErr(ctx context.Context, err error, reg, repo, tag string, body []byte) error {
+	switch {
+	case errors.Is(err, ErrTagImmutable):
+		return tagImmutableErr(tag, repo)
+	case errors.Is(err, ErrManifestBlobUnknown):
+		missing := a.missingBlobs(ctx, reg, repo, body)
+		return errorf("LayersNotFoundException",
+			"Layers with digests '[%s]' required for pushing image into repository with name '%s' in the registry with id '%s' do not exist",
+			strings.Join(missing, ", "), repo, reg)
+	case errors.Is(err, ErrManifestChildUnknown):
+		return errorf("ReferencedImagesNotFoundException",
+			"Some of the images referenced by the manifest list do not exist in the repository with name '%s' in the registry with id '%s'", repo, reg)
+	case errors.Is(err, ErrDigestMismatch):
+		return errorf("ImageDigestDoesNotMatchException", "The image digest does not match the digest calculated for the image manifest")
+	case errors.Is(err, ErrManifestInvalid):
+		msg := err.Error()
+		if i := strings.Index(msg, ErrManifestInvalid.Error()); i >= 0 {
+			msg = msg[i:]
+		}
+		return errorf("InvalidParameterException", "Invalid parameter at 'ImageManifest' failed to satisfy constraint: '%s'", msg)
+	}
+	return a.registryErr(err, reg, repo)
+}
+
+// missingBlobs lists the config and layers of a manifest the repository
+// lacks (foreign layers, fetched from their URLs, excepted). It runs only
+// to word LayersNotFoundException.
+func (a *API) missingBlobs(ctx context.Context, reg, repo string, body []byte) []string {
+	type desc struct {
+		Digest string   `json:"digest"`
+		URLs   []string `json:"urls"`
+	}
+	var m struct {
+		Config *desc  `json:"config"`
+		Layers []desc `json:"layers"`
+	}
+	_ = json.Unmarshal(body, &m)
+	all := m.Layers
+	if m.Config != nil {
+		all = append([]desc{*m.Config}, all...)
+	}
+	var missing []string
+	for _, d := range all {
+		if len(d.URLs) > 0 || !parsableDigest(d.Digest) || slices.Contains(missing, d.Digest) {
+			continue
+		}
+		if _, err := a.d.Registry.StatBlob(ctx, reg, repo, d.Digest); errors.Is(err, ErrBlobUnknown) {
+			missing = append(missing, d.Digest)
+		}
+	}
+	return missing
+}
