@@ -242,12 +242,16 @@ type cache struct {
 	mu      sync.Mutex
 	snap    *snapshot
 	checked time.Time
+	// local is the store's LocalAuthzChanges when snap was taken: this
+	// node's own changes invalidate it at once.
+	local uint64
 }
 
 func (c *cache) current(ctx context.Context, st metadata.Store, now time.Time, refresh time.Duration) (*snapshot, error) {
+	local := st.LocalAuthzChanges()
 	c.mu.Lock()
 	snap, checked := c.snap, c.checked
-	if snap != nil && now.Sub(checked) < refresh && now.Sub(checked) >= 0 {
+	if snap != nil && c.local == local && now.Sub(checked) < refresh && now.Sub(checked) >= 0 {
 		c.mu.Unlock()
 		return snap, nil
 	}
@@ -268,6 +272,18 @@ func (c *cache) current(ctx context.Context, st metadata.Store, now time.Time, r
 	if c.snap == nil || c.snap.version != v {
 		c.snap = newSnapshot(v)
 	}
-	c.checked = now
+	c.checked, c.local = now, local
 	return c.snap, nil
+}
+
+// RepositoryExists reports whether repo exists, from the snapshot (so at
+// most one store read per repository and version); false may be stale for
+// a repository another node just created: ask the store then.
+func (a *Authorizer) RepositoryExists(ctx context.Context, registryID, repo string) bool {
+	snap, err := a.snapshot(ctx)
+	if err != nil {
+		return false
+	}
+	e, err := snap.repository(ctx, a, registryID, repo)
+	return err == nil && e.exists
 }

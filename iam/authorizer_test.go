@@ -821,6 +821,7 @@ func TestAuthorizeCache(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
+			e.otherNode()
 			s := &state{}
 			tc.setup(e, s)
 			c := tc.check(s)
@@ -844,10 +845,31 @@ func TestAuthorizeCache(t *testing.T) {
 	}
 }
 
-// TestAuthorizeCacheVersionChecksPaced: the version is checked once per
-// interval; a change just after a check waits for the next.
+// TestAuthorizeLocalChangeImmediate: a node's own writes invalidate its
+// cache at once.
+func TestAuthorizeLocalChangeImmediate(t *testing.T) {
+	e := newEnv(t)
+	e.repo(acctA, "app")
+	p := e.user(acctA, "dev", nil)
+	c := ecr(p, "ecr:BatchGetImage", acctA, "app")
+	if e.allowed(c) {
+		t.Fatal("allowed before any policy")
+	}
+	e.inline(p.ARN, "pull", doc(`{"Effect":"Allow","Action":"ecr:BatchGetImage","Resource":"*"}`))
+	if !e.allowed(c) {
+		t.Fatal("this node's own change is not visible at once")
+	}
+	e.must(e.svc.DeleteInlinePolicy(e.ctx, p.ARN, "pull"))
+	if e.allowed(c) {
+		t.Fatal("this node's own revocation is not visible at once")
+	}
+}
+
+// TestAuthorizeCacheVersionChecksPaced: another node's change is seen at
+// the next version check, once per interval.
 func TestAuthorizeCacheVersionChecksPaced(t *testing.T) {
 	e := newEnv(t)
+	e.otherNode()
 	e.repo(acctA, "app")
 	p := e.user(acctA, "dev", nil)
 	c := ecr(p, "ecr:BatchGetImage", acctA, "app")

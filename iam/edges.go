@@ -41,6 +41,12 @@ type RegistryAuthorizer struct {
 
 var _ registry.Authorizer = RegistryAuthorizer{}
 
+// RepositoryExists lets the gate skip its repository lookup (the optional
+// capability registry.ExistenceCache).
+func (a RegistryAuthorizer) RepositoryExists(ctx context.Context, registryID, repo string) bool {
+	return a.Authz.RepositoryExists(ctx, registryID, repo)
+}
+
 // AuthorizeRegistry implements registry.Authorizer.
 func (a RegistryAuthorizer) AuthorizeRegistry(ctx context.Context, p auth.Principal, registryID string, acc registry.Access, r *http.Request) error {
 	if acc.Action == "" {

@@ -97,19 +97,21 @@ type env struct {
 	roles *Roles
 	audit *sink
 	keys  *auth.KeyLookup
+	path  string // the SQLite file
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := context.Background()
-	st, err := metadata.Open(ctx, "sqlite", filepath.Join(t.TempDir(), "m.db"))
+	path := filepath.Join(t.TempDir(), "m.db")
+	st, err := metadata.Open(ctx, "sqlite", path)
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(func() { st.Close() })
 	clk := newClock()
 	kr := crypt.NewMemoryKeyring()
-	e := &env{t: t, ctx: ctx, st: st, kr: kr, clk: clk, audit: &sink{}}
+	e := &env{t: t, ctx: ctx, st: st, kr: kr, clk: clk, audit: &sink{}, path: path}
 	e.svc = &Service{Store: st, Keyring: kr, Now: clk.Now}
 	e.authz = &Authorizer{Store: st, Region: region, Enforce: true, Audit: e.audit, Refresh: refresh, Now: clk.Now}
 	e.roles = &Roles{Service: e.svc, Authz: e.authz}
@@ -120,6 +122,19 @@ func newEnv(t *testing.T) *env {
 		}
 	}
 	return e
+}
+
+// otherNode makes e's Authorizer read through a second handle on the same
+// database, as another berth node would: e's writes then reach it only
+// through the authorization version, checked once per interval.
+func (e *env) otherNode() {
+	e.t.Helper()
+	st, err := metadata.Open(e.ctx, "sqlite", e.path)
+	if err != nil {
+		e.t.Fatalf("open a second store: %v", err)
+	}
+	e.t.Cleanup(func() { st.Close() })
+	e.authz = &Authorizer{Store: st, Region: region, Enforce: true, Audit: e.audit, Refresh: refresh, Now: e.clk.Now}
 }
 
 func (e *env) must(err error) {

@@ -74,6 +74,9 @@ type IAM interface {
 	// policies, repository tags, settings): a node's policy caches stay
 	// valid while it is unchanged.
 	AuthzVersion(ctx context.Context) (int64, error)
+	// LocalAuthzChanges counts this process's committed writes that moved
+	// the version; reading it costs no I/O.
+	LocalAuthzChanges() uint64
 }
 
 // Principal kinds.

@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync/atomic"
 
 	_ "modernc.org/sqlite" // registers "sqlite"
 )
@@ -24,6 +25,9 @@ type sqlStore struct {
 	// rdb takes the reads: a pool of read-only connections on SQLite (WAL
 	// lets them run beside the writer); db itself on PostgreSQL.
 	rdb *sql.DB
+	// authzWrites counts this process's committed writes that bumped the
+	// authorization version (see LocalAuthzChanges).
+	authzWrites atomic.Uint64
 }
 
 // Open opens (creating and migrating as needed) the store: engine "sqlite"

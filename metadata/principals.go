@@ -10,8 +10,14 @@ import (
 // can change a policy decision calls it, so nodes drop cached decisions.
 func bumpAuthz(t *tx) error {
 	_, err := t.exec("UPDATE authz_state SET version = version + 1 WHERE id = 1")
+	t.bumped = err == nil
 	return err
 }
+
+// LocalAuthzChanges counts the writes of this process that moved the
+// authorization version: a node sees its own changes at once, without a
+// query, and other processes' through AuthzVersion.
+func (s *sqlStore) LocalAuthzChanges() uint64 { return s.authzWrites.Load() }
 
 func (s *sqlStore) AuthzVersion(ctx context.Context) (int64, error) {
 	var v int64

@@ -20,6 +20,8 @@ type tx struct {
 	ctx context.Context
 	s   *sqlStore
 	tx  *sql.Tx
+	// bumped: the transaction moved the authorization version.
+	bumped bool
 }
 
 func (t *tx) exec(q string, args ...any) (sql.Result, error) {
@@ -97,11 +99,18 @@ func (s *sqlStore) run(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn 
 	if err != nil {
 		return err
 	}
-	if err := fn(&tx{ctx: ctx, s: s, tx: sqlTx}); err != nil {
+	t := &tx{ctx: ctx, s: s, tx: sqlTx}
+	if err := fn(t); err != nil {
 		_ = sqlTx.Rollback()
 		return err
 	}
-	return sqlTx.Commit()
+	if err := sqlTx.Commit(); err != nil {
+		return err
+	}
+	if t.bumped {
+		s.authzWrites.Add(1)
+	}
+	return nil
 }
 
 // retryable reports a PostgreSQL deadlock or serialization failure.

@@ -35,6 +35,13 @@ type Authorizer interface {
 	AuthorizeRegistry(ctx context.Context, p auth.Principal, registryID string, a Access, r *http.Request) error
 }
 
+// ExistenceCache is an optional capability of an Authorizer: a cached
+// "this repository exists" that spares the gate a store read per request.
+// A false answer is checked against the store.
+type ExistenceCache interface {
+	RepositoryExists(ctx context.Context, registryID, repo string) bool
+}
+
 // DeniedError is a policy denial, sent as 403 DENIED with Message.
 type DeniedError struct{ Message string }
 
@@ -225,6 +232,9 @@ func (s *Server) authorize(ctx context.Context, p auth.Principal, registryID str
 func (s *Server) ensureRepository(w http.ResponseWriter, r *http.Request, ri requestInfo, a Access) bool {
 	g := s.opts.Gate
 	ctx := r.Context()
+	if ec, ok := g.Authorizer.(ExistenceCache); ok && ec.RepositoryExists(ctx, ri.RegistryID, a.Repo) {
+		return true
+	}
 	_, err := g.Store.GetRepository(ctx, ri.RegistryID, a.Repo)
 	if err == nil {
 		return true
