@@ -61,6 +61,7 @@ const flushEvery = 200 * time.Millisecond
 // and on Close, so a busy registry does not pay a write per request.
 type Log struct {
 	mu     sync.Mutex
+	path   string // "" for standard output
 	w      *bufio.Writer
 	c      io.Closer // nil for stdout
 	enc    *json.Encoder
@@ -75,16 +76,46 @@ func Open(path string) (*Log, error) {
 	if path == "-" || path == "stdout" {
 		return New(os.Stdout, nil), nil
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := openFile(path)
 	if err != nil {
 		return nil, err
 	}
-	return New(f, f), nil
+	l := New(f, f)
+	l.path = path
+	return l, nil
+}
+
+func openFile(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+}
+
+// Reopen flushes and reopens the file (after logrotate moved it away); a
+// log on standard output is left as it is.
+func (l *Log) Reopen() error {
+	if l.path == "" {
+		return l.Flush()
+	}
+	f, err := openFile(l.path)
+	if err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	err = l.w.Flush()
+	if l.c != nil {
+		if cerr := l.c.Close(); err == nil {
+			err = cerr
+		}
+	}
+	l.w.Reset(f)
+	l.c = f
+	return err
 }
 
 // New writes to w; Close closes c (when not nil).
 func New(w io.Writer, c io.Closer) *Log {
 	l := &Log{w: bufio.NewWriterSize(w, 64<<10), c: c, done: make(chan struct{})}
+	// The encoder writes through l.w, which Reopen resets in place.
 	l.enc = json.NewEncoder(l.w)
 	l.enc.SetEscapeHTML(false)
 	l.wg.Add(1)

@@ -98,8 +98,14 @@ func New(ctx context.Context, c *config.Config, o Options) (*Node, error) {
 	return n, nil
 }
 
-// Reload applies the declarative identity file again (SIGHUP).
+// Reload reopens the audit log (for logrotate) and applies the
+// declarative identity file again (SIGHUP).
 func (n *Node) Reload(ctx context.Context, path string, log *slog.Logger) error {
+	if n.cp.audit != nil {
+		if err := n.cp.audit.Reopen(); err != nil {
+			log.Error("SIGHUP: reopening the audit log", "error", err)
+		}
+	}
 	return n.cp.ApplyFile(ctx, path, log)
 }
 

@@ -106,8 +106,8 @@ func serve(args []string) error {
 	return nil
 }
 
-// reloadOnHUP applies the identity file again on each SIGHUP; a bad file
-// is logged and changes nothing.
+// reloadOnHUP reopens the audit log and applies the identity file again
+// on each SIGHUP; a bad file is logged and changes nothing.
 func reloadOnHUP(ctx context.Context, n *node.Node, path string, log *slog.Logger) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -117,10 +117,6 @@ func reloadOnHUP(ctx context.Context, n *node.Node, path string, log *slog.Logge
 		case <-ctx.Done():
 			return
 		case <-hup:
-			if path == "" {
-				log.Info("SIGHUP: no iam.file to apply")
-				continue
-			}
 			if err := n.Reload(ctx, path, log); err != nil {
 				log.Error("SIGHUP: identity file not applied", "error", err)
 			}
