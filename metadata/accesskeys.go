@@ -110,11 +110,7 @@ func (s *sqlStore) SetAccessKeyStatus(ctx context.Context, id, status string) er
 func (s *sqlStore) DeleteAccessKey(ctx context.Context, id string) error {
 	const op = "DeleteAccessKey"
 	err := s.write(ctx, func(t *tx) error {
-		n, err := t.execN("DELETE FROM access_keys WHERE id = ?", id)
-		if err == nil && n == 0 {
-			err = newErr(op, NotFound, "access key", "")
-		}
-		return err
+		return deleteRow(t, op, "access key", "DELETE FROM access_keys WHERE id = ?", id)
 	})
 	return fail(op, "access key", err)
 }

@@ -37,11 +37,7 @@ func (s *sqlStore) PutInlinePolicy(ctx context.Context, principalARN, name, docu
 func (s *sqlStore) DeleteInlinePolicy(ctx context.Context, principalARN, name string) error {
 	const op = "DeleteInlinePolicy"
 	err := s.write(ctx, func(t *tx) error {
-		n, err := t.execN("DELETE FROM iam_inline_policies WHERE principal = ? AND name = ?", principalARN, name)
-		if err == nil && n == 0 {
-			return newErr(op, NotFound, "policy", "")
-		}
-		if err != nil {
+		if err := deleteRow(t, op, "policy", "DELETE FROM iam_inline_policies WHERE principal = ? AND name = ?", principalARN, name); err != nil {
 			return err
 		}
 		return bumpAuthz(t)
@@ -131,11 +127,7 @@ func (s *sqlStore) DeleteManagedPolicy(ctx context.Context, arn string) error {
 		if used {
 			return newErr(op, Referenced, "policy", "still attached")
 		}
-		n, err := t.execN("DELETE FROM iam_policies WHERE arn = ?", arn)
-		if err == nil && n == 0 {
-			return newErr(op, NotFound, "policy", "")
-		}
-		if err != nil {
+		if err := deleteRow(t, op, "policy", "DELETE FROM iam_policies WHERE arn = ?", arn); err != nil {
 			return err
 		}
 		return bumpAuthz(t)
@@ -173,11 +165,7 @@ func (s *sqlStore) AttachPolicy(ctx context.Context, principalARN, policyARN str
 func (s *sqlStore) DetachPolicy(ctx context.Context, principalARN, policyARN string) error {
 	const op = "DetachPolicy"
 	err := s.write(ctx, func(t *tx) error {
-		n, err := t.execN("DELETE FROM iam_attachments WHERE principal = ? AND policy = ?", principalARN, policyARN)
-		if err == nil && n == 0 {
-			return newErr(op, NotFound, "attachment", "")
-		}
-		if err != nil {
+		if err := deleteRow(t, op, "attachment", "DELETE FROM iam_attachments WHERE principal = ? AND policy = ?", principalARN, policyARN); err != nil {
 			return err
 		}
 		return bumpAuthz(t)

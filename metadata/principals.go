@@ -80,6 +80,16 @@ func (s *sqlStore) ListAccounts(ctx context.Context) ([]Account, error) {
 	return out, fail(op, "account", err)
 }
 
+// deleteRow runs the DELETE q inside t: Kind NotFound (about entity) when
+// it removed nothing.
+func deleteRow(t *tx, op, entity, q string, args ...any) error {
+	n, err := t.execN(q, args...)
+	if err == nil && n == 0 {
+		err = newErr(op, NotFound, entity, "")
+	}
+	return err
+}
+
 // eachRow runs q inside t and calls fn for every row.
 func eachRow(t *tx, fn func(scanner) error, q string, args ...any) error {
 	rows, err := t.query(q, args...)
@@ -227,11 +237,7 @@ func (s *sqlStore) DeletePrincipal(ctx context.Context, arn string) error {
 				return err
 			}
 		}
-		n, err := t.execN("DELETE FROM iam_principals WHERE arn = ?", arn)
-		if err == nil && n == 0 {
-			return newErr(op, NotFound, "principal", "")
-		}
-		if err != nil {
+		if err := deleteRow(t, op, "principal", "DELETE FROM iam_principals WHERE arn = ?", arn); err != nil {
 			return err
 		}
 		return bumpAuthz(t)

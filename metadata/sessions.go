@@ -145,11 +145,7 @@ func (s *sqlStore) ListRegistryCredentials(ctx context.Context, principalARN str
 func (s *sqlStore) DeleteRegistryCredential(ctx context.Context, id string) error {
 	const op = "DeleteRegistryCredential"
 	err := s.write(ctx, func(t *tx) error {
-		n, err := t.execN("DELETE FROM registry_credentials WHERE id = ?", id)
-		if err == nil && n == 0 {
-			return newErr(op, NotFound, "registry credential", "")
-		}
-		return err
+		return deleteRow(t, op, "registry credential", "DELETE FROM registry_credentials WHERE id = ?", id)
 	})
 	return fail(op, "registry credential", err)
 }
