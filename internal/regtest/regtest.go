@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 
 	"github.com/berth-registry/berth/config"
+	"github.com/berth-registry/berth/internal/testenv"
 	"github.com/berth-registry/berth/metadata"
 	"github.com/berth-registry/berth/node"
 )
@@ -142,14 +143,5 @@ func readCredentials(t testing.TB, path string) (id, secret string) {
 	if err != nil {
 		t.Fatalf("bootstrap credentials: %v", err)
 	}
-	for _, line := range strings.Split(string(raw), "\n") {
-		k, v, _ := strings.Cut(line, "=")
-		switch strings.TrimSpace(k) {
-		case "aws_access_key_id":
-			id = strings.TrimSpace(v)
-		case "aws_secret_access_key":
-			secret = strings.TrimSpace(v)
-		}
-	}
-	return id, secret
+	return testenv.ParseKey(string(raw))
 }

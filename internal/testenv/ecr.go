@@ -27,18 +27,7 @@ func (b *Berth) loadAdmin() {
 	if err != nil {
 		b.t.Fatalf("bootstrap credentials: %v\n%s", err, b.Log())
 	}
-	for _, line := range strings.Split(string(raw), "\n") {
-		k, v, ok := strings.Cut(line, "=")
-		if !ok {
-			continue
-		}
-		switch strings.TrimSpace(k) {
-		case "aws_access_key_id":
-			b.AccessKeyID = strings.TrimSpace(v)
-		case "aws_secret_access_key":
-			b.SecretAccessKey = strings.TrimSpace(v)
-		}
-	}
+	b.AccessKeyID, b.SecretAccessKey = ParseKey(string(raw))
 	if b.AccessKeyID == "" || b.SecretAccessKey == "" {
 		b.t.Fatalf("bootstrap credentials file %s is incomplete", credentialsFile(b.DataDir))
 	}

@@ -26,8 +26,9 @@ func (b *Berth) TryIAM(args ...string) (stdout, stderr string, err error) {
 	return o.String(), e.String(), err
 }
 
-// ParseKey reads aws_access_key_id and aws_secret_access_key from what
-// `berth iam create-access-key` (or create-service-key) printed.
+// ParseKey reads aws_access_key_id and aws_secret_access_key from
+// shared-credentials text: what `berth iam create-access-key` (or
+// create-service-key) printed, or the bootstrap credentials file.
 func ParseKey(out string) (id, secret string) {
 	for _, line := range strings.Split(out, "\n") {
 		k, v, _ := strings.Cut(line, "=")
