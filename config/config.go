@@ -21,15 +21,16 @@ import (
 // Config is everything `berth serve` reads.
 type Config struct {
 	// DataDir holds keys, certificates, secrets and (by default) the blobs.
-	DataDir  string   `yaml:"data_dir"`
-	HTTP     HTTP     `yaml:"http"`
-	Storage  Storage  `yaml:"storage"`
-	Registry Registry `yaml:"registry"`
-	ECR      ECR      `yaml:"ecr"`
-	Metadata Metadata `yaml:"metadata"`
-	IAM      IAM      `yaml:"iam"`
-	Audit    Audit    `yaml:"audit"`
-	Log      Log      `yaml:"log"`
+	DataDir   string    `yaml:"data_dir"`
+	HTTP      HTTP      `yaml:"http"`
+	Storage   Storage   `yaml:"storage"`
+	Registry  Registry  `yaml:"registry"`
+	ECR       ECR       `yaml:"ecr"`
+	Metadata  Metadata  `yaml:"metadata"`
+	IAM       IAM       `yaml:"iam"`
+	Lifecycle Lifecycle `yaml:"lifecycle"`
+	Audit     Audit     `yaml:"audit"`
+	Log       Log       `yaml:"log"`
 }
 
 // IAM configures identities and authorization.
@@ -43,6 +44,13 @@ type IAM struct {
 	Authorization string `yaml:"authorization"`
 	// Refresh is how often a node checks for policy changes.
 	Refresh string `yaml:"refresh"`
+}
+
+// Lifecycle configures how lifecycle policies are applied.
+type Lifecycle struct {
+	// Interval is how often each repository's policy is applied (by one
+	// node of the registry, whichever claims it first).
+	Interval string `yaml:"interval"`
 }
 
 // Audit configures the audit log.
@@ -133,14 +141,15 @@ type Log struct {
 // under ./berth-data.
 func Default() Config {
 	return Config{
-		DataDir:  "./berth-data",
-		HTTP:     HTTP{Addr: "127.0.0.1:5000"},
-		Storage:  Storage{Backend: "disk"},
-		Registry: Registry{UploadPurgeAge: "168h"},
-		ECR:      ECR{RegistryID: "000000000000", Region: "us-east-1", TokenTTL: "12h"},
-		Metadata: Metadata{Engine: "sqlite"},
-		IAM:      IAM{Authorization: "enforce", Refresh: "1s"},
-		Log:      Log{Level: "info", Format: "text"},
+		DataDir:   "./berth-data",
+		HTTP:      HTTP{Addr: "127.0.0.1:5000"},
+		Storage:   Storage{Backend: "disk"},
+		Registry:  Registry{UploadPurgeAge: "168h"},
+		ECR:       ECR{RegistryID: "000000000000", Region: "us-east-1", TokenTTL: "12h"},
+		Metadata:  Metadata{Engine: "sqlite"},
+		IAM:       IAM{Authorization: "enforce", Refresh: "1s"},
+		Lifecycle: Lifecycle{Interval: "1h"},
+		Log:       Log{Level: "info", Format: "text"},
 	}
 }
 
@@ -274,6 +283,9 @@ func (c *Config) Validate() error {
 	if d, err := parseDuration(c.IAM.Refresh); err != nil || d <= 0 || d > time.Minute {
 		return bad("iam.refresh", "%q is not a duration between 1ms and 1m", c.IAM.Refresh)
 	}
+	if d, err := parseDuration(c.Lifecycle.Interval); err != nil || d < time.Second {
+		return bad("lifecycle.interval", "%q is not a duration of at least 1s", c.Lifecycle.Interval)
+	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
@@ -311,6 +323,12 @@ func (e ECR) PublicHostname() string {
 // RefreshInterval is the parsed Refresh.
 func (i IAM) RefreshInterval() time.Duration {
 	d, _ := parseDuration(i.Refresh)
+	return d
+}
+
+// Every is the parsed Interval.
+func (l Lifecycle) Every() time.Duration {
+	d, _ := parseDuration(l.Interval)
 	return d
 }
 

@@ -229,8 +229,10 @@ func (s *sqlStore) DeleteRepository(ctx context.Context, registryID, name string
 		for _, q := range []string{
 			"DELETE FROM tags WHERE registry_id = ? AND repo = ?",
 			"DELETE FROM image_children WHERE registry_id = ? AND repo = ?",
+			"DELETE FROM image_aliases WHERE registry_id = ? AND repo = ?",
 			"DELETE FROM images WHERE registry_id = ? AND repo = ?",
 			"DELETE FROM lifecycle_previews WHERE registry_id = ? AND repo = ?",
+			"DELETE FROM lifecycle_runs WHERE registry_id = ? AND repo = ?",
 			"DELETE FROM policies WHERE registry_id = ? AND repo = ?",
 			"DELETE FROM repositories WHERE registry_id = ? AND name = ?",
 		} {

@@ -204,5 +204,38 @@ func migrations() []migration {
 		)`,
 			`INSERT INTO authz_state (id, version) VALUES (1, 1)`,
 		},
+	}, {
+		version: 3,
+		name:    "one source of truth: digest aliases, leases, lifecycle runs",
+		stmts: []string{
+			// A manifest pushed by a non-canonical digest (sha512) is an
+			// image under its sha256 digest plus an alias naming it.
+			`CREATE TABLE image_aliases (
+			registry_id {key} NOT NULL,
+			repo {key} NOT NULL,
+			alias {key} NOT NULL,
+			digest {key} NOT NULL,
+			PRIMARY KEY (registry_id, repo, alias),
+			FOREIGN KEY (registry_id, repo, digest) REFERENCES images (registry_id, repo, digest)
+		)`,
+			`CREATE INDEX image_aliases_digest ON image_aliases (registry_id, repo, digest, alias)`,
+			// Named, expiring, exclusive claims: one node runs a unit of
+			// background work, one request writes an upload.
+			`CREATE TABLE leases (
+			name {key} PRIMARY KEY,
+			owner TEXT NOT NULL,
+			expires_at BIGINT NOT NULL
+		)`,
+			// When each repository's lifecycle policy was last evaluated
+			// and is next due (bookkeeping: never an authorization change).
+			`CREATE TABLE lifecycle_runs (
+			registry_id {key} NOT NULL,
+			repo {key} NOT NULL,
+			last_evaluated_at BIGINT NOT NULL,
+			next_run_at BIGINT NOT NULL,
+			PRIMARY KEY (registry_id, repo)
+		)`,
+			`CREATE INDEX lifecycle_runs_due ON lifecycle_runs (next_run_at)`,
+		},
 	}}
 }

@@ -6,6 +6,8 @@ package node
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -69,10 +71,14 @@ func New(ctx context.Context, c *config.Config, o Options) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cp.meta, err = registry.NewMeta(cp.store, drv, o.Log); err != nil {
+		cp.Close()
+		return nil, err
+	}
 	n := &Node{Store: cp.store, StorageDesc: desc, cp: cp}
 	srv, err := registry.New(ctx, registry.Options{
 		App: registry.AppOptions{Driver: drv, HTTPSecret: secret, DeleteEnabled: c.Registry.DeleteEnabled,
-			PurgeAge: c.Registry.PurgeAge(), Recorder: cp.recorder,
+			PurgeAge: c.Registry.PurgeAge(), Meta: cp.meta,
 			// PostgreSQL means several nodes may share the registry.
 			NoDescriptorCache: c.Metadata.Engine == "postgres"},
 		Metrics: o.Metrics,
@@ -93,9 +99,19 @@ func New(ctx context.Context, c *config.Config, o Options) (*Node, error) {
 	}
 	n.Server = srv
 	n.API = cp.api(c, srv, secret, o.Log)
-	n.Lifecycle = cp.lifecycle(c.ECR.RegistryID, o.Log)
+	n.Lifecycle = cp.lifecycle(c.Lifecycle.Every(), nodeName(), o.Log)
 	n.ttl = c.ECR.TTL()
 	return n, nil
+}
+
+// nodeName names this process in leases: the host name and a random
+// suffix, so a restarted node never mistakes its predecessor's claims for
+// its own.
+func nodeName() string {
+	h, _ := os.Hostname()
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s-%d-%s", h, os.Getpid(), hex.EncodeToString(b[:]))
 }
 
 // Reload reopens the audit log (for logrotate) and applies the

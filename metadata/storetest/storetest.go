@@ -50,6 +50,11 @@ func Run(t *testing.T, open Open) {
 		{"AuthzVersion", testAuthzVersion},
 		{"ConcurrentImmutableTag", testConcurrentImmutableTag},
 		{"ConcurrentWriters", testConcurrentWriters},
+		{"PutManifest", testPutManifest},
+		{"ListTags", testListTags},
+		{"ExpireImage", testExpireImage},
+		{"Leases", testLeases},
+		{"LifecycleRuns", testLifecycleRuns},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, open(t)) })
