@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"time"
 
-	v2 "github.com/distribution/distribution/v3/registry/api/v2"
 	"github.com/distribution/distribution/v3/registry/api/errcode"
+	v2 "github.com/distribution/distribution/v3/registry/api/v2"
 )
 
 // uploadLeaseTTL is how long a writer's claim on an upload lasts without
