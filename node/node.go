@@ -129,7 +129,8 @@ func (n *Node) Reload(ctx context.Context, path string, log *slog.Logger) error 
 func (n *Node) IAM() *iam.Service { return n.cp.iam }
 
 // PruneSessions removes STS sessions whose login tokens can no longer be
-// valid, every interval until ctx ends.
+// valid, and leases that lapsed an hour ago (a crashed node's), every
+// interval until ctx ends.
 func (n *Node) PruneSessions(ctx context.Context, interval time.Duration, log *slog.Logger) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -138,6 +139,9 @@ func (n *Node) PruneSessions(ctx context.Context, interval time.Duration, log *s
 			log.Warn("pruning sessions", "error", err)
 		} else if k > 0 {
 			log.Info("pruned expired sessions", "count", k)
+		}
+		if _, err := n.Store.PruneLeases(ctx, time.Now().Add(-time.Hour)); err != nil {
+			log.Warn("pruning lapsed leases", "error", err)
 		}
 		select {
 		case <-ctx.Done():
