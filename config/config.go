@@ -29,6 +29,7 @@ type Config struct {
 	Metadata  Metadata  `yaml:"metadata"`
 	IAM       IAM       `yaml:"iam"`
 	Lifecycle Lifecycle `yaml:"lifecycle"`
+	GC        GC        `yaml:"gc"`
 	Audit     Audit     `yaml:"audit"`
 	Log       Log       `yaml:"log"`
 }
@@ -51,6 +52,29 @@ type Lifecycle struct {
 	// Interval is how often each repository's policy is applied (by one
 	// node of the registry, whichever claims it first).
 	Interval string `yaml:"interval"`
+}
+
+// GC configures online garbage collection.
+type GC struct {
+	// ReviewDelay is how long after a blob may have lost its last
+	// reference it is reviewed (a client between its blob uploads and its
+	// manifest PUT is safe for this long).
+	ReviewDelay string `yaml:"review_delay"`
+	// Interval is how often each node looks for due reviews and
+	// abandoned uploads.
+	Interval string `yaml:"interval"`
+}
+
+// Delay is the parsed ReviewDelay.
+func (g GC) Delay() time.Duration {
+	d, _ := parseDuration(g.ReviewDelay)
+	return d
+}
+
+// Every is the parsed Interval.
+func (g GC) Every() time.Duration {
+	d, _ := parseDuration(g.Interval)
+	return d
 }
 
 // Audit configures the audit log.
@@ -149,6 +173,7 @@ func Default() Config {
 		Metadata:  Metadata{Engine: "sqlite"},
 		IAM:       IAM{Authorization: "enforce", Refresh: "1s"},
 		Lifecycle: Lifecycle{Interval: "1h"},
+		GC:        GC{ReviewDelay: "24h", Interval: "1m"},
 		Log:       Log{Level: "info", Format: "text"},
 	}
 }
@@ -285,6 +310,12 @@ func (c *Config) Validate() error {
 	}
 	if d, err := parseDuration(c.Lifecycle.Interval); err != nil || d < time.Second {
 		return bad("lifecycle.interval", "%q is not a duration of at least 1s", c.Lifecycle.Interval)
+	}
+	if d, err := parseDuration(c.GC.ReviewDelay); err != nil || d < 0 {
+		return bad("gc.review_delay", "%q is not a duration (0 or more)", c.GC.ReviewDelay)
+	}
+	if d, err := parseDuration(c.GC.Interval); err != nil || d < 100*time.Millisecond {
+		return bad("gc.interval", "%q is not a duration of at least 100ms", c.GC.Interval)
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

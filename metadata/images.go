@@ -190,6 +190,9 @@ func (s *sqlStore) deleteImage(ctx context.Context, op, registryID, repo, digest
 				return newErr(op, Changed, "image", "%s now has tags %v, not %v", digest, imgs[0].Tags, tags)
 			}
 		}
+		if err := s.queueImageBlobs(t, registryID, repo, digest, EventImageDeleted); err != nil {
+			return err
+		}
 		for _, q := range []string{
 			"DELETE FROM tags WHERE registry_id = ? AND repo = ? AND digest = ?",
 			"DELETE FROM image_children WHERE registry_id = ? AND repo = ? AND parent = ?",

@@ -12,6 +12,10 @@ import (
 // push moves ("" for a push by digest).
 type ManifestWrite struct {
 	Image Image
+	// Blobs are the canonical digests of the config and layers the
+	// manifest references (foreign layers excepted): each must be
+	// recorded (RecordBlob, EnsureBlobLinks) and not being collected.
+	Blobs []string
 	// Alias is the non-canonical digest (sha512:…) the client pushed the
 	// manifest by, "" when it used Image.Digest.
 	Alias string
@@ -61,6 +65,18 @@ func (s *sqlStore) PutManifest(ctx context.Context, w ManifestWrite) (ManifestPu
 			return err
 		}
 		if res.Created, err = upsertImage(t, op, img); err != nil {
+			return err
+		}
+		// The manifest's own bytes, then what it references: present,
+		// not being collected, and now held by this image.
+		now := time.Now()
+		if err := ensureBlobRow(t, op, img.Digest, img.ManifestSize, now); err != nil {
+			return err
+		}
+		if err := ensureLinkRow(t, op, BlobLink{RegistryID: img.RegistryID, Repository: img.Repository, Digest: img.Digest, Kind: LinkManifest}); err != nil {
+			return err
+		}
+		if err := referenceBlobs(t, op, img, w.Blobs); err != nil {
 			return err
 		}
 		if w.Alias != "" && w.Alias != img.Digest {

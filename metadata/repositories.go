@@ -226,6 +226,9 @@ func (s *sqlStore) DeleteRepository(ctx context.Context, registryID, name string
 		if len(digests) > 0 && !force {
 			return newErr(op, NotEmpty, "repository", "%s holds %d images", name, len(digests))
 		}
+		if err := s.queueRepositoryBlobs(t, registryID, name); err != nil {
+			return err
+		}
 		for _, q := range []string{
 			"DELETE FROM tags WHERE registry_id = ? AND repo = ?",
 			"DELETE FROM image_children WHERE registry_id = ? AND repo = ?",

@@ -137,6 +137,37 @@ type Store interface {
 
 	IAM
 	Coordination
+	Blobs
+}
+
+// Blobs is blob accounting and the garbage collector's queue (see
+// blobs.go and gc.go).
+type Blobs interface {
+	// RecordBlob records a repository's link to a blob before the content
+	// work that makes it true, and queues the blob's review.
+	RecordBlob(ctx context.Context, l BlobLink, size int64, aliases []string, event string) error
+	// ResolveBlob maps an alias (sha512 name) to its canonical digest.
+	ResolveBlob(ctx context.Context, ref string) (string, error)
+	// TouchBlob pushes out a near review of a blob a client asked about.
+	TouchBlob(ctx context.Context, registryID, repo, ref string) (string, error)
+	// EnsureBlobLinks records a manifest push's blobs before its content
+	// is checked.
+	EnsureBlobLinks(ctx context.Context, links []BlobLink) error
+
+	ClaimReviews(ctx context.Context, now time.Time, owner string, ttl time.Duration, limit int) ([]string, error)
+	PlanCollection(ctx context.Context, digest, owner string, now time.Time) (Collection, error)
+	FinishCollection(ctx context.Context, c Collection, owner string) error
+	PostponeReview(ctx context.Context, digest, owner string, at time.Time, why string) error
+	ReleaseReview(ctx context.Context, digest, owner string) error
+	GCStatus(ctx context.Context, now time.Time) (GCStatus, error)
+	PreviewCollections(ctx context.Context, now time.Time, limit int) ([]Collection, error)
+	Adopted(ctx context.Context) (bool, error)
+	AdoptImages(ctx context.Context, resolve BlobResolver, limit int) (bool, error)
+
+	RecordUpload(ctx context.Context, u Upload) error
+	ForgetUpload(ctx context.Context, id string) error
+	ClaimIdleUploads(ctx context.Context, idleSince, now time.Time, owner string, ttl time.Duration, limit int) ([]Upload, error)
+	ForgetIdleUpload(ctx context.Context, id string, idleSince time.Time) (bool, error)
 }
 
 // Coordination is how nodes sharing the store divide background work and

@@ -24,6 +24,7 @@ type Metrics struct {
 	BytesOut         *prometheus.CounterVec   // route
 	EncryptionErrors prometheus.Counter
 	StorageOps       *prometheus.HistogramVec // backend, op
+	GC               *GC
 }
 
 // New registers berth's collectors on a fresh registry.
@@ -59,6 +60,7 @@ func New(version string) *Metrics {
 	build.WithLabelValues(version, runtime.Version()).Set(1)
 	r.MustRegister(m.Requests, m.Latency, m.BytesIn, m.BytesOut, m.EncryptionErrors, m.StorageOps, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.GC = newGC(r)
 	return m
 }
 

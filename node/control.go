@@ -66,7 +66,7 @@ func openControlPlane(ctx context.Context, c *config.Config, kr *crypt.Keyring, 
 			return nil, fmt.Errorf("metadata.dsn: %w", err)
 		}
 	}
-	st, err := metadata.Open(ctx, c.Metadata.Engine, c.Metadata.DSN)
+	st, err := metadata.Open(ctx, c.Metadata.Engine, c.Metadata.DSN, metadata.WithReviewDelay(c.GC.Delay()))
 	if err != nil {
 		return nil, fmt.Errorf("metadata: %w", err)
 	}

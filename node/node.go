@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/berth-registry/berth/config"
+	"github.com/berth-registry/berth/gc"
 	"github.com/berth-registry/berth/iam"
 	"github.com/berth-registry/berth/lifecycle"
 	"github.com/berth-registry/berth/metadata"
@@ -42,6 +43,9 @@ type Node struct {
 	StorageDesc string
 	// Lifecycle applies lifecycle policies; cmd/berth runs it.
 	Lifecycle *lifecycle.Runner
+	// GC collects unreferenced blobs and abandoned uploads; cmd/berth
+	// runs it.
+	GC *gc.Collector
 
 	cp  *controlPlane
 	ttl time.Duration
@@ -99,7 +103,10 @@ func New(ctx context.Context, c *config.Config, o Options) (*Node, error) {
 	}
 	n.Server = srv
 	n.API = cp.api(c, srv, secret, o.Log)
-	n.Lifecycle = cp.lifecycle(c.Lifecycle.Every(), nodeName(), o.Log)
+	name := nodeName()
+	n.Lifecycle = cp.lifecycle(c.Lifecycle.Every(), name, o.Log)
+	n.GC = &gc.Collector{Store: cp.store, Driver: drv, Interval: c.GC.Every(), PurgeAge: c.Registry.PurgeAge(),
+		Node: name, Log: o.Log, Metrics: o.Metrics.GC}
 	n.ttl = c.ECR.TTL()
 	return n, nil
 }

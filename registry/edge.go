@@ -100,33 +100,40 @@ func (e *edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	case v2.RouteNameBlob:
 		if r.Method == http.MethodGet || r.Method == http.MethodHead {
-			if alias := nonCanonical(m.vars["digest"]); alias != "" {
-				// The App serves the blob through the alias link but names
-				// it by its sha256 digest.
-				e.app.ServeHTTP(hookHeaders(w, func(_ int, h http.Header) { presentAs(h, alias) }), r)
-				return
-			}
+			e.serveBlob(w, r, name, m.vars["digest"])
+			return
 		}
 	case v2.RouteNameBlobUpload:
 		if r.Method == http.MethodPost {
 			q := r.URL.Query()
-			if q.Get("mount") != "" {
+			switch {
+			case q.Get("mount") != "":
 				e.mountBlob(w, r, name, q)
-				return
+			case q.Has("digest"):
+				e.singlePostUpload(w, r, name, q.Get("digest"))
+			default:
+				e.startUpload(w, r, name)
 			}
-			if q.Has("digest") {
-				e.singlePostUpload(w, r, q.Get("digest"))
-				return
-			}
+			return
 		}
 	case v2.RouteNameBlobUploadChunk:
-		if r.Method == http.MethodPut {
-			e.completeUpload(w, r)
+		switch r.Method {
+		case http.MethodPut:
+			e.completeUpload(w, r, name, m.vars["uuid"])
+			return
+		case http.MethodPatch:
+			e.patchUpload(w, r, name, m.vars["uuid"])
+			return
+		case http.MethodDelete:
+			e.cancelUpload(w, r, m.vars["uuid"])
 			return
 		}
 	}
 	e.app.ServeHTTP(w, r)
 }
+
+// errNoCanonical: distribution completed an upload without naming it.
+var errNoCanonical = errors.New("the registry answered without a Docker-Content-Digest")
 
 // nonCanonical returns ref as a digest when it is a valid digest of another
 // algorithm than distribution's sha256.
@@ -243,58 +250,7 @@ func isManifestUnknown(err error) bool {
 	return errors.As(err, &rev) || errors.As(err, &unk) || errors.Is(err, distribution.ErrBlobUnknown)
 }
 
-// completeUpload passes the closing PUT of an upload to the App. distribution
-// verifies a non-canonical ?digest= itself (re-hashing the upload) and links
-// it as an alias, but answers with the sha256 digest; the edge answers with
-// the digest the client asked for.
-func (e *edge) completeUpload(w http.ResponseWriter, r *http.Request) {
-	alias := nonCanonical(r.URL.Query().Get("digest"))
-	if alias == "" {
-		e.app.ServeHTTP(w, r)
-		return
-	}
-	e.app.ServeHTTP(hookHeaders(w, func(code int, h http.Header) {
-		if code == http.StatusCreated {
-			presentAs(h, alias)
-		}
-	}), r)
-}
 
-// mountBlob handles a cross-repository mount of a blob named by a
-// non-canonical digest. distribution would link that digest to itself (a
-// link to a blob it never stores, so the mounted blob answers 500); the edge
-// instead mounts the sha256 blob the source repository's alias links to and
-// links the alias in the target repository as an upload would have.
-func (e *edge) mountBlob(w http.ResponseWriter, r *http.Request, name string, q url.Values) {
-	alias, from := nonCanonical(q.Get("mount")), q.Get("from")
-	if alias == "" || from == "" || e.ns == nil {
-		e.app.ServeHTTP(w, r) // sha256, or anonymous (an upload session)
-		return
-	}
-	ctx := r.Context()
-	canonical, err := e.canonicalBlob(ctx, from, alias)
-	if err != nil {
-		// Not in the source (or no such repository): the App falls back to
-		// an upload session, as for any mount it cannot do.
-		e.app.ServeHTTP(w, r)
-		return
-	}
-	fwd := r.Clone(ctx)
-	fq := fwd.URL.Query()
-	fq.Set("mount", canonical.String())
-	fwd.URL.RawQuery = fq.Encode()
-	fwd.RequestURI = fwd.URL.RequestURI()
-	rec := newBufferedResponse()
-	e.app.ServeHTTP(rec, fwd)
-	if rec.code == http.StatusCreated {
-		if err := e.aliases.linkBlob(ctx, name, alias, canonical); err != nil {
-			e.fail(w, "linking the mounted blob's digest alias", err, "repository", name, "digest", alias)
-			return
-		}
-		presentAs(rec.Header(), alias)
-	}
-	rec.sendTo(w)
-}
 
 func (e *edge) canonicalBlob(ctx context.Context, repoName string, d digest.Digest) (digest.Digest, error) {
 	named, err := reference.WithName(repoName)
@@ -319,7 +275,7 @@ func (e *edge) canonicalBlob(ctx context.Context, repoName string, d digest.Dige
 // the whole blob as body (distribution-spec "single POST"), which
 // distribution answers 202 while ignoring the body: the edge opens the upload
 // session with the App and completes it with the body in one PUT.
-func (e *edge) singlePostUpload(w http.ResponseWriter, r *http.Request, dgst string) {
+func (e *edge) singlePostUpload(w http.ResponseWriter, r *http.Request, name, dgst string) {
 	if _, err := digest.Parse(dgst); err != nil {
 		setAPIVersion(w)
 		serveError(w, errcode.ErrorCodeDigestInvalid.WithDetail(err.Error()))
@@ -351,7 +307,8 @@ func (e *edge) singlePostUpload(w http.ResponseWriter, r *http.Request, dgst str
 	lq.Set("digest", dgst)
 	put.URL.Path, put.URL.RawPath, put.URL.RawQuery = loc.Path, loc.RawPath, lq.Encode()
 	put.RequestURI = put.URL.RequestURI()
-	e.completeUpload(w, put)
+	e.noteUpload(ctx, name, rec.Header().Get("Docker-Upload-UUID"))
+	e.completeUpload(w, put, name, rec.Header().Get("Docker-Upload-UUID"))
 }
 
 // fail answers 500 for a storage error after (or instead of) the App's own

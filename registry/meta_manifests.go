@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/distribution/distribution/v3"
@@ -89,7 +90,8 @@ func (m *storeManifests) Put(ctx context.Context, mf distribution.Manifest, opts
 	if err := checkSchema(payload); err != nil {
 		return "", err
 	}
-	if err := m.checkReferences(ctx, mf); err != nil {
+	blobs, err := m.checkReferences(ctx, mf)
+	if err != nil {
 		return "", err
 	}
 	if tag != "" {
@@ -99,6 +101,18 @@ func (m *storeManifests) Put(ctx context.Context, mf distribution.Manifest, opts
 			return "", err
 		}
 	}
+	// The push's intent, before its content is checked and stored: the
+	// garbage collector leaves what it names alone from now on.
+	links := []metadata.BlobLink{{RegistryID: m.ri.RegistryID, Repository: name, Digest: canonical.String(), Kind: metadata.LinkManifest}}
+	for _, b := range blobs {
+		links = append(links, metadata.BlobLink{RegistryID: m.ri.RegistryID, Repository: name, Digest: b, Kind: metadata.LinkLayer})
+	}
+	if err := st.EnsureBlobLinks(ctx, links); err != nil {
+		if metadata.Is(err, metadata.Changed) {
+			return "", errcode.ErrorCodeManifestBlobUnknown.WithDetail("a blob the manifest names is being garbage collected; upload it again")
+		}
+		return "", err
+	}
 	stored, err := m.inner.Put(ctx, mf, opts...)
 	if err != nil {
 		return stored, err
@@ -107,9 +121,13 @@ func (m *storeManifests) Put(ctx context.Context, mf distribution.Manifest, opts
 	if err != nil {
 		return "", err
 	}
-	_, err = st.PutManifest(ctx, metadata.ManifestWrite{Image: img, Alias: aliasFrom(ctx), Tag: tag})
+	_, err = st.PutManifest(ctx, metadata.ManifestWrite{Image: img, Blobs: blobs, Alias: aliasFrom(ctx), Tag: tag})
 	switch {
 	case err == nil:
+	case metadata.Is(err, metadata.NotFound) && metadata.EntityOf(err) == "blob":
+		return "", errcode.ErrorCodeManifestBlobUnknown.WithDetail(metadata.CauseOf(err))
+	case metadata.Is(err, metadata.Changed):
+		return "", errcode.ErrorCodeUnavailable.WithDetail("the manifest is being garbage collected; retry")
 	case metadata.Is(err, metadata.ImmutableTag):
 		return "", tagImmutableError(name, tag)
 	case metadata.Is(err, metadata.NotFound) && metadata.EntityOf(err) == "repository":
@@ -180,11 +198,12 @@ func checkSchema(payload []byte) error {
 // checkReferences verifies that every descriptor's size is the size of
 // what it names: blobs by their stored size, an index's manifests by the
 // store's record. Unknown ones are left to the existence checks that
-// follow (MANIFEST_BLOB_UNKNOWN).
-func (m *storeManifests) checkReferences(ctx context.Context, mf distribution.Manifest) error {
+// follow (MANIFEST_BLOB_UNKNOWN). It returns the canonical digests of the
+// blobs found (config and layers; foreign layers excepted).
+func (m *storeManifests) checkReferences(ctx context.Context, mf distribution.Manifest) ([]string, error) {
 	refs := mf.References()
 	if len(refs) > maxReferences {
-		return errcode.ErrorCodeManifestInvalid.WithDetail(fmt.Sprintf("%d descriptors: at most %d are allowed", len(refs), maxReferences))
+		return nil, errcode.ErrorCodeManifestInvalid.WithDetail(fmt.Sprintf("%d descriptors: at most %d are allowed", len(refs), maxReferences))
 	}
 	index := false
 	switch mf.(type) {
@@ -194,6 +213,8 @@ func (m *storeManifests) checkReferences(ctx context.Context, mf distribution.Ma
 	blobs := m.repo.Blobs(ctx)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(8)
+	var mu sync.Mutex
+	var canonical []string
 	seen := map[digest.Digest]bool{}
 	for _, d := range refs {
 		if d.Digest.Validate() != nil || seen[d.Digest] || (!index && len(d.URLs) > 0) {
@@ -214,6 +235,9 @@ func (m *storeManifests) checkReferences(ctx context.Context, mf distribution.Ma
 					return nil
 				}
 				size = desc.Size
+				mu.Lock()
+				canonical = append(canonical, desc.Digest.String()) // a sha512 name's sha256 blob
+				mu.Unlock()
 			}
 			if d.Size != size {
 				return errcode.ErrorCodeManifestInvalid.WithDetail(fmt.Sprintf(
@@ -222,7 +246,10 @@ func (m *storeManifests) checkReferences(ctx context.Context, mf distribution.Ma
 			return nil
 		})
 	}
-	return g.Wait()
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return canonical, nil
 }
 
 // manifestDoc is the part of any manifest (Docker schema 2, manifest list,
