@@ -250,8 +250,6 @@ func isManifestUnknown(err error) bool {
 	return errors.As(err, &rev) || errors.As(err, &unk) || errors.Is(err, distribution.ErrBlobUnknown)
 }
 
-
-
 func (e *edge) canonicalBlob(ctx context.Context, repoName string, d digest.Digest) (digest.Digest, error) {
 	named, err := reference.WithName(repoName)
 	if err != nil {
