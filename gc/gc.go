@@ -46,11 +46,13 @@ type Store interface {
 // Defaults of the gc.* configuration keys.
 const (
 	DefaultInterval = time.Minute
-	// claimTTL bounds how long a node that died mid-review holds it.
-	claimTTL = 5 * time.Minute
+	// claimTTL bounds how long a node that died mid-review holds it (a
+	// batch is claimed at once and reviewed well within it; a review
+	// whose claim lapsed is found taken over and skipped).
+	claimTTL = 30 * time.Second
 	// storageTimeout bounds one storage call of a review.
 	storageTimeout = time.Minute
-	batch          = 100
+	batch          = 50
 )
 
 // Collector reviews what is due and purges abandoned uploads.
@@ -169,6 +171,7 @@ func (c *Collector) review(ctx context.Context, d string, rep *Report) {
 	case plan.Empty():
 		return
 	}
+	c.log().Debug("gc: collecting", "digest", plan.Digest, "delete", plan.Delete, "unlink", fmt.Sprint(plan.Unlink))
 	if err := c.remove(ctx, &plan); err != nil {
 		c.postpone(ctx, d, err, rep)
 		return

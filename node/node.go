@@ -82,9 +82,7 @@ func New(ctx context.Context, c *config.Config, o Options) (*Node, error) {
 	n := &Node{Store: cp.store, StorageDesc: desc, cp: cp}
 	srv, err := registry.New(ctx, registry.Options{
 		App: registry.AppOptions{Driver: drv, HTTPSecret: secret, DeleteEnabled: c.Registry.DeleteEnabled,
-			PurgeAge: c.Registry.PurgeAge(), Meta: cp.meta,
-			// PostgreSQL means several nodes may share the registry.
-			NoDescriptorCache: c.Metadata.Engine == "postgres"},
+			PurgeAge: c.Registry.PurgeAge(), Meta: cp.meta},
 		Metrics: o.Metrics,
 		Ready: func(ctx context.Context) error {
 			if err := cp.store.Ping(ctx); err != nil {

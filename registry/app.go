@@ -47,10 +47,6 @@ type AppOptions struct {
 	// the ECR API may always delete).
 	DeleteEnabled bool
 	PurgeAge      time.Duration
-	// NoDescriptorCache turns off the App's in-memory blob descriptor
-	// cache: with several nodes, one node's delete would not reach the
-	// others' caches, and they would go on serving a deleted manifest.
-	NoDescriptorCache bool
 	// Meta makes the metadata store the truth of manifests and tags
 	// (required).
 	Meta *Meta
@@ -77,9 +73,10 @@ func distributionConfig(o AppOptions) *configuration.Configuration {
 		Catalog: configuration.Catalog{MaxEntries: 1000},
 		Tags:    configuration.Tags{MaxTags: 1000},
 	}
-	if !o.NoDescriptorCache {
-		cfg.Storage["cache"] = configuration.Parameters{"blobdescriptor": "inmemory"}
-	}
+	// No blob descriptor cache: the garbage collector deletes blobs
+	// behind the App's back (and other nodes' deletes never reached it),
+	// so a cached descriptor would promise a blob that is gone. Manifests
+	// have berth's own digest-addressed cache, behind the store's say.
 	cfg.Middleware = map[string][]configuration.Middleware{
 		"repository": {{Name: metaName, Options: configuration.Parameters{"instance": o.Meta}}},
 	}

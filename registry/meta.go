@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 
 	"github.com/distribution/distribution/v3"
@@ -181,4 +182,31 @@ func (m *Meta) unlink(ctx context.Context, repo string, canonical digest.Digest)
 	if err != nil {
 		m.log.Warn("unlinking a deleted manifest's digest aliases", "repository", repo, "digest", canonical, "error", err)
 	}
+}
+
+// canonicalOf is the sha256 name of blob d in repo: d itself, or what its
+// other name (sha512) stands for, as recorded at upload or, for a blob
+// stored before that, as the repository's link says. (distribution's
+// descriptor cache answers a sha512 Stat with the sha512 digest, so the
+// descriptor cannot tell.)
+func (m *Meta) canonicalOf(ctx context.Context, repo string, d digest.Digest) (string, error) {
+	if d.Algorithm() == digest.Canonical {
+		return d.String(), nil
+	}
+	c, err := m.store.ResolveBlob(ctx, d.String())
+	if err != nil {
+		return "", err
+	}
+	if c != d.String() {
+		return c, nil
+	}
+	b, err := m.aliases.driver.GetContent(ctx, layerLinkPath(repo, d))
+	if err != nil {
+		return "", fmt.Errorf("resolving %s in %s: %w", d, repo, err)
+	}
+	linked, err := digest.Parse(strings.TrimSpace(string(b)))
+	if err != nil {
+		return "", fmt.Errorf("resolving %s in %s: %w", d, repo, err)
+	}
+	return linked.String(), nil
 }

@@ -235,8 +235,12 @@ func (m *storeManifests) checkReferences(ctx context.Context, mf distribution.Ma
 					return nil
 				}
 				size = desc.Size
+				c, err := m.repo.meta.canonicalOf(gctx, m.repo.name(), d.Digest)
+				if err != nil {
+					return err
+				}
 				mu.Lock()
-				canonical = append(canonical, desc.Digest.String()) // a sha512 name's sha256 blob
+				canonical = append(canonical, c)
 				mu.Unlock()
 			}
 			if d.Size != size {
