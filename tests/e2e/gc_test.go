@@ -338,3 +338,47 @@ func TestGCAbandonedUploads(t *testing.T) {
 	expectError(t, "status of the purged upload", a.do("GET", r.header.Get("Location"), nil), []int{404}, "BLOB_UPLOAD_UNKNOWN")
 	waitFor(t, 10*time.Second, "the purge's log line", func() bool { return strings.Contains(b.Log(), "gc: purged an abandoned upload") })
 }
+
+// TestGCCommands: `berth gc status` and `berth gc run [--dry-run]` beside
+// a running berth whose own collector waits an hour between passes.
+func TestGCCommands(t *testing.T) {
+	t.Parallel()
+	b, s := startGCBerth(t, "disk", "gc: {review_delay: 1s, interval: 1h}\n")
+	ctx := testenv.Ctx(t, 3*time.Minute)
+	c := b.ECR()
+	const repo = "gc/commands"
+	keep, drop := imageOf(t, randomLayer(t, 64<<10)), imageOf(t, randomLayer(t, 128<<10))
+	for tag, img := range map[string]v1.Image{"keep": keep, "drop": drop} {
+		if err := remote.Write(ref(t, b, repo, tag), img, regOpts(ctx, b)...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.BatchDeleteImage(ctx, &ecr.BatchDeleteImageInput{RepositoryName: aws.String(repo),
+		ImageIds: []types.ImageIdentifier{{ImageTag: aws.String("drop")}}}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second) // past the review delay
+	dropLayers, _ := drop.Layers()
+	dropLayer := layerDigest(t, dropLayers[0])
+
+	out, errOut, err := b.Run("gc", "status")
+	if err != nil || !strings.Contains(out, "queued for review:") {
+		t.Fatalf("berth gc status: %v\n%s%s", err, out, errOut)
+	}
+	out, errOut, err = b.Run("gc", "run", "--dry-run")
+	if err != nil || !strings.Contains(out, "delete "+dropLayer) || !strings.Contains(errOut, "nothing removed") {
+		t.Fatalf("berth gc run --dry-run: %v\n%s%s", err, out, errOut)
+	}
+	if have, _ := s.blobs(t); have[dropLayer] == 0 {
+		t.Fatal("the dry run removed the layer")
+	}
+	out, errOut, err = b.Run("gc", "run")
+	if err != nil || !strings.Contains(errOut, "deleted") {
+		t.Fatalf("berth gc run: %v\n%s%s", err, out, errOut)
+	}
+	t.Logf("berth gc run: %s%s", errOut, out)
+	waitStorageMatches(ctx, t, c, s, 10*time.Second)
+	if err := pullAll(ctx, b, repo, "keep"); err != nil {
+		t.Fatal(err)
+	}
+}
