@@ -152,7 +152,6 @@ func nonCanonical(ref string) digest.Digest {
 func (e *edge) putManifest(w http.ResponseWriter, r *http.Request, name, ref string) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxManifestBody+1))
 	if err != nil {
-		setAPIVersion(w)
 		serveError(w, errcode.ErrorCodeManifestInvalid.WithDetail("reading the request body: "+err.Error()))
 		return
 	}
@@ -166,7 +165,6 @@ func (e *edge) putManifest(w http.ResponseWriter, r *http.Request, name, ref str
 	var alias digest.Digest
 	if d, err := digest.Parse(ref); err == nil && d.Algorithm() != digest.Canonical {
 		if d.Algorithm().FromBytes(body) != d {
-			setAPIVersion(w)
 			serveError(w, errcode.ErrorCodeDigestInvalid.WithDetail("manifest content does not match "+d.String()))
 			return
 		}
@@ -178,7 +176,6 @@ func (e *edge) putManifest(w http.ResponseWriter, r *http.Request, name, ref str
 	}
 	if fields.Subject != nil {
 		if err := fields.Subject.Digest.Validate(); err != nil {
-			setAPIVersion(w)
 			serveError(w, errcode.ErrorCodeManifestInvalid.WithDetail("subject: invalid digest "+strconv.Quote(fields.Subject.Digest.String())+": "+err.Error()))
 			return
 		}
@@ -275,7 +272,6 @@ func (e *edge) canonicalBlob(ctx context.Context, repoName string, d digest.Dige
 // session with the App and completes it with the body in one PUT.
 func (e *edge) singlePostUpload(w http.ResponseWriter, r *http.Request, name, dgst string) {
 	if _, err := digest.Parse(dgst); err != nil {
-		setAPIVersion(w)
 		serveError(w, errcode.ErrorCodeDigestInvalid.WithDetail(err.Error()))
 		return
 	}
@@ -313,7 +309,6 @@ func (e *edge) singlePostUpload(w http.ResponseWriter, r *http.Request, name, dg
 // answer; the operations before it are idempotent, so a retry repairs it.
 func (e *edge) fail(w http.ResponseWriter, what string, err error, args ...any) {
 	e.log.Error("registry edge: "+what, append(args, "error", err)...)
-	setAPIVersion(w)
 	serveError(w, errcode.ErrorCodeUnknown.WithDetail(what+" failed"))
 }
 
@@ -335,11 +330,6 @@ func presentAs(h http.Header, alias digest.Digest) {
 	}
 }
 
-func setAPIVersion(w http.ResponseWriter) {
-	w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
-}
-
-func serveError(w http.ResponseWriter, err error) { _ = errcode.ServeJSON(w, err) }
 
 // bufferedResponse holds a (small) response of the App so the edge can act
 // on its outcome and amend its headers before anything reaches the client.

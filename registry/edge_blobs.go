@@ -28,7 +28,6 @@ import (
 // retryLater answers 503 with a registry error and Retry-After: a
 // collector is removing what the request needs, for a few seconds.
 func retryLater(w http.ResponseWriter, what string) {
-	setAPIVersion(w)
 	w.Header().Set("Retry-After", "5")
 	serveError(w, errcode.ErrorCodeUnavailable.WithDetail(what+" is being garbage collected; retry"))
 }
@@ -50,7 +49,6 @@ func (e *edge) serveBlob(w http.ResponseWriter, r *http.Request, name, ref strin
 	switch {
 	case err == nil:
 	case metadata.Is(err, metadata.Changed):
-		setAPIVersion(w)
 		serveError(w, errcode.ErrorCodeBlobUnknown.WithDetail(ref))
 		return
 	case metadata.Is(err, metadata.NotFound):

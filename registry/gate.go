@@ -133,7 +133,6 @@ func (s *Server) gate(next http.Handler) http.Handler {
 			if err := s.authorize(ctx, p, ri.RegistryID, acc, r); err != nil {
 				var d *DeniedError
 				if errors.As(err, &d) {
-					setAPIVersion(w)
 					writeError(w, http.StatusForbidden, "DENIED", d.Message, nil)
 					return
 				}
@@ -197,7 +196,6 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, registryID
 			return p, true
 		}
 		if errors.Is(err, ErrTokenExpired) {
-			setAPIVersion(w)
 			writeError(w, http.StatusForbidden, "DENIED", "Your authorization token has expired. Reauthenticate and try again.", nil)
 			return auth.Principal{}, false
 		}
@@ -250,7 +248,6 @@ func (s *Server) ensureRepository(w http.ResponseWriter, r *http.Request, ri req
 		}
 		created, err := s.createOnPush(ctx, ri.RegistryID, a.Repo, allow)
 		if d := (*DeniedError)(nil); errors.As(err, &d) {
-			setAPIVersion(w)
 			writeError(w, http.StatusForbidden, "DENIED", d.Message, nil)
 			return false
 		}
@@ -262,7 +259,6 @@ func (s *Server) ensureRepository(w http.ResponseWriter, r *http.Request, ri req
 			return true
 		}
 	}
-	setAPIVersion(w)
 	writeError(w, http.StatusNotFound, "NAME_UNKNOWN",
 		fmt.Sprintf("The repository with name '%s' does not exist in the registry with id '%s'", a.Repo, ri.RegistryID), nil)
 	return false
@@ -311,7 +307,6 @@ func (s *Server) serveCatalog(w http.ResponseWriter, r *http.Request, registryID
 	if v := q.Get("n"); v != "" {
 		i, err := strconv.Atoi(v)
 		if err != nil || i < 0 {
-			setAPIVersion(w)
 			writeError(w, http.StatusBadRequest, "PAGINATION_NUMBER_INVALID", "invalid number of results requested", map[string]string{"n": v})
 			return
 		}
@@ -342,7 +337,6 @@ func (s *Server) serveCatalog(w http.ResponseWriter, r *http.Request, registryID
 func (s *Server) internalError(w http.ResponseWriter, r *http.Request, what string, err error) {
 	id := requestID(w.Header())
 	s.opts.Log.Error("registry gate: "+what, "error", err, "path", r.URL.Path, "request_id", id)
-	setAPIVersion(w)
 	writeError(w, http.StatusInternalServerError, "UNKNOWN", strings.ToUpper(what[:1])+what[1:]+" failed (the registry log has the cause)",
 		map[string]string{"request_id": id})
 }

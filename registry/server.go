@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/distribution/distribution/v3/registry/api/errcode"
 	v2 "github.com/distribution/distribution/v3/registry/api/v2"
 	"github.com/distribution/distribution/v3/registry/handlers"
 	"github.com/gorilla/mux"
@@ -119,7 +120,6 @@ func (s *Server) refuseDeletes(next http.Handler) http.Handler {
 		// deletes nothing anyone could pull.
 		if r.Method == http.MethodDelete && !s.opts.App.DeleteEnabled && routeOf(s.routes, r).name != v2.RouteNameBlobUploadChunk {
 			if _, internal := internalFrom(r.Context()); !internal {
-				setAPIVersion(w)
 				writeError(w, http.StatusMethodNotAllowed, "UNSUPPORTED", "The operation is unsupported.", nil)
 				return
 			}
@@ -128,9 +128,34 @@ func (s *Server) refuseDeletes(next http.Handler) http.Handler {
 	})
 }
 
-// writeError writes a registry (OCI distribution) error body.
+// writeError is the one writer of berth's own registry (OCI distribution)
+// error answers: the registry headers, the status and the error body.
 func writeError(w http.ResponseWriter, status int, code, msg string, detail any) {
+	setAPIVersion(w)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]any{{"code": code, "message": msg, "detail": detail}}})
+}
+
+// serveError answers a distribution error value (errcode.Error or
+// ErrorCode) through writeError, with its code's status.
+func serveError(w http.ResponseWriter, err error) {
+	var e errcode.Error
+	switch v := err.(type) {
+	case errcode.Error:
+		e = v
+	case errcode.ErrorCode:
+		e = v.WithDetail(nil)
+	default:
+		e = errcode.ErrorCodeUnknown.WithDetail(err.Error())
+	}
+	msg := e.Message
+	if msg == "" {
+		msg = e.Code.Message()
+	}
+	writeError(w, e.Code.Descriptor().HTTPStatusCode, e.Code.String(), msg, e.Detail)
+}
+
+func setAPIVersion(w http.ResponseWriter) {
+	w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
 }

@@ -40,7 +40,6 @@ func (s *Server) oneWriterPerUpload(next http.Handler) http.Handler {
 			return
 		}
 		if !got {
-			setAPIVersion(w)
 			serveError(w, errcode.ErrorCodeRangeInvalid.WithDetail("another request is writing this upload; get its status and continue from there"))
 			return
 		}
