@@ -22,12 +22,17 @@ test: tools ## every test: unit, driver suites, MinIO, clients, conformance
 	$(GO) build -o bin/berth-test ./cmd/berth
 	BERTH_BIN=$(CURDIR)/bin/berth-test $(GO) test -short -count=1 -timeout 40m ./...
 
-test-unit: ## tests that need no external tool
-	BERTH_SKIP_MINIO=1 $(GO) test -short -count=1 ./config/ ./storage/... ./cmd/berth/
+# Every package whose tests need no server of their own (MinIO, PostgreSQL)
+# and no client tool beyond the aws CLI: with the race detector.
+UNIT_PKGS = $(shell $(GO) list ./... | grep -v '/tests/')
 
-lint: ## gofmt and go vet
+test-unit: ## every test that needs no external server, with -race (a few minutes)
+	BERTH_SKIP_MINIO=1 BERTH_SKIP_POSTGRES=1 $(GO) test -short -race -count=1 -timeout 20m $(UNIT_PKGS)
+
+lint: tools ## gofmt, go vet and staticcheck (pinned, from scripts/install-tools.sh)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(BERTH_TOOLS)/bin/staticcheck ./...
 
 bench: tools ## berth vs the reference registry and raw MinIO; writes bench/results.json
 	$(GO) run ./cmd/berth-bench

@@ -97,7 +97,7 @@ func applyEnv(c *Config, env []string) error {
 // not to the server.
 func isToolVar(k string) bool {
 	switch k {
-	case "BERTH_TOOLS", "BERTH_SKIP_MINIO", "BERTH_CONFIG", "BERTH_BIN":
+	case "BERTH_TOOLS", "BERTH_SKIP_MINIO", "BERTH_SKIP_POSTGRES", "BERTH_CONFIG", "BERTH_BIN":
 		return true
 	}
 	return strings.HasPrefix(k, "BERTH_TEST_") || strings.HasPrefix(k, "BERTH_BENCH_")

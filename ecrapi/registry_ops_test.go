@@ -172,6 +172,7 @@ func TestGetAuthorizationToken(t *testing.T) {
 		ids  []string
 		want int
 	}{{nil, 1}, {ids(1), 1}, {[]string{testRegistryID, "210987654321", "111111111111"}, 3}} {
+		//lint:ignore SA1019 the ECS agent and older clients still send registryIds; berth must answer them as ECR does
 		out, err := c.GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{RegistryIds: tt.ids})
 		if err != nil {
 			t.Fatal(err)
@@ -200,6 +201,7 @@ func TestGetAuthorizationToken(t *testing.T) {
 		}
 	}
 	for _, bad := range [][]string{{"1234"}, ids(11), {}} {
+		//lint:ignore SA1019 the ECS agent and older clients still send registryIds; berth must answer them as ECR does
 		_, err := c.GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{RegistryIds: bad})
 		if !errors.As(err, new(*types.InvalidParameterException)) {
 			t.Errorf("registryIds %v: %v", bad, err)

@@ -3,9 +3,7 @@ package registry
 import (
 	"context"
 	"errors"
-	"fmt"
 	"path"
-	"strings"
 
 	storagedriver "github.com/distribution/distribution/v3/registry/storage/driver"
 	"github.com/opencontainers/go-digest"
@@ -43,20 +41,6 @@ func layerLinkPath(repo string, d digest.Digest) string {
 
 func (a *digestAliases) reverseDir(repo string, canonical digest.Digest) string {
 	return path.Join(repositoriesRoot, repo, "_manifest_aliases", canonical.Algorithm().String(), canonical.Encoded())
-}
-
-// resolveManifest returns the canonical digest the alias links to, or a
-// storagedriver.PathNotFoundError when the repository has no such manifest.
-func (a *digestAliases) resolveManifest(ctx context.Context, repo string, alias digest.Digest) (digest.Digest, error) {
-	b, err := a.driver.GetContent(ctx, manifestLinkPath(repo, alias))
-	if err != nil {
-		return "", err
-	}
-	d, err := digest.Parse(strings.TrimSpace(string(b)))
-	if err != nil {
-		return "", fmt.Errorf("manifest link for %s in %s: %w", alias, repo, err)
-	}
-	return d, nil
 }
 
 // addManifest links alias to the stored manifest canonical. The reverse

@@ -296,13 +296,6 @@ func regErrors(rec *bufferedResponse) []regError {
 	return body.Errors
 }
 
-func firstCode(rec *bufferedResponse) string {
-	if errs := regErrors(rec); len(errs) > 0 {
-		return errs[0].Code
-	}
-	return ""
-}
-
 // fail maps a /v2 error answer to a BackendError. sentType is the media
 // type of a manifest the request carried: an index naming an unknown
 // manifest gets the same MANIFEST_BLOB_UNKNOWN as an image naming an

@@ -330,7 +330,6 @@ func presentAs(h http.Header, alias digest.Digest) {
 	}
 }
 
-
 // bufferedResponse holds a (small) response of the App so the edge can act
 // on its outcome and amend its headers before anything reaches the client.
 type bufferedResponse struct {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs, only when missing, the pinned tools the tests and the benchmark need:
-# MinIO, the reference registry, crane, oras, regctl, the OCI conformance suite
-# (Go module proxy) and skopeo, containerd, PostgreSQL, docker-compose
+# Installs, only when missing, the pinned tools the tests, lint and the benchmark
+# need: MinIO, the reference registry, crane, oras, regctl, the OCI conformance
+# suite, staticcheck (Go module proxy) and skopeo, containerd, PostgreSQL, docker-compose
 # (Debian packages).
 # Binaries go to $BERTH_TOOLS (default ~/.cache/berth/tools) so a kept machine
 # reuses them; MinIO alone takes ~10 minutes to build cold.
@@ -20,6 +20,7 @@ GO_TOOLS=(
   "oras|oras.land/oras/cmd/oras@v1.3.6"
   "regctl|github.com/regclient/regclient/cmd/regctl@v0.11.7"
   "conformance|github.com/opencontainers/distribution-spec/conformance@v0.0.0-20260831232431-97274622c111"
+  "staticcheck|honnef.co/go/tools/cmd/staticcheck@v0.8.2"
 )
 
 log() { printf '[install-tools] %s\n' "$*" >&2; }

@@ -37,9 +37,12 @@ var pg struct {
 
 // StartPostgres returns the DSN of a new, empty database on the shared
 // test server. Without PostgreSQL binaries it skips the test, or fails it
-// when CI=true.
+// when CI=true; BERTH_SKIP_POSTGRES=1 skips it on purpose (make test-unit).
 func StartPostgres(t testing.TB) string {
 	t.Helper()
+	if os.Getenv("BERTH_SKIP_POSTGRES") == "1" {
+		t.Skip("BERTH_SKIP_POSTGRES=1: skipping test that needs a PostgreSQL server")
+	}
 	bin, err := postgresBin()
 	if err != nil {
 		msg := fmt.Sprintf("testenv: %v; run scripts/install-tools.sh apt", err)

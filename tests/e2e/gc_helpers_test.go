@@ -2,8 +2,8 @@ package e2e_test
 
 import (
 	"context"
-	"net/http"
 	"io/fs"
+	"net/http"
 	"path/filepath"
 	"regexp"
 	"strings"

@@ -46,6 +46,7 @@ func TestIAMECSExecutionRole(t *testing.T) {
 
 	// The agent asks for exactly one authorization for the registry id.
 	ctx := testenv.Ctx(t, time.Minute)
+	//lint:ignore SA1019 the ECS agent and older clients still send registryIds; berth must answer them as ECR does
 	out, err := b.ECRWith(id, secret, token).GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{RegistryIds: []string{account}})
 	if err != nil || len(out.AuthorizationData) != 1 {
 		t.Fatalf("GetAuthorizationToken as the execution role: %v %+v", err, out)
