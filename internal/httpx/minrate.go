@@ -192,8 +192,15 @@ func (b *body) expire() {
 	_ = b.ctl.SetReadDeadline(time.Now())
 }
 
-// finish runs as the handler returns (MinRate): whatever the server
-// discards of an unread body must come within the body's deadline.
+// discardGrace bounds how long the server may wait, after a handler
+// answered without reading the whole body, for the rest of it (Go's server
+// discards up to 256 KiB to keep the connection; the answer waits for
+// that). Only reuse of the connection is at stake: a client that cannot
+// send the rest at once loses the connection, not the answer.
+const discardGrace = 2 * time.Second
+
+// finish runs as the handler returns (MinRate): what the server discards
+// of an unread body must come within discardGrace and the body's deadline.
 func (b *body) finish() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -202,8 +209,9 @@ func (b *body) finish() {
 		return
 	}
 	b.done = true
-	b.catchUp(b.now())
-	_ = b.ctl.SetReadDeadline(b.deadline)
+	now := b.now()
+	b.catchUp(now)
+	_ = b.ctl.SetReadDeadline(minTime(b.deadline, now.Add(discardGrace)))
 }
 
 func (b *body) Close() error { return b.rc.Close() }
