@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/berth-registry/berth/audit"
 	"github.com/berth-registry/berth/auth"
@@ -137,15 +138,23 @@ func (cp *controlPlane) ApplyFile(ctx context.Context, path string, log *slog.Lo
 	return nil
 }
 
+// stsGlobalRegion is the region requests to STS's global endpoint
+// (sts.amazonaws.com) are signed for.
+const stsGlobalRegion = "us-east-1"
+
 // api builds the ECR JSON API over srv's /v2 handler and storage, and STS
 // beside it on POST /.
 func (cp *controlPlane) api(c *config.Config, srv *registry.Server, secret string, log *slog.Logger) http.Handler {
 	cp.backend = srv.ECRBackend(cp.blobURLs, "https://"+c.ECR.PublicHost)
-	verifier := &sigv4.Verifier{Lookup: cp.keys.Lookup}
+	// A request signed for another region is refused, as AWS's regional
+	// endpoints do. STS also takes us-east-1, the scope of STS's global
+	// endpoint, which berth's stands in for as well.
+	ecrVerifier := &sigv4.Verifier{Lookup: cp.keys.Lookup, Regions: []string{c.ECR.Region}}
+	stsVerifier := &sigv4.Verifier{Lookup: cp.keys.Lookup, Regions: slices.Compact([]string{c.ECR.Region, stsGlobalRegion})}
 	ecr := ecrapi.New(ecrapi.Deps{
 		Store:      cp.store,
 		Registry:   cp.backend,
-		Authn:      &auth.APIAuthenticator{Verifier: verifier, Service: "ecr"},
+		Authn:      &auth.APIAuthenticator{Verifier: ecrVerifier, Service: "ecr"},
 		Authz:      iam.APIAuthorizer{Authz: cp.authz},
 		Tokens:     cp.tokens,
 		RegistryID: c.ECR.RegistryID,
@@ -155,7 +164,7 @@ func (cp *controlPlane) api(c *config.Config, srv *registry.Server, secret strin
 		Log:        log,
 	})
 	stsh := &sts.Handler{
-		Authn: &auth.APIAuthenticator{Verifier: verifier, Service: "sts"},
+		Authn: &auth.APIAuthenticator{Verifier: stsVerifier, Service: "sts"},
 		Roles: &iam.Roles{Service: cp.iam, Authz: cp.authz},
 		Log:   log,
 	}

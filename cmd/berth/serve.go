@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/berth-registry/berth/config"
+	"github.com/berth-registry/berth/internal/httpx"
 	"github.com/berth-registry/berth/metrics"
 	"github.com/berth-registry/berth/node"
 	"github.com/berth-registry/berth/registry"
@@ -51,8 +52,11 @@ func serve(args []string) error {
 	go n.PruneSessions(ctx, time.Hour, log)
 	go reloadOnHUP(ctx, n, c.IAM.File, log)
 
-	hs := &http.Server{Handler: n.Handler(), ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
-		ErrorLog: nil}
+	// Every request body keeps a minimum rate (httpx.Bulk): a body
+	// trickled a byte at a time must not hold a connection for ever. The
+	// ECR API and STS tighten it for their own bodies.
+	hs := &http.Server{Handler: httpx.MinRate(n.Handler(), httpx.Bulk), ReadHeaderTimeout: 30 * time.Second,
+		IdleTimeout: 2 * time.Minute}
 	ln, err := net.Listen("tcp", c.HTTP.Addr)
 	if err != nil {
 		return fmt.Errorf("http.addr: %w", err)
@@ -143,7 +147,7 @@ func serveAPI(c *config.Config, main *http.Server, api http.Handler, log *slog.L
 	}
 	mux := http.NewServeMux()
 	mux.Handle("POST /{$}", api)
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+	hs := &http.Server{Handler: httpx.MinRate(mux, httpx.Bulk), ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	if main.TLSConfig != nil {
 		ln = tls.NewListener(ln, main.TLSConfig)
 	}
