@@ -63,6 +63,7 @@ type Berth struct {
 	CACert  string       // the generated CA (empty when plain)
 	Config  string       // the config file it runs with
 	Client  *http.Client // sends the login token on /v2 requests
+	Region  string       // ecr.region
 
 	// The bootstrap admin key, and the registry credentials (user AWS and
 	// a login token) it logged in with.
@@ -96,6 +97,9 @@ type BerthOptions struct {
 	// StrictECR leaves out the ROOT CREATE_ON_PUSH template StartBerth
 	// otherwise adds: pushes then need CreateRepository first, as on ECR.
 	StrictECR bool
+	// Region is the registry's region (ecr.region, set through the
+	// environment; default us-east-1). The harness's clients sign for it.
+	Region string
 }
 
 // S3Storage is the storage section for berth on m's bucket.
@@ -136,7 +140,11 @@ func StartBerth(t testing.TB, o BerthOptions) *Berth {
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	b := &Berth{Addr: addr, DataDir: dir, Config: cfgPath, t: t, log: &strings.Builder{}, createOnPush: !o.StrictECR}
+	b := &Berth{Addr: addr, DataDir: dir, Config: cfgPath, t: t, log: &strings.Builder{}, createOnPush: !o.StrictECR,
+		Region: o.Region}
+	if b.Region == "" {
+		b.Region = "us-east-1"
+	}
 	b.URL = "https://" + addr
 	if o.Plain {
 		b.URL = "http://" + addr
@@ -150,7 +158,8 @@ func (b *Berth) start() {
 	t := b.t
 	t.Helper()
 	b.cmd = exec.Command(BerthBinary(t), "serve", "--config", b.Config)
-	b.cmd.Env = append(os.Environ(), "BERTH_ECR_BOOTSTRAP_CREDENTIALS_FILE="+credentialsFile(b.DataDir))
+	b.cmd.Env = append(os.Environ(), "BERTH_ECR_BOOTSTRAP_CREDENTIALS_FILE="+credentialsFile(b.DataDir),
+		"BERTH_ECR_REGION="+b.Region)
 	b.cmd.Stdout = b.logWriter()
 	b.cmd.Stderr = b.logWriter()
 	if err := b.cmd.Start(); err != nil {
