@@ -145,7 +145,8 @@ const stsGlobalRegion = "us-east-1"
 // api builds the ECR JSON API over srv's /v2 handler and storage, and STS
 // beside it on POST /.
 func (cp *controlPlane) api(c *config.Config, srv *registry.Server, secret string, log *slog.Logger) http.Handler {
-	cp.backend = srv.ECRBackend(cp.blobURLs, "https://"+c.ECR.PublicHost)
+	// Download URLs point at berth itself, with the scheme it serves.
+	cp.backend = srv.ECRBackend(cp.blobURLs, c.HTTP.Scheme()+"://"+c.ECR.PublicHost)
 	// A request signed for another region is refused, as AWS's regional
 	// endpoints do. STS also takes us-east-1, the scope of STS's global
 	// endpoint, which berth's stands in for as well.

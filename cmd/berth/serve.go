@@ -61,10 +61,8 @@ func serve(args []string) error {
 	if err != nil {
 		return fmt.Errorf("http.addr: %w", err)
 	}
-	scheme := "https"
-	if c.HTTP.PlainHTTP {
-		scheme = "http"
-	} else {
+	scheme := c.HTTP.Scheme()
+	if !c.HTTP.PlainHTTP {
 		cert, key := c.HTTP.TLSCert, c.HTTP.TLSKey
 		if cert == "" {
 			p := tlsgen.InDir(filepath.Join(c.DataDir, "tls"))

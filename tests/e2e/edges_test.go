@@ -18,6 +18,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
 
 	"github.com/berth-registry/berth/internal/testenv"
 )
@@ -391,6 +392,47 @@ func TestSigV4Region(t *testing.T) {
 					t.Errorf("sts signed for %s: %s", r, res.stderr)
 				}
 			}
+		})
+	}
+}
+
+// TestDownloadURLScheme: GetDownloadUrlForLayer hands out a URL with the
+// scheme berth serves (http:// on plain HTTP), which an HTTP client without
+// credentials fetches.
+func TestDownloadURLScheme(t *testing.T) {
+	t.Parallel()
+	for _, plain := range []bool{true, false} {
+		t.Run(map[bool]string{true: "plain", false: "tls"}[plain], func(t *testing.T) {
+			t.Parallel()
+			b := startDiskBerth(t, testenv.BerthOptions{Plain: plain})
+			a := newAPI(t, b)
+			data := randBytes(t, 100<<10)
+			dg := a.pushBlob("e2e/dl", data, 1)
+			ctx := testenv.Ctx(t, time.Minute)
+			out, err := b.ECR().GetDownloadUrlForLayer(ctx, &ecr.GetDownloadUrlForLayerInput{
+				RepositoryName: aws.String("e2e/dl"), LayerDigest: aws.String(dg)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			u := aws.ToString(out.DownloadUrl)
+			want := map[bool]string{true: "http://", false: "https://"}[plain]
+			if !strings.HasPrefix(u, want) {
+				t.Fatalf("downloadUrl %q, want %s…", u, want)
+			}
+			hc := &http.Client{Timeout: time.Minute}
+			if !plain {
+				hc = clientFor(t, b.CACert)
+			}
+			resp, err := hc.Get(u)
+			if err != nil {
+				t.Fatalf("GET %s: %v", u, err)
+			}
+			defer resp.Body.Close()
+			got, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("GET downloadUrl: %d %s", resp.StatusCode, got)
+			}
+			sameBytes(t, "layer from downloadUrl", got, data)
 		})
 	}
 }
