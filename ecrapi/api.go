@@ -252,6 +252,17 @@ func RegistryHost(public, registryID string) string {
 	return public
 }
 
+// RegistryHostWildcard is the DNS name that covers every account's
+// registry host of an ECR-shaped public hostname (no port): for
+// 000000000000.dkr.ecr.us-east-1.example.com, *.dkr.ecr.us-east-1.example.com.
+// It is "" for any other host, where one name serves every account.
+func RegistryHostWildcard(publicHostname string) string {
+	if m := ecrHostRE.FindStringSubmatch(publicHostname); m != nil {
+		return "*" + m[2]
+	}
+	return ""
+}
+
 // RegistryFromHost is the registry an ECR-shaped request host names, ""
 // for any other host.
 func RegistryFromHost(host string) string {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/berth-registry/berth/config"
+	"github.com/berth-registry/berth/ecrapi"
 	"github.com/berth-registry/berth/internal/httpx"
 	"github.com/berth-registry/berth/metrics"
 	"github.com/berth-registry/berth/node"
@@ -126,12 +127,17 @@ func reloadOnHUP(ctx context.Context, n *node.Node, path string, log *slog.Logge
 	}
 }
 
-// certHosts are the names the generated certificate covers: http.hosts
-// and the public host.
+// certHosts are the names the generated certificate covers: http.hosts,
+// the public host and, when the public host is ECR-shaped, every
+// account's registry host (*.dkr.ecr.<region>.<domain>): each account's
+// repositoryUri names its own host.
 func certHosts(c *config.Config) []string {
 	hosts := append([]string(nil), c.HTTP.Hosts...)
-	if h := c.ECR.PublicHostname(); h != "" && !slices.Contains(hosts, h) {
-		hosts = append(hosts, h)
+	h := c.ECR.PublicHostname()
+	for _, n := range []string{h, ecrapi.RegistryHostWildcard(h)} {
+		if n != "" && !slices.Contains(hosts, n) {
+			hosts = append(hosts, n)
+		}
 	}
 	return hosts
 }

@@ -436,3 +436,52 @@ func TestDownloadURLScheme(t *testing.T) {
 		})
 	}
 }
+
+// TestRegistryHostsTLS: with an ECR-shaped ecr.public_host the generated
+// certificate covers every account's registry host, not only the default
+// account's: a TLS handshake verifying another account's host name
+// succeeds, and that registry answers over it. Names outside the pattern
+// still fail.
+func TestRegistryHostsTLS(t *testing.T) {
+	t.Parallel()
+	const domain = ".dkr.ecr.us-east-1.berth.test"
+	b := startDiskBerth(t, testenv.BerthOptions{Extra: `ecr: {public_host: "000000000000` + domain + `:5443"}`})
+	for _, c := range []struct {
+		name string
+		ok   bool
+	}{
+		{"000000000000" + domain, true},
+		{"123456789012" + domain, true},
+		{"111122223333" + domain, true},
+		{"a.123456789012" + domain, false}, // a wildcard covers one label
+		{"registry.example.com", false},
+	} {
+		cfg := b.TLSConfig()
+		cfg.ServerName = c.name
+		cfg.NextProtos = []string{"http/1.1"}
+		conn, err := tls.Dial("tcp", b.Addr, cfg)
+		if !c.ok {
+			if err == nil {
+				conn.Close()
+				t.Errorf("TLS handshake for %s succeeded", c.name)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("TLS handshake for %s: %v", c.name, err)
+			continue
+		}
+		fmt.Fprintf(conn, "GET /v2/ HTTP/1.1\r\nHost: %s:5443\r\nConnection: close\r\n\r\n", c.name)
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Errorf("GET /v2/ on %s: %v", c.name, err)
+		} else {
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusUnauthorized {
+				t.Errorf("GET /v2/ on %s: %d, want ECR's 401", c.name, resp.StatusCode)
+			}
+			t.Logf("%s: %d %s", c.name, resp.StatusCode, resp.Header.Get("Www-Authenticate"))
+		}
+		conn.Close()
+	}
+}
