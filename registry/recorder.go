@@ -171,6 +171,9 @@ func (m *recordedManifests) Put(ctx context.Context, mf distribution.Manifest, o
 	if err != nil {
 		return stored, err
 	}
+	if mt, ok := ctx.Value(recordAsKey{}).(string); ok {
+		mediaType = mt
+	}
 	img, err := imageRecord(ctx, st, ri.RegistryID, name, stored, mediaType, payload)
 	if err != nil {
 		return "", err
@@ -180,6 +183,10 @@ func (m *recordedManifests) Put(ctx context.Context, mf distribution.Manifest, o
 	}
 	return stored, nil
 }
+
+// recordAsKey marks a manifest PUT whose image is recorded with another
+// media type than distribution parsed it as (see ECRBackend.PutManifest).
+type recordAsKey struct{}
 
 func (m *recordedManifests) Delete(ctx context.Context, d digest.Digest) error {
 	if err := m.ManifestService.Delete(ctx, d); err != nil {

@@ -485,3 +485,49 @@ func TestRegistryHostsTLS(t *testing.T) {
 		conn.Close()
 	}
 }
+
+// TestPutImageMediaTypeCLI: `aws ecr put-image` of a Docker manifest
+// without a mediaType field is refused as ECR refuses it, and accepted
+// with --image-manifest-media-type, whose type the image then has.
+func TestPutImageMediaTypeCLI(t *testing.T) {
+	t.Parallel()
+	b := startDiskBerth(t, testenv.BerthOptions{})
+	a := newAPI(t, b)
+	const repo = "e2e/mediatype"
+	cfg := []byte(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}`)
+	layer := randBytes(t, 10<<10)
+	cfgDigest, layerDigest := a.pushBlob(repo, cfg, 1), a.pushBlob(repo, layer, 1)
+	manifest := fmt.Sprintf(`{"schemaVersion":2,"config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":%d,"digest":%q},`+
+		`"layers":[{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":%d,"digest":%q}]}`,
+		len(cfg), cfgDigest, len(layer), layerDigest)
+	ac := newAWSCLI(t, newCLI(t, b.CACert), b)
+	res := ac.fails("InvalidParameterException", "ecr", "put-image", "--repository-name", repo, "--image-tag", "v1", "--image-manifest", manifest)
+	if !strings.Contains(res.stderr, "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid JSON syntax'") {
+		t.Errorf("put-image without a media type: %s", res.stderr)
+	}
+	const docker = "application/vnd.docker.distribution.manifest.v2+json"
+	var put struct {
+		Image struct {
+			ImageID                struct{ ImageDigest string } `json:"imageId"`
+			ImageManifestMediaType string                       `json:"imageManifestMediaType"`
+		} `json:"image"`
+	}
+	ac.ok(&put, "ecr", "put-image", "--repository-name", repo, "--image-tag", "v1", "--image-manifest", manifest,
+		"--image-manifest-media-type", docker)
+	if put.Image.ImageManifestMediaType != docker || put.Image.ImageID.ImageDigest != digestOf([]byte(manifest)) {
+		t.Errorf("put-image: %+v", put.Image)
+	}
+	var desc struct {
+		ImageDetails []struct{ ImageManifestMediaType string } `json:"imageDetails"`
+	}
+	ac.ok(&desc, "ecr", "describe-images", "--repository-name", repo, "--image-ids", "imageTag=v1")
+	if len(desc.ImageDetails) != 1 || desc.ImageDetails[0].ImageManifestMediaType != docker {
+		t.Errorf("describe-images: %+v", desc)
+	}
+	// The bytes pulled are the bytes pushed.
+	r := a.do("GET", "/v2/"+repo+"/manifests/v1", nil, "Accept", docker+", application/vnd.oci.image.manifest.v1+json")
+	a.expect(r, "GET manifest", http.StatusOK)
+	if string(r.body) != manifest {
+		t.Errorf("GET manifest: %s", r.body)
+	}
+}
