@@ -72,7 +72,7 @@ func openControlPlane(ctx context.Context, c *config.Config, kr *crypt.Keyring, 
 	}
 	st, err := metadata.Open(ctx, c.Metadata.Engine, c.Metadata.DSN)
 	if err != nil {
-		return nil, fmt.Errorf("metadata: %w", err)
+		return nil, err // it says "metadata: …"
 	}
 	cp := &controlPlane{store: st}
 	fail := func(err error) (*controlPlane, error) { cp.Close(); return nil, err }

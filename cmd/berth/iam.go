@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"sort"
 	"strings"
@@ -21,7 +22,7 @@ import (
 	"github.com/berth-registry/berth/storage/crypt"
 )
 
-const iamUsage = `usage: berth iam <command> [--config file] [flags]
+const iamUsage = `usage: berth iam <command> [--config file] [--data-dir dir] [flags]
 
 Identities live in the metadata store a running berth uses; changes take
 effect within seconds. Secrets are printed once, when they are made.
@@ -104,17 +105,33 @@ func iamCmd(args []string) error {
 		f.account = c.ECR.RegistryID
 	}
 	ctx := context.Background()
-	st, err := metadata.Open(ctx, c.Metadata.Engine, c.Metadata.DSN)
+	st, err := openStore(ctx, c)
 	if err != nil {
-		return fmt.Errorf("metadata: %w", err)
+		return err
 	}
 	defer st.Close()
-	kr, err := crypt.LoadOrCreateKeyring(c.Storage.Keyring)
+	// The server's keyring seals the secrets it will open: never a new one.
+	kr, err := crypt.LoadKeyring(c.Storage.Keyring)
 	if err != nil {
 		return fmt.Errorf("storage.keyring: %w", err)
 	}
 	r := iamRun{ctx: ctx, c: c, f: f, svc: &iam.Service{Store: st, Keyring: kr}, out: os.Stdout}
 	return r.do(sub)
+}
+
+// openStore opens the metadata store of the berth the command manages. It
+// never makes one: identities written into a store no server reads would
+// be lost, so a missing SQLite file is an error that says where berth
+// looked and how to point it elsewhere.
+func openStore(ctx context.Context, c *config.Config) (metadata.Store, error) {
+	if c.Metadata.Engine == "sqlite" && !strings.HasPrefix(c.Metadata.DSN, "file:") {
+		if _, err := os.Stat(c.Metadata.DSN); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("metadata.dsn: no metadata store at %s (berth serve makes it at its first start): "+
+				"give the server's --config or --data-dir", c.Metadata.DSN)
+		}
+	}
+	// metadata's errors already say "metadata: …".
+	return metadata.Open(ctx, c.Metadata.Engine, c.Metadata.DSN)
 }
 
 // iamRun runs one subcommand.

@@ -30,7 +30,6 @@ func serve(args []string) error {
 		fl.Bool("plain-http", false, "serve plain HTTP (loopback only unless --allow-plain-non-loopback)")
 		fl.Bool("allow-plain-non-loopback", false, "allow --plain-http on a non-loopback address")
 		fl.String("addr", "", "listen address (overrides http.addr)")
-		fl.String("data-dir", "", "data directory (overrides data_dir)")
 	})
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -529,5 +530,20 @@ func TestPutImageMediaTypeCLI(t *testing.T) {
 	a.expect(r, "GET manifest", http.StatusOK)
 	if string(r.body) != manifest {
 		t.Errorf("GET manifest: %s", r.body)
+	}
+}
+
+// TestIAMDataDir: berth iam finds a running berth's store by --data-dir,
+// as berth serve takes it.
+func TestIAMDataDir(t *testing.T) {
+	t.Parallel()
+	b := startDiskBerth(t, testenv.BerthOptions{})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, testenv.BerthBinary(t), "iam", "list", "--data-dir", b.DataDir)
+	cmd.Dir = t.TempDir() // no ./berth-data to find by accident
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), b.AccessKeyID) {
+		t.Fatalf("berth iam list --data-dir %s: %v\n%s", b.DataDir, err, out)
 	}
 }
