@@ -72,7 +72,7 @@ func parseHeader(r *http.Request, authz string, query []param) (*signed, *Error)
 		for _, tok := range strings.FieldsFunc(rest, func(c rune) bool { return c == ',' || c == ' ' || c == '\t' }) {
 			k, v, ok := strings.Cut(tok, "=")
 			if !ok {
-				return nil, incomplete("'%s' not a valid key=value pair (missing equal-sign) in Authorization header: '%s'.", tok, echo(authz))
+				return nil, incomplete("'%s' not a valid key=value pair (missing equal-sign) in Authorization header: '%s'.", echo(tok), echo(authz))
 			}
 			fields[k] = v
 		}
