@@ -1,6 +1,7 @@
 package ecrapi
 
 import (
+	"slices"
 	"time"
 
 	"golang.org/x/sync/semaphore"
@@ -14,3 +15,14 @@ func SetBodyBudget(a *API, n int64, wait time.Duration) {
 
 // BodyLimit is bodyLimit, for the tests.
 func BodyLimit(op string) int64 { return bodyLimit(op) }
+
+// Operations lists the registered operations, sorted.
+func Operations() []string {
+	a := New(Deps{})
+	ops := make([]string, 0, len(a.ops))
+	for name := range a.ops {
+		ops = append(ops, name)
+	}
+	slices.Sort(ops)
+	return ops
+}
