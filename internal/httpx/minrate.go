@@ -56,8 +56,8 @@ func (r Rate) stricter(o Rate) Rate {
 // server's own ResponseWriter (wrap the http.Server's Handler with it): a
 // read blocked on a client past its deadline is ended through
 // http.ResponseController, and when the handler returns without reading
-// the whole body, what the server then discards of it gets the same
-// deadline.
+// the whole body, what the server then discards of it must come within
+// discardGrace.
 func MinRate(next http.Handler, rate Rate) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body == nil || r.Body == http.NoBody {
