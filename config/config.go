@@ -21,15 +21,17 @@ import (
 // Config is everything `berth serve` reads.
 type Config struct {
 	// DataDir holds keys, certificates, secrets and (by default) the blobs.
-	DataDir  string   `yaml:"data_dir"`
-	HTTP     HTTP     `yaml:"http"`
-	Storage  Storage  `yaml:"storage"`
-	Registry Registry `yaml:"registry"`
-	ECR      ECR      `yaml:"ecr"`
-	Metadata Metadata `yaml:"metadata"`
-	IAM      IAM      `yaml:"iam"`
-	Audit    Audit    `yaml:"audit"`
-	Log      Log      `yaml:"log"`
+	DataDir   string    `yaml:"data_dir"`
+	HTTP      HTTP      `yaml:"http"`
+	Storage   Storage   `yaml:"storage"`
+	Registry  Registry  `yaml:"registry"`
+	ECR       ECR       `yaml:"ecr"`
+	Metadata  Metadata  `yaml:"metadata"`
+	IAM       IAM       `yaml:"iam"`
+	Lifecycle Lifecycle `yaml:"lifecycle"`
+	GC        GC        `yaml:"gc"`
+	Audit     Audit     `yaml:"audit"`
+	Log       Log       `yaml:"log"`
 }
 
 // IAM configures identities and authorization.
@@ -43,6 +45,36 @@ type IAM struct {
 	Authorization string `yaml:"authorization"`
 	// Refresh is how often a node checks for policy changes.
 	Refresh string `yaml:"refresh"`
+}
+
+// Lifecycle configures how lifecycle policies are applied.
+type Lifecycle struct {
+	// Interval is how often each repository's policy is applied (by one
+	// node of the registry, whichever claims it first).
+	Interval string `yaml:"interval"`
+}
+
+// GC configures online garbage collection.
+type GC struct {
+	// ReviewDelay is how long after a blob may have lost its last
+	// reference it is reviewed (a client between its blob uploads and its
+	// manifest PUT is safe for this long).
+	ReviewDelay string `yaml:"review_delay"`
+	// Interval is how often each node looks for due reviews and
+	// abandoned uploads.
+	Interval string `yaml:"interval"`
+}
+
+// Delay is the parsed ReviewDelay.
+func (g GC) Delay() time.Duration {
+	d, _ := parseDuration(g.ReviewDelay)
+	return d
+}
+
+// Every is the parsed Interval.
+func (g GC) Every() time.Duration {
+	d, _ := parseDuration(g.Interval)
+	return d
 }
 
 // Audit configures the audit log.
@@ -142,14 +174,16 @@ type Log struct {
 // under ./berth-data.
 func Default() Config {
 	return Config{
-		DataDir:  "./berth-data",
-		HTTP:     HTTP{Addr: "127.0.0.1:5000"},
-		Storage:  Storage{Backend: "disk"},
-		Registry: Registry{UploadPurgeAge: "168h"},
-		ECR:      ECR{RegistryID: "000000000000", Region: "us-east-1", TokenTTL: "12h"},
-		Metadata: Metadata{Engine: "sqlite"},
-		IAM:      IAM{Authorization: "enforce", Refresh: "1s"},
-		Log:      Log{Level: "info", Format: "text"},
+		DataDir:   "./berth-data",
+		HTTP:      HTTP{Addr: "127.0.0.1:5000"},
+		Storage:   Storage{Backend: "disk"},
+		Registry:  Registry{UploadPurgeAge: "168h"},
+		ECR:       ECR{RegistryID: "000000000000", Region: "us-east-1", TokenTTL: "12h"},
+		Metadata:  Metadata{Engine: "sqlite"},
+		IAM:       IAM{Authorization: "enforce", Refresh: "1s"},
+		Lifecycle: Lifecycle{Interval: "1h"},
+		GC:        GC{ReviewDelay: "24h", Interval: "1m"},
+		Log:       Log{Level: "info", Format: "text"},
 	}
 }
 
@@ -283,6 +317,15 @@ func (c *Config) Validate() error {
 	if d, err := parseDuration(c.IAM.Refresh); err != nil || d <= 0 || d > time.Minute {
 		return bad("iam.refresh", "%q is not a duration between 1ms and 1m", c.IAM.Refresh)
 	}
+	if d, err := parseDuration(c.Lifecycle.Interval); err != nil || d < time.Second {
+		return bad("lifecycle.interval", "%q is not a duration of at least 1s", c.Lifecycle.Interval)
+	}
+	if d, err := parseDuration(c.GC.ReviewDelay); err != nil || d < 0 {
+		return bad("gc.review_delay", "%q is not a duration (0 or more)", c.GC.ReviewDelay)
+	}
+	if d, err := parseDuration(c.GC.Interval); err != nil || d < 100*time.Millisecond {
+		return bad("gc.interval", "%q is not a duration of at least 100ms", c.GC.Interval)
+	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
@@ -320,6 +363,12 @@ func (e ECR) PublicHostname() string {
 // RefreshInterval is the parsed Refresh.
 func (i IAM) RefreshInterval() time.Duration {
 	d, _ := parseDuration(i.Refresh)
+	return d
+}
+
+// Every is the parsed Interval.
+func (l Lifecycle) Every() time.Duration {
+	d, _ := parseDuration(l.Interval)
 	return d
 }
 

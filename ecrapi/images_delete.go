@@ -116,15 +116,12 @@ func (a *API) resolveDeletion(ctx context.Context, reg, repo string, id imgID) (
 	return deletion{id: id, digest: td, tag: t}, nil, nil
 }
 
-// untagImage removes del.tag from storage and store, and the image with
-// it when that was its last tag and no index lists it.
+// untagImage removes del.tag (only while it still names del.digest), and
+// the image with it when that was its last tag and no index lists it.
 func (a *API) untagImage(ctx context.Context, reg, repo string, del deletion, gone map[string]bool) ([]imgID, error) {
-	err := a.d.Registry.DeleteTag(ctx, reg, repo, del.tag)
-	if err != nil && !errors.Is(err, ErrManifestUnknown) {
-		return nil, a.registryErr(err, reg, repo)
-	}
-	// The registry path may have recorded the untag already.
-	if _, err := a.d.Store.Untag(ctx, reg, repo, del.tag); err != nil && !metadata.Is(err, metadata.NotFound) {
+	// Tags live in the store alone.
+	_, err := a.d.Store.Untag(ctx, reg, repo, del.tag, del.digest)
+	if err != nil && !metadata.Is(err, metadata.NotFound) && !metadata.Is(err, metadata.Changed) {
 		return nil, err
 	}
 	deleted := []imgID{newImgID(del.digest, del.tag)}
@@ -139,8 +136,9 @@ func (a *API) untagImage(ctx context.Context, reg, repo string, del deletion, go
 	if err != nil || len(withoutDigest(parents, del.digest)) > 0 {
 		return deleted, err // a child of an index stays, untagged
 	}
-	if err := a.removeImage(ctx, reg, repo, del.digest); err != nil {
-		if metadata.Is(err, metadata.Referenced) {
+	// Only while still untagged: a push may tag it again meanwhile.
+	if err := a.removeImage(ctx, reg, repo, del.digest, true); err != nil {
+		if metadata.Is(err, metadata.Referenced) || metadata.Is(err, metadata.Changed) {
 			return deleted, nil
 		}
 		return nil, err
@@ -167,7 +165,7 @@ func (a *API) deleteImage(ctx context.Context, reg, repo string, del deletion, g
 		return nil, &imgFailure{ImageID: del.id, FailureCode: "ImageReferencedByManifestList",
 			FailureReason: reasonReferencedBy + strings.Join(ps, ", ")}, nil
 	}
-	if err := a.removeImage(ctx, reg, repo, del.digest); err != nil {
+	if err := a.removeImage(ctx, reg, repo, del.digest, false); err != nil {
 		if metadata.Is(err, metadata.Referenced) {
 			return nil, &imgFailure{ImageID: del.id, FailureCode: "ImageReferencedByManifestList",
 				FailureReason: reasonReferencedBy + "an index pushed meanwhile"}, nil
@@ -185,19 +183,19 @@ func (a *API) deleteImage(ctx context.Context, reg, repo string, del deletion, g
 	return deleted, nil, nil
 }
 
-// removeImage deletes a manifest from storage, then from the store:
-// storage first, so a failure leaves the image listed and deletable again
-// rather than listed nowhere yet stored.
-func (a *API) removeImage(ctx context.Context, reg, repo, dgst string) error {
-	err := a.d.Registry.DeleteManifest(ctx, reg, repo, dgst)
-	if err != nil && !errors.Is(err, ErrManifestUnknown) {
-		return a.registryErr(err, reg, repo)
+// removeImage deletes a manifest through the registry, which removes it
+// from the store (every view at once) and then from storage. An image
+// gone meanwhile is no failure; metadata Kinds Referenced and Changed come
+// back as they are.
+func (a *API) removeImage(ctx context.Context, reg, repo, dgst string, ifUntagged bool) error {
+	err := a.d.Registry.DeleteManifest(ctx, reg, repo, dgst, ifUntagged)
+	switch {
+	case err == nil, errors.Is(err, ErrManifestUnknown):
+		return nil
+	case metadata.Is(err, metadata.Referenced), metadata.Is(err, metadata.Changed):
+		return err
 	}
-	err = a.d.Store.DeleteImage(ctx, reg, repo, dgst)
-	if metadata.Is(err, metadata.NotFound) {
-		return nil // recorded by the registry path already
-	}
-	return err
+	return a.registryErr(err, reg, repo)
 }
 
 func withoutDigest(ds []string, d string) []string {

@@ -85,11 +85,18 @@ func imageManifest(t *testing.T, mediaType string, config blob, layers []blob, e
 	return string(b)
 }
 
+// indexManifest lists manifests, each given by its body (a manifest
+// pushed, named by its digest and size) or by a digest alone (one not
+// pushed, with a made-up size).
 func indexManifest(t *testing.T, children ...string) string {
 	t.Helper()
 	ms := []map[string]any{}
 	for _, c := range children {
-		ms = append(ms, map[string]any{"mediaType": ociManifestType, "digest": c, "size": 300,
+		d, size := c, 300
+		if strings.HasPrefix(c, "{") {
+			d, size = sha(c), len(c)
+		}
+		ms = append(ms, map[string]any{"mediaType": ociManifestType, "digest": d, "size": size,
 			"platform": map[string]string{"os": "linux", "architecture": "amd64"}})
 	}
 	b, err := json.Marshal(map[string]any{"schemaVersion": 2, "mediaType": ociIndexType, "manifests": ms})
@@ -244,7 +251,7 @@ func TestPutImageErrors(t *testing.T) {
 		missing.digest, repo, s.RegistryID))
 
 	_, err = c.PutImage(ctx, &ecr.PutImageInput{RepositoryName: aws.String(repo),
-		ImageManifest: aws.String(indexManifest(t, sha(manifest), sha("no such child"))), ImageTag: aws.String("idx")})
+		ImageManifest: aws.String(indexManifest(t, manifest, sha("no such child"))), ImageTag: aws.String("idx")})
 	wantErr[*types.ReferencedImagesNotFoundException](t, err)
 
 	_, err = c.PutImage(ctx, &ecr.PutImageInput{RepositoryName: aws.String("images/none"), ImageManifest: aws.String(manifest)})
@@ -626,8 +633,9 @@ func testBatchDeleteImage(t *testing.T, s *regtest.Stack) {
 	}
 
 	// An index's child cannot go while the index lists it.
-	child := putImage(t, c, repo, "", manifest("child"))
-	idx := putImage(t, c, repo, "idx", indexManifest(t, child))
+	childBody := manifest("child")
+	child := putImage(t, c, repo, "", childBody)
+	idx := putImage(t, c, repo, "idx", indexManifest(t, childBody))
 	out = del(types.ImageIdentifier{ImageDigest: aws.String(child)})
 	if len(out.ImageIds) != 0 || len(out.Failures) != 1 || out.Failures[0].FailureCode != types.ImageFailureCodeImageReferencedByManifestList || !exists(child) {
 		t.Fatalf("delete of an index's child: %s %+v", idString(out.ImageIds), out.Failures)

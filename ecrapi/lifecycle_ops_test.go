@@ -107,9 +107,9 @@ func TestLifecyclePolicyPutGetDelete(t *testing.T) {
 	// A sweep records lastEvaluatedAt and expires what the policy selects.
 	var expired []string
 	r := &lifecycle.Runner{Store: st, Now: func() time.Time { return lifecycleNow },
-		Expire: func(ctx context.Context, registryID, repo, digest string) error {
+		Expire: func(ctx context.Context, registryID, repo, digest string, tags []string) error {
 			expired = append(expired, digest[len("sha256:"):][:1])
-			return st.DeleteImage(ctx, registryID, repo, digest)
+			return st.ExpireImage(ctx, registryID, repo, digest, tags)
 		}}
 	if n, err := r.RunOnce(ctx, testRegistryID); err != nil || n != 3 || !slices.Equal(expired, []string{"a", "b", "d"}) {
 		t.Fatalf("RunOnce = %d %v, expired %v", n, err, expired)

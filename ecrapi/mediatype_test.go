@@ -3,6 +3,7 @@ package ecrapi_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -49,8 +50,9 @@ func TestPutImageMediaTypeParameter(t *testing.T) {
 			"Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid JSON syntax'")
 	}
 
-	// The list's children: the Docker manifest, pushed by digest.
-	list := withoutMediaType(t, indexManifest(t, sha(docker)))
+	// The list's child: the Docker manifest (descriptor sizes are checked).
+	list := fmt.Sprintf(`{"schemaVersion":2,"manifests":[{"mediaType":%q,"digest":%q,"size":%d,"platform":{"os":"linux","architecture":"amd64"}}]}`,
+		dockerV2Type, sha(docker), len(docker))
 	for _, c2 := range []struct{ tag, manifest, mediaType string }{
 		{"docker", docker, dockerV2Type},
 		{"oci", oci, ociManifestType},

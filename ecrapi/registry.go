@@ -27,10 +27,10 @@ type Registry interface {
 	UploadPart(ctx context.Context, registryID, repo, uploadID string, first int64, data []byte) (last int64, err error)
 	// CompleteUpload commits the upload as blob digest.
 	CompleteUpload(ctx context.Context, registryID, repo, uploadID, digest string) error
-	// DeleteTag removes tag from repo (the manifest stays).
-	DeleteTag(ctx context.Context, registryID, repo, tag string) error
-	// DeleteManifest removes manifest digest and every tag naming it.
-	DeleteManifest(ctx context.Context, registryID, repo, digest string) error
+	// DeleteManifest removes manifest digest and every tag naming it;
+	// with ifUntagged, only while no tag names it (metadata Kind Changed
+	// otherwise). An image an index lists is metadata Kind Referenced.
+	DeleteManifest(ctx context.Context, registryID, repo, digest string, ifUntagged bool) error
 	// DeleteRepository removes repo's manifests, tags and blob links from
 	// storage (blobs themselves are left to garbage collection).
 	DeleteRepository(ctx context.Context, registryID, repo string) error

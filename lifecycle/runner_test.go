@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -57,8 +58,8 @@ type expirer struct {
 	deleted []string
 }
 
-func (e *expirer) expire(ctx context.Context, registryID, repo, digest string) error {
-	if err := e.st.DeleteImage(ctx, registryID, repo, digest); err != nil {
+func (e *expirer) expire(ctx context.Context, registryID, repo, digest string, tags []string) error {
+	if err := e.st.ExpireImage(ctx, registryID, repo, digest, tags); err != nil {
 		return err
 	}
 	e.mu.Lock()
@@ -120,12 +121,12 @@ func TestLifecycleRunOnceCarriesOn(t *testing.T) {
 	}
 	failing := map[string]bool{"r02": true}
 	var got []string
-	r := &Runner{Store: st, Now: func() time.Time { return now }, Expire: func(ctx context.Context, registryID, repo, digest string) error {
+	r := &Runner{Store: st, Now: func() time.Time { return now }, Expire: func(ctx context.Context, registryID, repo, digest string, tags []string) error {
 		if failing[repo] {
 			return context.DeadlineExceeded
 		}
 		got = append(got, repo)
-		return st.DeleteImage(ctx, registryID, repo, digest)
+		return st.ExpireImage(ctx, registryID, repo, digest, tags)
 	}}
 	n, err := r.RunOnce(ctx, registry)
 	if n != 2 || err == nil || !slices.Equal(got, []string{"r01", "r03"}) {
@@ -139,25 +140,85 @@ func TestLifecycleRunLoops(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var mu sync.Mutex
 	sweeps := 0
-	r := &Runner{Store: st, RegistryIDs: []string{registry}, Interval: 10 * time.Millisecond,
-		Expire: func(context.Context, string, string, string) error { return nil },
+	clock := now
+	r := &Runner{Store: st, Interval: 10 * time.Millisecond, Node: "n1",
+		Expire: func(context.Context, string, string, string, []string) error { return nil },
 		Now: func() time.Time {
 			mu.Lock()
 			defer mu.Unlock()
 			sweeps++
-			if sweeps == 3 {
+			if sweeps == 6 {
 				cancel()
 			}
-			return now
+			clock = clock.Add(time.Second) // every look finds the repository due again
+			return clock
 		}}
 	done := make(chan struct{})
 	go func() { r.Run(ctx); close(done) }()
 	select {
 	case <-done:
-	case <-time.After(10 * time.Second):
+	case <-time.After(20 * time.Second):
 		t.Fatal("Run did not stop")
 	}
-	if sweeps < 3 {
+	if sweeps < 6 {
 		t.Fatalf("%d sweeps", sweeps)
+	}
+}
+
+// TestLifecycleRunDueOnce: nodes sharing a store sweep each repository of
+// every registry once per interval between them, each image expired once.
+func TestLifecycleRunDueOnce(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	for i := range 12 {
+		seed(t, st, fmt.Sprintf("r%02d", i), policy(rule("1", countSel("any", "", 1), expire)),
+			img("old", 3), img("mid", 2), img("new", 1))
+	}
+	// Another account's registry is swept too.
+	otherReg := "210987654321"
+	if _, err := st.CreateRepository(ctx, metadata.Repository{RegistryID: otherReg, Name: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"o1", "o2"} {
+		if _, err := st.PutImage(ctx, metadata.Image{RegistryID: otherReg, Repository: "x", Digest: img(d, 1).Digest}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := st.PutPolicy(ctx, metadata.PolicyLifecycle, otherReg, "x", policy(rule("1", countSel("any", "", 1), expire))); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	expired := map[string]int{}
+	var wg sync.WaitGroup
+	for node := range 3 {
+		r := &Runner{Store: st, Node: fmt.Sprint("node", node), Interval: time.Hour, Now: func() time.Time { return now },
+			Expire: func(ctx context.Context, registryID, repo, digest string, tags []string) error {
+				if err := st.ExpireImage(ctx, registryID, repo, digest, tags); err != nil {
+					return err
+				}
+				mu.Lock()
+				expired[registryID+"/"+repo+"@"+digest]++
+				mu.Unlock()
+				return nil
+			}}
+		wg.Go(func() {
+			for range 3 {
+				if _, err := r.RunDue(ctx); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if len(expired) != 12*2+1 {
+		t.Fatalf("%d images expired, want %d: %v", len(expired), 12*2+1, expired)
+	}
+	for k, n := range expired {
+		if n != 1 {
+			t.Errorf("%s expired %d times", k, n)
+		}
+	}
+	if due, err := st.DueLifecycleRuns(ctx, now.Add(time.Minute), 100); err != nil || len(due) != 0 {
+		t.Fatalf("still due after the sweeps: %v, %v", due, err)
 	}
 }

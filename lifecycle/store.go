@@ -7,23 +7,12 @@ import (
 	"github.com/berth-registry/berth/metadata"
 )
 
-// LastEvaluatedSetting is the registry setting under which the runner
-// records when it last evaluated repo's policy (GetLifecyclePolicy's
-// lastEvaluatedAt), as RFC 3339 text.
-func LastEvaluatedSetting(repo string) string { return "lifecycle.lastEvaluatedAt/" + repo }
-
 // LastEvaluated returns when repo's policy was last evaluated (zero if
-// never).
-func LastEvaluated(ctx context.Context, st metadata.Store, registryID, repo string) (time.Time, error) {
-	v, ok, err := st.GetSetting(ctx, registryID, LastEvaluatedSetting(repo))
-	if err != nil || !ok {
-		return time.Time{}, err
-	}
-	t, err := time.Parse(time.RFC3339Nano, v)
-	if err != nil {
-		return time.Time{}, nil // an unreadable stamp only loses the date
-	}
-	return t, nil
+// never): GetLifecyclePolicy's lastEvaluatedAt.
+func LastEvaluated(ctx context.Context, st interface {
+	LifecycleLastEvaluated(ctx context.Context, registryID, repo string) (time.Time, error)
+}, registryID, repo string) (time.Time, error) {
+	return st.LifecycleLastEvaluated(ctx, registryID, repo)
 }
 
 // FromMetadata converts a stored image.
@@ -41,8 +30,13 @@ func FromMetadata(m metadata.Image) Image {
 	}
 }
 
+// imageLister is what Images needs of the store.
+type imageLister interface {
+	ListImages(ctx context.Context, registryID, repo string, status metadata.TagStatus, p metadata.Page) ([]metadata.Image, string, error)
+}
+
 // Images lists every image of repo, a page at a time.
-func Images(ctx context.Context, st metadata.Store, registryID, repo string) ([]Image, error) {
+func Images(ctx context.Context, st imageLister, registryID, repo string) ([]Image, error) {
 	var out []Image
 	after := ""
 	for {

@@ -17,6 +17,7 @@ const (
 	ImmutableTag              // tag may not move (tag immutability)
 	Referenced                // image listed by an index in the repository
 	Invalid                   // the request contradicts the schema
+	Changed                   // a conditional write found the entity changed
 )
 
 func (k Kind) String() string {
@@ -33,6 +34,8 @@ func (k Kind) String() string {
 		return "referenced"
 	case Invalid:
 		return "invalid"
+	case Changed:
+		return "changed"
 	}
 	return "error"
 }
@@ -75,4 +78,23 @@ func newErr(op string, k Kind, entity string, format string, a ...any) error {
 		cause = fmt.Errorf(format, a...)
 	}
 	return &Error{Op: op, Kind: k, Entity: entity, Err: cause}
+}
+
+// EntityOf returns what a metadata error concerned ("" for other errors).
+func EntityOf(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Entity
+	}
+	return ""
+}
+
+// CauseOf returns the message of a metadata error's cause (the entity's
+// name or digest for NotFound), "" when it has none.
+func CauseOf(err error) string {
+	var e *Error
+	if errors.As(err, &e) && e.Err != nil {
+		return e.Err.Error()
+	}
+	return ""
 }

@@ -32,52 +32,14 @@ func scanImage(sc scanner) (Image, error) {
 }
 
 func (s *sqlStore) PutImage(ctx context.Context, img Image) (bool, error) {
-	const op = "PutImage"
-	if img.RegistryID == "" || img.Repository == "" || img.Digest == "" {
-		return false, newErr(op, Invalid, "image", "registry id, repository and digest are required")
-	}
-	img.PushedAt = stamp(img.PushedAt)
-	var created bool
-	err := s.write(ctx, func(t *tx) error {
-		// Lock order repository → image rows, as DeleteImage and
-		// DeleteRepository; the lock also guards image_count.
-		if _, err := getRepo(t, op, img.RegistryID, img.Repository, "NO KEY UPDATE"); err != nil {
-			return err
-		}
-		n, err := t.execN(`INSERT INTO images (`+imageCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (registry_id, repo, digest) DO NOTHING`,
-			img.RegistryID, img.Repository, img.Digest, img.MediaType, img.ArtifactType, img.ManifestSize,
-			img.Size, micros(img.PushedAt), micros(img.LastPull), img.Subject, encMap(img.Annotations), encJSON(img.Blobs))
-		if err != nil {
-			if isForeignKey(err) {
-				return newErr(op, NotFound, "repository", "%s", img.Repository)
-			}
-			return err
-		}
-		created = n == 1
-		if created {
-			if _, err := t.exec("UPDATE repositories SET image_count = image_count + 1 WHERE registry_id = ? AND name = ?",
-				img.RegistryID, img.Repository); err != nil {
-				return err
-			}
-		} else {
-			if _, err := t.exec(`UPDATE images SET media_type = ?, artifact_type = ?, manifest_size = ?, size = ?,
-				subject = ?, annotations = ?, blobs = ? WHERE registry_id = ? AND repo = ? AND digest = ?`,
-				img.MediaType, img.ArtifactType, img.ManifestSize, img.Size, img.Subject,
-				encMap(img.Annotations), encJSON(img.Blobs), img.RegistryID, img.Repository, img.Digest); err != nil {
-				return err
-			}
-			if _, err := t.exec("DELETE FROM image_children WHERE registry_id = ? AND repo = ? AND parent = ?",
-				img.RegistryID, img.Repository, img.Digest); err != nil {
-				return err
-			}
-		}
-		return insertChildren(t, img.RegistryID, img.Repository, img.Digest, img.Children)
-	})
+	res, err := s.PutManifest(ctx, ManifestWrite{Image: img})
 	if err != nil {
-		return false, fail(op, "image", err)
+		if e := (*Error)(nil); errors.As(err, &e) {
+			e.Op = "PutImage"
+		}
+		return false, err
 	}
-	return created, nil
+	return res.Created, nil
 }
 
 // childBatch bounds the rows of one multi-row INSERT (5 values each).
@@ -184,13 +146,18 @@ func fill(t *tx, registryID, repo string, imgs []Image, dense bool) error {
 }
 
 func (s *sqlStore) DeleteImage(ctx context.Context, registryID, repo, digest string) error {
-	const op = "DeleteImage"
+	return s.deleteImage(ctx, "DeleteImage", registryID, repo, digest, nil, false)
+}
+
+// deleteImage removes an image with its tags, children and aliases; with
+// check, only while its tags are exactly tags (Kind Changed otherwise).
+func (s *sqlStore) deleteImage(ctx context.Context, op, registryID, repo, digest string, tags []string, check bool) error {
 	err := s.write(ctx, func(t *tx) error {
 		if err := repoExists(t, op, registryID, repo); err != nil {
 			return err
 		}
-		// Same lock order as PutImage: the repository row (its counter)
-		// first, then the image.
+		// Same lock order as PutManifest: the repository row (its
+		// counter) first, then the image.
 		n, err := t.execN("UPDATE repositories SET image_count = image_count - 1 WHERE registry_id = ? AND name = ?",
 			registryID, repo)
 		if err != nil {
@@ -205,17 +172,31 @@ func (s *sqlStore) DeleteImage(ctx context.Context, registryID, repo, digest str
 			return newErr(op, NotFound, "image", "%s", digest)
 		}
 		var parent string
-		err = t.row("SELECT parent FROM image_children WHERE registry_id = ? AND repo = ? AND child = ? AND parent <> ? LIMIT 1",
-			registryID, repo, digest, digest).Scan(&parent)
+		err = t.row(`SELECT parent FROM image_children WHERE registry_id = ? AND repo = ? AND parent <> ?
+			AND (child = ? OR child IN (SELECT alias FROM image_aliases WHERE registry_id = ? AND repo = ? AND digest = ?)) LIMIT 1`,
+			registryID, repo, digest, digest, registryID, repo, digest).Scan(&parent)
 		if err == nil {
 			return newErr(op, Referenced, "image", "%s is referenced by %s", digest, parent)
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
+		if check {
+			imgs := []Image{{Digest: digest}}
+			if err := fill(t, registryID, repo, imgs, false); err != nil {
+				return err
+			}
+			if !slices.Equal(imgs[0].Tags, tags) {
+				return newErr(op, Changed, "image", "%s now has tags %v, not %v", digest, imgs[0].Tags, tags)
+			}
+		}
+		if err := s.queueImageBlobs(t, registryID, repo, digest, EventImageDeleted); err != nil {
+			return err
+		}
 		for _, q := range []string{
 			"DELETE FROM tags WHERE registry_id = ? AND repo = ? AND digest = ?",
 			"DELETE FROM image_children WHERE registry_id = ? AND repo = ? AND parent = ?",
+			"DELETE FROM image_aliases WHERE registry_id = ? AND repo = ? AND digest = ?",
 			"DELETE FROM images WHERE registry_id = ? AND repo = ? AND digest = ?",
 		} {
 			if _, err := t.exec(q, registryID, repo, digest); err != nil {
@@ -259,8 +240,9 @@ func (s *sqlStore) ImagesReferencing(ctx context.Context, registryID, repo, dige
 	const op = "ImagesReferencing"
 	var out []string
 	err := s.read(ctx, func(t *tx) error {
-		rows, err := t.query("SELECT DISTINCT parent FROM image_children WHERE registry_id = ? AND repo = ? AND child = ? ORDER BY parent",
-			registryID, repo, digest)
+		rows, err := t.query(`SELECT DISTINCT parent FROM image_children WHERE registry_id = ? AND repo = ?
+			AND (child = ? OR child IN (SELECT alias FROM image_aliases WHERE registry_id = ? AND repo = ? AND digest = ?)) ORDER BY parent`,
+			registryID, repo, digest, registryID, repo, digest)
 		if err != nil {
 			return err
 		}

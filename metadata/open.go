@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	_ "modernc.org/sqlite" // registers "sqlite"
 )
@@ -28,12 +29,32 @@ type sqlStore struct {
 	// authzWrites counts this process's committed writes that bumped the
 	// authorization version (see LocalAuthzChanges).
 	authzWrites atomic.Uint64
+	// reviewDelay is how long after a blob may have lost its last
+	// reference the garbage collector looks at it.
+	reviewDelay time.Duration
+}
+
+// Option configures a store.
+type Option func(*sqlStore)
+
+// DefaultReviewDelay is gc.review_delay's default: a client between its
+// blob uploads and its manifest PUT is safe for a day.
+const DefaultReviewDelay = 24 * time.Hour
+
+// WithReviewDelay sets how long a blob that may have lost its last
+// reference waits before the garbage collector reviews it.
+func WithReviewDelay(d time.Duration) Option {
+	return func(s *sqlStore) {
+		if d >= 0 {
+			s.reviewDelay = d
+		}
+	}
 }
 
 // Open opens (creating and migrating as needed) the store: engine "sqlite"
 // with dsn the database file's path, or "postgres" with dsn a PostgreSQL
 // URL or keyword/value DSN.
-func Open(ctx context.Context, engine, dsn string) (Store, error) {
+func Open(ctx context.Context, engine, dsn string, opts ...Option) (Store, error) {
 	var (
 		s   *sqlStore
 		err error
@@ -48,6 +69,10 @@ func Open(ctx context.Context, engine, dsn string) (Store, error) {
 	}
 	if err != nil {
 		return nil, fail("Open", "database", err)
+	}
+	s.reviewDelay = DefaultReviewDelay
+	for _, o := range opts {
+		o(s)
 	}
 	if err := s.Ping(ctx); err != nil {
 		s.Close()

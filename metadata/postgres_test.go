@@ -10,9 +10,9 @@ import (
 	"github.com/berth-registry/berth/metadata/storetest"
 )
 
-func openPostgres(t testing.TB, dsn string) metadata.Store {
+func openPostgres(t testing.TB, dsn string, opts ...metadata.Option) metadata.Store {
 	t.Helper()
-	s, err := metadata.Open(context.Background(), "postgres", dsn)
+	s, err := metadata.Open(context.Background(), "postgres", dsn, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,7 +24,9 @@ func TestPostgres(t *testing.T) {
 	// This test's own database keeps the shared server up for the
 	// subtests; each case gets a database of its own.
 	testenv.StartPostgres(t)
-	storetest.Run(t, func(t *testing.T) metadata.Store { return openPostgres(t, testenv.StartPostgres(t)) })
+	storetest.Run(t, func(t *testing.T, opts ...metadata.Option) metadata.Store {
+		return openPostgres(t, testenv.StartPostgres(t), opts...)
+	})
 }
 
 // TestPostgresConcurrentOpen starts several "nodes" on one empty database

@@ -226,11 +226,16 @@ func (s *sqlStore) DeleteRepository(ctx context.Context, registryID, name string
 		if len(digests) > 0 && !force {
 			return newErr(op, NotEmpty, "repository", "%s holds %d images", name, len(digests))
 		}
+		if err := s.queueRepositoryBlobs(t, registryID, name); err != nil {
+			return err
+		}
 		for _, q := range []string{
 			"DELETE FROM tags WHERE registry_id = ? AND repo = ?",
 			"DELETE FROM image_children WHERE registry_id = ? AND repo = ?",
+			"DELETE FROM image_aliases WHERE registry_id = ? AND repo = ?",
 			"DELETE FROM images WHERE registry_id = ? AND repo = ?",
 			"DELETE FROM lifecycle_previews WHERE registry_id = ? AND repo = ?",
+			"DELETE FROM lifecycle_runs WHERE registry_id = ? AND repo = ?",
 			"DELETE FROM policies WHERE registry_id = ? AND repo = ?",
 			"DELETE FROM repositories WHERE registry_id = ? AND name = ?",
 		} {

@@ -204,5 +204,111 @@ func migrations() []migration {
 		)`,
 			`INSERT INTO authz_state (id, version) VALUES (1, 1)`,
 		},
+	}, {
+		version: 3,
+		name:    "one source of truth: digest aliases, leases, lifecycle runs",
+		stmts: []string{
+			// A manifest pushed by a non-canonical digest (sha512) is an
+			// image under its sha256 digest plus an alias naming it.
+			`CREATE TABLE image_aliases (
+			registry_id {key} NOT NULL,
+			repo {key} NOT NULL,
+			alias {key} NOT NULL,
+			digest {key} NOT NULL,
+			PRIMARY KEY (registry_id, repo, alias),
+			FOREIGN KEY (registry_id, repo, digest) REFERENCES images (registry_id, repo, digest)
+		)`,
+			`CREATE INDEX image_aliases_digest ON image_aliases (registry_id, repo, digest, alias)`,
+			// Named, expiring, exclusive claims: one node runs a unit of
+			// background work, one request writes an upload.
+			`CREATE TABLE leases (
+			name {key} PRIMARY KEY,
+			owner TEXT NOT NULL,
+			expires_at BIGINT NOT NULL
+		)`,
+			// When each repository's lifecycle policy was last evaluated
+			// and is next due (bookkeeping: never an authorization change).
+			`CREATE TABLE lifecycle_runs (
+			registry_id {key} NOT NULL,
+			repo {key} NOT NULL,
+			last_evaluated_at BIGINT NOT NULL,
+			next_run_at BIGINT NOT NULL,
+			PRIMARY KEY (registry_id, repo)
+		)`,
+			`CREATE INDEX lifecycle_runs_due ON lifecycle_runs (next_run_at)`,
+		},
+	}, {
+		version: 4,
+		name:    "blob accounting and garbage collection",
+		stmts: []string{
+			// Every blob in storage, by its canonical (sha256) digest, which
+			// is its storage name. state 'deleting': a collector is removing
+			// it; nobody may reference it meanwhile.
+			`CREATE TABLE blobs (
+			digest {key} PRIMARY KEY,
+			size BIGINT NOT NULL,
+			state {key} NOT NULL,
+			created_at BIGINT NOT NULL
+		)`,
+			// Other names of a blob (sha512 uploads).
+			`CREATE TABLE blob_aliases (
+			alias {key} PRIMARY KEY,
+			digest {key} NOT NULL
+		)`,
+			`CREATE INDEX blob_aliases_digest ON blob_aliases (digest, alias)`,
+			// The links a repository's storage holds to blobs: 'layer'
+			// (an upload or a mount) or 'manifest' (a manifest's bytes).
+			// state 'unlinking': a collector is removing the link.
+			`CREATE TABLE repository_blobs (
+			registry_id {key} NOT NULL,
+			repo {key} NOT NULL,
+			digest {key} NOT NULL,
+			kind {key} NOT NULL,
+			state {key} NOT NULL,
+			PRIMARY KEY (registry_id, repo, digest, kind)
+		)`,
+			`CREATE INDEX repository_blobs_digest ON repository_blobs (digest, registry_id, repo)`,
+			// What each image references: its config and layers, by
+			// canonical digest.
+			`CREATE TABLE image_blobs (
+			registry_id {key} NOT NULL,
+			repo {key} NOT NULL,
+			image {key} NOT NULL,
+			blob {key} NOT NULL,
+			PRIMARY KEY (registry_id, repo, image, blob),
+			FOREIGN KEY (registry_id, repo, image) REFERENCES images (registry_id, repo, digest)
+		)`,
+			`CREATE INDEX image_blobs_blob ON image_blobs (blob, registry_id, repo)`,
+			// Blobs that may have lost their last reference, reviewed after
+			// review_after by whichever node claims them.
+			`CREATE TABLE gc_reviews (
+			digest {key} PRIMARY KEY,
+			review_after BIGINT NOT NULL,
+			review_count INTEGER NOT NULL,
+			event TEXT NOT NULL,
+			claimed_by TEXT NOT NULL,
+			claimed_until BIGINT NOT NULL,
+			last_error TEXT NOT NULL
+		)`,
+			`CREATE INDEX gc_reviews_due ON gc_reviews (review_after)`,
+			// Uploads in progress, so abandoned ones are purged without a
+			// walk of the storage.
+			`CREATE TABLE uploads (
+			id {key} PRIMARY KEY,
+			registry_id {key} NOT NULL,
+			repo {key} NOT NULL,
+			started_at BIGINT NOT NULL,
+			last_activity BIGINT NOT NULL,
+			claimed_by TEXT NOT NULL,
+			claimed_until BIGINT NOT NULL
+		)`,
+			`CREATE INDEX uploads_idle ON uploads (last_activity)`,
+			// Facts about the store itself (the garbage collector's
+			// adoption of blobs stored before this version, its counters).
+			`CREATE TABLE store_state (
+			name {key} PRIMARY KEY,
+			value TEXT NOT NULL
+		)`,
+		},
 	}}
 }

@@ -12,10 +12,10 @@ import (
 	"github.com/berth-registry/berth/metadata/storetest"
 )
 
-func openSQLite(t testing.TB) metadata.Store {
+func openSQLite(t testing.TB, opts ...metadata.Option) metadata.Store {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "berth.db")
-	s, err := metadata.Open(context.Background(), "sqlite", path)
+	s, err := metadata.Open(context.Background(), "sqlite", path, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,7 +24,7 @@ func openSQLite(t testing.TB) metadata.Store {
 }
 
 func TestSQLite(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) metadata.Store { return openSQLite(t) })
+	storetest.Run(t, func(t *testing.T, opts ...metadata.Option) metadata.Store { return openSQLite(t, opts...) })
 }
 
 func TestSQLiteFile(t *testing.T) {

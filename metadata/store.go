@@ -61,8 +61,22 @@ type Store interface {
 	// time.
 	TagImage(ctx context.Context, registryID, repo, tag, digest string) (previous string, err error)
 	// Untag removes a tag (Kind NotFound if absent) and returns the digest
-	// it pointed at. The image itself stays.
-	Untag(ctx context.Context, registryID, repo, tag string) (digest string, err error)
+	// it pointed at. With digest set, it removes the tag only while it
+	// still points at that image (Kind Changed otherwise). The image
+	// itself stays.
+	Untag(ctx context.Context, registryID, repo, tag, digest string) (string, error)
+	// PutManifest records a pushed manifest, its alias and its tag in one
+	// transaction (see ManifestWrite).
+	PutManifest(ctx context.Context, w ManifestWrite) (ManifestPut, error)
+	// ResolveManifest resolves a tag or digest (or digest alias) of repo
+	// to the manifest it names (Kind NotFound).
+	ResolveManifest(ctx context.Context, registryID, repo, ref string) (ManifestRef, error)
+	// ListTags lists a repository's tags in order (Kind NotFound for a
+	// repository that does not exist).
+	ListTags(ctx context.Context, registryID, repo string, p Page) ([]string, string, error)
+	// ExpireImage deletes an image only while it carries exactly tags
+	// (sorted; nil for none): Kind Changed otherwise.
+	ExpireImage(ctx context.Context, registryID, repo, digest string, tags []string) error
 	// DeleteImage removes an image and its tags. An image that an index
 	// (ImageIndex children) in the same repository references is Kind
 	// Referenced; an absent one Kind NotFound.
@@ -122,6 +136,62 @@ type Store interface {
 	DeleteAccessKey(ctx context.Context, id string) error
 
 	IAM
+	Coordination
+	Blobs
+}
+
+// Blobs is blob accounting and the garbage collector's queue (see
+// blobs.go and gc.go).
+type Blobs interface {
+	// RecordBlob records a repository's link to a blob before the content
+	// work that makes it true, and queues the blob's review.
+	RecordBlob(ctx context.Context, l BlobLink, size int64, aliases []string, event string) error
+	// ResolveBlob maps an alias (sha512 name) to its canonical digest.
+	ResolveBlob(ctx context.Context, ref string) (string, error)
+	// TouchBlob pushes out a near review of a blob a client asked about.
+	TouchBlob(ctx context.Context, registryID, repo, ref string) (string, error)
+	// EnsureBlobLinks records a manifest push's blobs before its content
+	// is checked.
+	EnsureBlobLinks(ctx context.Context, links []BlobLink) error
+
+	ClaimReviews(ctx context.Context, now time.Time, owner string, ttl time.Duration, limit int) ([]string, error)
+	PlanCollection(ctx context.Context, digest, owner string, now time.Time) (Collection, error)
+	FinishCollection(ctx context.Context, c Collection, owner string) error
+	PostponeReview(ctx context.Context, digest, owner string, at time.Time, why string) error
+	ReleaseReview(ctx context.Context, digest, owner string) error
+	GCStatus(ctx context.Context, now time.Time) (GCStatus, error)
+	PreviewCollections(ctx context.Context, now time.Time, limit int) ([]Collection, error)
+	Adopted(ctx context.Context) (bool, error)
+	AdoptImages(ctx context.Context, resolve BlobResolver, limit int) (bool, error)
+
+	RecordUpload(ctx context.Context, u Upload) error
+	ForgetUpload(ctx context.Context, id string) error
+	ClaimIdleUploads(ctx context.Context, idleSince, now time.Time, owner string, ttl time.Duration, limit int) ([]Upload, error)
+	ForgetIdleUpload(ctx context.Context, id string, idleSince time.Time) (bool, error)
+}
+
+// Coordination is how nodes sharing the store divide background work and
+// serialize writers of one upload.
+type Coordination interface {
+	// AcquireLease takes lease name for owner for ttl when free, expired
+	// or already owner's; it reports whether owner holds it.
+	AcquireLease(ctx context.Context, name, owner string, ttl time.Duration) (bool, error)
+	// RenewLease extends owner's lease; false when owner lost it.
+	RenewLease(ctx context.Context, name, owner string, ttl time.Duration) (bool, error)
+	// ReleaseLease gives up owner's lease.
+	ReleaseLease(ctx context.Context, name, owner string) error
+	// PruneLeases removes leases that expired before cutoff.
+	PruneLeases(ctx context.Context, cutoff time.Time) (int64, error)
+
+	// DueLifecycleRuns lists repositories of every registry with a
+	// lifecycle policy due at now, oldest first.
+	DueLifecycleRuns(ctx context.Context, now time.Time, limit int) ([]RepoKey, error)
+	// LifecycleRunDue reports whether one repository's run is due.
+	LifecycleRunDue(ctx context.Context, registryID, repo string, now time.Time) (bool, error)
+	// FinishLifecycleRun records a run and releases its lease.
+	FinishLifecycleRun(ctx context.Context, registryID, repo string, evaluated, next time.Time, leaseName, owner string) error
+	// LifecycleLastEvaluated is when repo's policy was last evaluated.
+	LifecycleLastEvaluated(ctx context.Context, registryID, repo string) (time.Time, error)
 }
 
 // Page asks for at most Limit entries after the cursor After ("" = from

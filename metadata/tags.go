@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"time"
 )
 
 func (s *sqlStore) ResolveTag(ctx context.Context, registryID, repo, tag string) (string, error) {
@@ -23,9 +22,9 @@ func (s *sqlStore) ResolveTag(ctx context.Context, registryID, repo, tag string)
 	return digest, nil
 }
 
-// TagImage reads the tag and the repository's mutability and writes in one
-// transaction. On SQLite the immediate transaction serializes it with every
-// other write; on PostgreSQL the insert races through ON CONFLICT and the
+// TagImage moves a tag in one transaction with the immutability check:
+// on SQLite the immediate transaction serializes it with every other
+// write; on PostgreSQL the insert races through ON CONFLICT and the
 // existing tag row is locked before it is checked and moved, so of two
 // writers moving one immutable tag exactly one wins.
 func (s *sqlStore) TagImage(ctx context.Context, registryID, repo, tag, digest string) (string, error) {
@@ -50,32 +49,7 @@ func (s *sqlStore) TagImage(ctx context.Context, registryID, repo, tag, digest s
 		if !ok {
 			return newErr(op, NotFound, "image", "%s", digest)
 		}
-		now := micros(time.Now())
-		// Insert, or lock the tag that exists; an Untag committing in
-		// between sends us round again.
-		for attempt := 1; ; attempt++ {
-			n, err := t.execN(`INSERT INTO tags (registry_id, repo, tag, digest, pushed_at) VALUES (?, ?, ?, ?, ?)
-				ON CONFLICT (registry_id, repo, tag) DO NOTHING`, registryID, repo, tag, digest, now)
-			if err != nil || n == 1 {
-				return err
-			}
-			err = t.row("SELECT digest FROM tags WHERE registry_id = ? AND repo = ? AND tag = ?"+t.lock("UPDATE"),
-				registryID, repo, tag).Scan(&previous)
-			if err == nil {
-				break
-			}
-			if !errors.Is(err, sql.ErrNoRows) || attempt == maxAttempts {
-				return err
-			}
-		}
-		if previous == digest {
-			return nil
-		}
-		if r.TagImmutable(tag) {
-			return newErr(op, ImmutableTag, "tag", "tag %s in %s is immutable and points at %s", tag, repo, previous)
-		}
-		_, err = t.exec("UPDATE tags SET digest = ?, pushed_at = ? WHERE registry_id = ? AND repo = ? AND tag = ?",
-			digest, now, registryID, repo, tag)
+		previous, err = moveTag(t, op, r, tag, digest)
 		return err
 	})
 	if err != nil {
@@ -84,17 +58,22 @@ func (s *sqlStore) TagImage(ctx context.Context, registryID, repo, tag, digest s
 	return previous, nil
 }
 
-func (s *sqlStore) Untag(ctx context.Context, registryID, repo, tag string) (string, error) {
+// Untag removes tag; with digest set, only while the tag still points at
+// it (a tag moved meanwhile names another image and stays: Kind Changed).
+func (s *sqlStore) Untag(ctx context.Context, registryID, repo, tag, digest string) (string, error) {
 	const op = "Untag"
-	var digest string
+	var current string
 	err := s.write(ctx, func(t *tx) error {
 		err := t.row("SELECT digest FROM tags WHERE registry_id = ? AND repo = ? AND tag = ?"+t.lock("UPDATE"),
-			registryID, repo, tag).Scan(&digest)
+			registryID, repo, tag).Scan(&current)
 		if errors.Is(err, sql.ErrNoRows) {
 			return newErr(op, NotFound, "tag", "%s", tag)
 		}
 		if err != nil {
 			return err
+		}
+		if digest != "" && current != digest {
+			return newErr(op, Changed, "tag", "%s now points at %s", tag, current)
 		}
 		_, err = t.exec("DELETE FROM tags WHERE registry_id = ? AND repo = ? AND tag = ?", registryID, repo, tag)
 		return err
@@ -102,5 +81,5 @@ func (s *sqlStore) Untag(ctx context.Context, registryID, repo, tag string) (str
 	if err != nil {
 		return "", fail(op, "tag", err)
 	}
-	return digest, nil
+	return current, nil
 }

@@ -24,6 +24,7 @@ type Metrics struct {
 	BytesOut         *prometheus.CounterVec   // route
 	EncryptionErrors prometheus.Counter
 	StorageOps       *prometheus.HistogramVec // backend, op
+	GC               *GC
 	// KeyringReady is 1 while this node's keyring opens the registry's
 	// objects, 0 when it does not (see /readyz).
 	KeyringReady prometheus.Gauge
@@ -74,6 +75,7 @@ func New(version string) *Metrics {
 	r.MustRegister(m.Requests, m.Latency, m.BytesIn, m.BytesOut, m.EncryptionErrors, m.StorageOps,
 		m.KeyringReady, m.UnknownKeys, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.GC = newGC(r)
 	return m
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +11,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"time"
+
+	"github.com/opencontainers/go-digest"
 
 	"github.com/berth-registry/berth/audit"
 	"github.com/berth-registry/berth/auth"
@@ -36,27 +38,22 @@ type controlPlane struct {
 	iam      *iam.Service
 	authz    *iam.Authorizer
 	audit    *audit.Log // nil when off
-	recorder *registry.Recorder
+	meta     *registry.Meta
 	blobURLs *registry.BlobURLSigner
 	gate     registry.GateOptions
 	backend  *registry.ECRBackend
 }
 
 // lifecycle is the runner applying lifecycle policies: an expired image
-// leaves storage, then the metadata store.
-func (cp *controlPlane) lifecycle(registryID string, log *slog.Logger) *lifecycle.Runner {
+// leaves the store (if it still is what the policy saw), then storage.
+func (cp *controlPlane) lifecycle(interval time.Duration, node string, log *slog.Logger) *lifecycle.Runner {
 	return &lifecycle.Runner{
-		Store:       cp.store,
-		RegistryIDs: []string{registryID},
-		Log:         log,
-		Expire: func(ctx context.Context, registryID, repo, digest string) error {
-			if err := cp.backend.DeleteManifest(ctx, registryID, repo, digest); err != nil && !errors.Is(err, ecrapi.ErrManifestUnknown) {
-				return err
-			}
-			if err := cp.store.DeleteImage(ctx, registryID, repo, digest); err != nil && !metadata.Is(err, metadata.NotFound) {
-				return err
-			}
-			return nil
+		Store:    cp.store,
+		Interval: interval,
+		Node:     node,
+		Log:      log,
+		Expire: func(ctx context.Context, registryID, repo, dgst string, tags []string) error {
+			return cp.meta.DeleteManifest(ctx, registryID, repo, digest.Digest(dgst), &tags)
 		},
 	}
 }
@@ -70,7 +67,7 @@ func openControlPlane(ctx context.Context, c *config.Config, kr *crypt.Keyring, 
 			return nil, fmt.Errorf("metadata.dsn: %w", err)
 		}
 	}
-	st, err := metadata.Open(ctx, c.Metadata.Engine, c.Metadata.DSN)
+	st, err := metadata.Open(ctx, c.Metadata.Engine, c.Metadata.DSN, metadata.WithReviewDelay(c.GC.Delay()))
 	if err != nil {
 		return nil, err // it says "metadata: …"
 	}
@@ -110,7 +107,6 @@ func openControlPlane(ctx context.Context, c *config.Config, kr *crypt.Keyring, 
 	if !cp.authz.Enforce {
 		log.Warn("iam.authorization is off: policies are not evaluated; every principal may do anything in its own account")
 	}
-	cp.recorder = registry.NewRecorder(st, log)
 	cp.blobURLs = &registry.BlobURLSigner{Key: derive(secret, "blob-url")}
 	cp.gate = registry.GateOptions{
 		Store:       st,
@@ -179,8 +175,8 @@ func (cp *controlPlane) api(c *config.Config, srv *registry.Server, secret strin
 }
 
 func (cp *controlPlane) Close() {
-	if cp.recorder != nil {
-		cp.recorder.Close()
+	if cp.meta != nil {
+		cp.meta.Close()
 	}
 	if cp.audit != nil {
 		_ = cp.audit.Close()

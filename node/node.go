@@ -6,6 +6,8 @@ package node
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"github.com/berth-registry/berth/config"
+	"github.com/berth-registry/berth/gc"
 	"github.com/berth-registry/berth/iam"
 	"github.com/berth-registry/berth/lifecycle"
 	"github.com/berth-registry/berth/metadata"
@@ -40,6 +43,9 @@ type Node struct {
 	StorageDesc string
 	// Lifecycle applies lifecycle policies; cmd/berth runs it.
 	Lifecycle *lifecycle.Runner
+	// GC collects unreferenced blobs and abandoned uploads; cmd/berth
+	// runs it.
+	GC *gc.Collector
 
 	cp  *controlPlane
 	ttl time.Duration
@@ -69,14 +75,16 @@ func New(ctx context.Context, c *config.Config, o Options) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cp.meta, err = registry.NewMeta(cp.store, drv, o.Log); err != nil {
+		cp.Close()
+		return nil, err
+	}
 	n := &Node{Store: cp.store, StorageDesc: desc, cp: cp}
 	keys := newKeyHealth(drv, o.Metrics, o.Log)
 	_ = keys.check(ctx) // logs and sets the gauge at start
 	srv, err := registry.New(ctx, registry.Options{
 		App: registry.AppOptions{Driver: drv, HTTPSecret: secret, DeleteEnabled: c.Registry.DeleteEnabled,
-			PurgeAge: c.Registry.PurgeAge(), Recorder: cp.recorder,
-			// PostgreSQL means several nodes may share the registry.
-			NoDescriptorCache: c.Metadata.Engine == "postgres"},
+			PurgeAge: c.Registry.PurgeAge(), Meta: cp.meta},
 		Metrics: o.Metrics,
 		Ready: func(ctx context.Context) error {
 			if err := cp.store.Ping(ctx); err != nil {
@@ -98,9 +106,22 @@ func New(ctx context.Context, c *config.Config, o Options) (*Node, error) {
 	}
 	n.Server = srv
 	n.API = cp.api(c, srv, secret, o.Log)
-	n.Lifecycle = cp.lifecycle(c.ECR.RegistryID, o.Log)
+	name := nodeName()
+	n.Lifecycle = cp.lifecycle(c.Lifecycle.Every(), name, o.Log)
+	n.GC = &gc.Collector{Store: cp.store, Driver: drv, Interval: c.GC.Every(), PurgeAge: c.Registry.PurgeAge(),
+		Node: name, Log: o.Log, Metrics: o.Metrics.GC}
 	n.ttl = c.ECR.TTL()
 	return n, nil
+}
+
+// nodeName names this process in leases: the host name and a random
+// suffix, so a restarted node never mistakes its predecessor's claims for
+// its own.
+func nodeName() string {
+	h, _ := os.Hostname()
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s-%d-%s", h, os.Getpid(), hex.EncodeToString(b[:]))
 }
 
 // Reload reopens the audit log (for logrotate) and applies the
@@ -118,7 +139,8 @@ func (n *Node) Reload(ctx context.Context, path string, log *slog.Logger) error 
 func (n *Node) IAM() *iam.Service { return n.cp.iam }
 
 // PruneSessions removes STS sessions whose login tokens can no longer be
-// valid, every interval until ctx ends.
+// valid, and leases that lapsed an hour ago (a crashed node's), every
+// interval until ctx ends.
 func (n *Node) PruneSessions(ctx context.Context, interval time.Duration, log *slog.Logger) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -127,6 +149,9 @@ func (n *Node) PruneSessions(ctx context.Context, interval time.Duration, log *s
 			log.Warn("pruning sessions", "error", err)
 		} else if k > 0 {
 			log.Info("pruned expired sessions", "count", k)
+		}
+		if _, err := n.Store.PruneLeases(ctx, time.Now().Add(-time.Hour)); err != nil {
+			log.Warn("pruning lapsed leases", "error", err)
 		}
 		select {
 		case <-ctx.Done():

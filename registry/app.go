@@ -33,7 +33,7 @@ var registerOnce sync.Once
 func RegisterExtensions() {
 	registerOnce.Do(func() {
 		factory.Register(driverName, driverFactory{})
-		registerRecorder()
+		registerMeta()
 	})
 }
 
@@ -47,13 +47,9 @@ type AppOptions struct {
 	// the ECR API may always delete).
 	DeleteEnabled bool
 	PurgeAge      time.Duration
-	// NoDescriptorCache turns off the App's in-memory blob descriptor
-	// cache: with several nodes, one node's delete would not reach the
-	// others' caches, and they would go on serving a deleted manifest.
-	NoDescriptorCache bool
-	// Recorder keeps the metadata store in step (nil: not wired, as in
-	// the registry core's own tests).
-	Recorder *Recorder
+	// Meta makes the metadata store the truth of manifests and tags
+	// (required).
+	Meta *Meta
 }
 
 // distributionConfig builds the App's configuration in code. A struct built
@@ -77,13 +73,12 @@ func distributionConfig(o AppOptions) *configuration.Configuration {
 		Catalog: configuration.Catalog{MaxEntries: 1000},
 		Tags:    configuration.Tags{MaxTags: 1000},
 	}
-	if !o.NoDescriptorCache {
-		cfg.Storage["cache"] = configuration.Parameters{"blobdescriptor": "inmemory"}
-	}
-	if o.Recorder != nil {
-		cfg.Middleware = map[string][]configuration.Middleware{
-			"repository": {{Name: recorderName, Options: configuration.Parameters{"instance": o.Recorder}}},
-		}
+	// No blob descriptor cache: the garbage collector deletes blobs
+	// behind the App's back (and other nodes' deletes never reached it),
+	// so a cached descriptor would promise a blob that is gone. Manifests
+	// have berth's own digest-addressed cache, behind the store's say.
+	cfg.Middleware = map[string][]configuration.Middleware{
+		"repository": {{Name: metaName, Options: configuration.Parameters{"instance": o.Meta}}},
 	}
 	cfg.HTTP.Secret = o.HTTPSecret
 	cfg.Log.Level = "error"
@@ -96,6 +91,9 @@ func distributionConfig(o AppOptions) *configuration.Configuration {
 
 // newApp creates the App, turning its configuration panics into errors.
 func newApp(ctx context.Context, o AppOptions) (app *handlers.App, err error) {
+	if o.Meta == nil {
+		return nil, fmt.Errorf("registry: no metadata store (AppOptions.Meta)")
+	}
 	RegisterExtensions()
 	defer func() {
 		if r := recover(); r != nil {

@@ -12,12 +12,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/distribution/distribution/v3"
 	"github.com/distribution/distribution/v3/manifest/manifestlist"
 	"github.com/distribution/distribution/v3/manifest/schema2"
-	"github.com/distribution/distribution/v3/registry/storage"
 	storagedriver "github.com/distribution/distribution/v3/registry/storage/driver"
-	"github.com/distribution/reference"
 	"github.com/opencontainers/go-digest"
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -36,19 +33,15 @@ import (
 // request. The upload itself lives in the storage, so a layer upload may
 // continue on any node of the registry.
 //
-// Deletions go through /v2 too (the App clears its descriptor cache, the
-// edge its referrers index and digest aliases). When the App refuses them
-// because deletion is disabled for registry clients, the backend deletes
-// through its own storage namespace instead; see deleteFallback.
+// Deletions go to the metadata store directly (Meta.DeleteManifest): it
+// decides, and storage links go after.
 type ECRBackend struct {
 	v2         http.Handler
 	urls       *BlobURLSigner
 	publicBase string
 
-	driver    storagedriver.StorageDriver
-	ns        distribution.Namespace // delete enabled
-	referrers ReferrersIndex
-	aliases   *digestAliases
+	driver storagedriver.StorageDriver
+	meta   *Meta
 }
 
 var _ ecrapi.Registry = (*ECRBackend)(nil)
@@ -56,8 +49,7 @@ var _ ecrapi.Registry = (*ECRBackend)(nil)
 // NewECRBackend builds the backend over v2 (the handler serving /v2/, gate
 // included). urls signs download URLs, which start with publicBase (the
 // registry's public origin, e.g. https://123456789012.dkr.ecr.us-east-1.amazonaws.com).
-// Without WithStorageDriver, DeleteRepository and deletions the App
-// refuses fail.
+// Without WithStorage, deletions fail.
 func NewECRBackend(v2 http.Handler, urls *BlobURLSigner, publicBase string, opts ...ECRBackendOption) *ECRBackend {
 	b := &ECRBackend{v2: v2, urls: urls, publicBase: strings.TrimSuffix(publicBase, "/")}
 	for _, o := range opts {
@@ -66,36 +58,20 @@ func NewECRBackend(v2 http.Handler, urls *BlobURLSigner, publicBase string, opts
 	return b
 }
 
-// ECRBackend returns the backend over the server's own /v2 handler and
-// storage driver.
+// ECRBackend returns the backend over the server's own /v2 handler,
+// metadata middleware and storage driver.
 func (s *Server) ECRBackend(urls *BlobURLSigner, publicBase string) *ECRBackend {
-	return NewECRBackend(s.V2(), urls, publicBase, WithStorageDriver(s.opts.App.Driver))
+	return NewECRBackend(s.V2(), urls, publicBase, WithStorage(s.opts.App.Driver, s.opts.App.Meta))
 }
 
 // ECRBackendOption configures an ECRBackend.
 type ECRBackendOption func(*ECRBackend)
 
-// WithStorageDriver gives the backend the App's storage driver, for
-// DeleteRepository and for deletions when the App has deletion disabled.
-func WithStorageDriver(drv storagedriver.StorageDriver) ECRBackendOption {
-	return func(b *ECRBackend) {
-		if drv == nil {
-			return
-		}
-		// Without options other than EnableDelete NewRegistry cannot fail.
-		ns, err := storage.NewRegistry(context.Background(), drv, storage.EnableDelete)
-		if err != nil {
-			return
-		}
-		b.driver, b.ns = drv, ns
-		b.referrers = newDriverReferrers(drv)
-		b.aliases = &digestAliases{driver: drv}
-	}
+// WithStorage gives the backend the App's storage driver (for
+// DeleteRepository) and metadata middleware (for deletions).
+func WithStorage(drv storagedriver.StorageDriver, meta *Meta) ECRBackendOption {
+	return func(b *ECRBackend) { b.driver, b.meta = drv, meta }
 }
-
-// errNoStorage is a deletion that needs the storage driver the backend
-// was built without.
-var errNoStorage = errors.New("the ECR backend has no storage driver (WithStorageDriver)")
 
 // BackendError is a registry call that failed. Kind is the ecrapi sentinel
 // the answer maps to (nil: unexpected, a ServerException); Status, Code and
@@ -215,6 +191,10 @@ func (b *ECRBackend) PutManifest(ctx context.Context, registryID, repo, tag, med
 	return computed.String(), nil
 }
 
+// recordAsKey marks a manifest PUT whose image is recorded with another
+// media type than distribution parsed it as.
+type recordAsKey struct{}
+
 // ociTwin maps the Docker manifest types to the OCI types of the same shape.
 var ociTwin = map[string]string{
 	schema2.MediaTypeManifest:          v1.MediaTypeImageManifest,
@@ -280,17 +260,6 @@ func (b *ECRBackend) DownloadURL(_ context.Context, registryID, repo, dgst strin
 		return "", &BackendError{Op: op, Detail: "no blob URL signer configured"}
 	}
 	return b.publicBase + "/v2/" + repo + "/blobs/" + dgst + "?" + b.urls.Sign(registryID, repo, dgst).Encode(), nil
-}
-
-func (b *ECRBackend) repository(ctx context.Context, repo string) (distribution.Repository, error) {
-	if b.ns == nil {
-		return nil, errNoStorage
-	}
-	named, err := reference.WithName(repo)
-	if err != nil {
-		return nil, err
-	}
-	return b.ns.Repository(ctx, named)
 }
 
 func checkDigest(op, dgst string) error {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http/httptest"
 	"net/url"
 	"path"
@@ -19,28 +18,24 @@ import (
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/berth-registry/berth/ecrapi"
-	"github.com/berth-registry/berth/metrics"
+	"github.com/berth-registry/berth/metadata"
 )
 
-// newTestBackend is an ECRBackend over a real Server (App and edge, no
-// gate) on an in-memory driver.
-func newTestBackend(t *testing.T, deleteEnabled bool) (*ECRBackend, *inmemory.Driver) {
+// newTestBackend is an ECRBackend over a real Server (gate, edge, App,
+// metadata middleware) on an in-memory driver; repos are created in its
+// store.
+func newTestBackend(t *testing.T, deleteEnabled bool, repos ...string) (*ECRBackend, *inmemory.Driver) {
 	t.Helper()
 	drv := inmemory.New()
-	s, err := New(context.Background(), Options{
-		App:     AppOptions{Driver: drv, HTTPSecret: "backend-test", DeleteEnabled: deleteEnabled, PurgeAge: time.Hour},
-		Metrics: metrics.New("test"),
-		Log:     slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		t.Fatal(err)
+	ts := startTestServer(t, AppOptions{Driver: drv, HTTPSecret: "backend-test", DeleteEnabled: deleteEnabled, PurgeAge: time.Hour}, nil)
+	for _, r := range repos {
+		if _, err := ts.store.CreateRepository(context.Background(), metadata.Repository{RegistryID: testReg, Name: r}); err != nil {
+			t.Fatal(err)
+		}
 	}
-	t.Cleanup(func() { _ = s.Close() })
 	signer := &BlobURLSigner{Key: []byte("0123456789abcdef0123456789abcdef")}
-	return s.ECRBackend(signer, "https://registry.example/"), drv
+	return ts.srv.ECRBackend(signer, "https://registry.example/"), drv
 }
-
-const testReg = "123456789012"
 
 // pushBlob uploads data in parts of at most part bytes.
 func pushBlob(t *testing.T, b *ECRBackend, repo string, data []byte, part int) string {
@@ -86,11 +81,20 @@ func ociManifest(t *testing.T, config string, layers ...string) []byte {
 	return b
 }
 
-func ociIndex(t *testing.T, children ...string) []byte {
+// ociIndex lists manifests, each given by its body (or, for one that is
+// not there, by a digest string).
+func ociIndex(t *testing.T, children ...any) []byte {
 	t.Helper()
 	var ms []map[string]any
 	for _, c := range children {
-		ms = append(ms, map[string]any{"mediaType": v1.MediaTypeImageManifest, "digest": c, "size": 100,
+		d, size := "", 100
+		switch c := c.(type) {
+		case []byte:
+			d, size = digest.FromBytes(c).String(), len(c)
+		case string:
+			d = c
+		}
+		ms = append(ms, map[string]any{"mediaType": v1.MediaTypeImageManifest, "digest": d, "size": size,
 			"platform": map[string]string{"os": "linux", "architecture": "amd64"}})
 	}
 	b, err := json.Marshal(map[string]any{"schemaVersion": 2, "mediaType": v1.MediaTypeImageIndex, "manifests": ms})
@@ -101,7 +105,7 @@ func ociIndex(t *testing.T, children ...string) []byte {
 }
 
 func TestECRBackendManifestsAndBlobs(t *testing.T) {
-	b, _ := newTestBackend(t, true)
+	b, _ := newTestBackend(t, true, "team/app")
 	ctx := context.Background()
 	const repo = "team/app"
 	cfg := pushBlob(t, b, repo, []byte("{}"), 1)
@@ -139,7 +143,7 @@ func TestECRBackendManifestsAndBlobs(t *testing.T) {
 	}
 
 	// By digest, with the media type left to the body.
-	idx := ociIndex(t, d)
+	idx := ociIndex(t, body)
 	if got, err := b.PutManifest(ctx, testReg, repo, "", "", idx); err != nil || got != digest.FromBytes(idx).String() {
 		t.Fatalf("PutManifest index = %s, %v", got, err)
 	}
@@ -171,7 +175,7 @@ func TestECRBackendManifestsAndBlobs(t *testing.T) {
 }
 
 func TestECRBackendUploads(t *testing.T) {
-	b, _ := newTestBackend(t, true)
+	b, _ := newTestBackend(t, true, "uploads")
 	ctx := context.Background()
 	const repo = "uploads"
 
@@ -230,14 +234,14 @@ func TestECRBackendUploads(t *testing.T) {
 	}
 }
 
-// TestECRBackendDeletes runs with deletion enabled in the App (the /v2
-// path) and disabled (the storage fallback).
+// TestECRBackendDeletes: the store decides, storage links follow, with
+// client DELETE enabled or not (in-process deletes never need it).
 func TestECRBackendDeletes(t *testing.T) {
 	for _, enabled := range []bool{true, false} {
 		t.Run(fmt.Sprintf("delete enabled %v", enabled), func(t *testing.T) {
-			b, drv := newTestBackend(t, enabled)
-			ctx := context.Background()
 			const repo = "del/repo"
+			b, drv := newTestBackend(t, enabled, repo)
+			ctx := context.Background()
 			cfg := pushBlob(t, b, repo, []byte("{}"), 2)
 			d, err := b.PutManifest(ctx, testReg, repo, "a", "", ociManifest(t, cfg))
 			if err != nil {
@@ -246,31 +250,22 @@ func TestECRBackendDeletes(t *testing.T) {
 			if _, err := b.PutManifest(ctx, testReg, repo, "b", "", ociManifest(t, cfg)); err != nil {
 				t.Fatal(err)
 			}
-
-			if err := b.DeleteTag(ctx, testReg, repo, "a"); err != nil {
-				t.Fatalf("DeleteTag: %v", err)
+			if err := b.DeleteManifest(ctx, testReg, repo, d, true); !metadata.Is(err, metadata.Changed) {
+				t.Fatalf("DeleteManifest of a tagged image, if untagged: %v", err)
 			}
-			if _, err := b.GetManifest(ctx, testReg, repo, "a", nil); !errors.Is(err, ecrapi.ErrManifestUnknown) {
-				t.Fatalf("tag a after DeleteTag: %v", err)
-			}
-			if _, err := b.GetManifest(ctx, testReg, repo, "b", nil); err != nil {
-				t.Fatalf("tag b after deleting a: %v", err)
-			}
-			if err := b.DeleteTag(ctx, testReg, repo, "a"); !errors.Is(err, ecrapi.ErrManifestUnknown) {
-				t.Fatalf("DeleteTag of a missing tag: %v", err)
-			}
-
-			if err := b.DeleteManifest(ctx, testReg, repo, d); err != nil {
+			if err := b.DeleteManifest(ctx, testReg, repo, d, false); err != nil {
 				t.Fatalf("DeleteManifest: %v", err)
 			}
-			if _, err := b.GetManifest(ctx, testReg, repo, "b", nil); !errors.Is(err, ecrapi.ErrManifestUnknown) {
-				t.Fatalf("tag b after DeleteManifest: %v", err)
+			for _, tag := range []string{"a", "b"} {
+				if _, err := b.GetManifest(ctx, testReg, repo, tag, nil); !errors.Is(err, ecrapi.ErrManifestUnknown) {
+					t.Fatalf("tag %s after DeleteManifest: %v", tag, err)
+				}
 			}
 			link := path.Join(repositoriesRoot, repo, "_manifests/revisions/sha256", digest.Digest(d).Encoded(), "link")
 			if _, err := drv.Stat(ctx, link); !isPathNotFound(err) {
 				t.Fatalf("revision link after DeleteManifest: %v", err)
 			}
-			if err := b.DeleteManifest(ctx, testReg, repo, digest.FromString("none").String()); !errors.Is(err, ecrapi.ErrManifestUnknown) {
+			if err := b.DeleteManifest(ctx, testReg, repo, digest.FromString("none").String(), false); !errors.Is(err, ecrapi.ErrManifestUnknown) {
 				t.Fatalf("DeleteManifest of a missing manifest: %v", err)
 			}
 
@@ -297,14 +292,8 @@ func TestECRBackendWithoutStorage(t *testing.T) {
 	if err := bare.DeleteRepository(ctx, testReg, "x/y"); !errors.Is(err, errNoStorage) {
 		t.Fatalf("DeleteRepository: %v", err)
 	}
-	// The App always deletes for in-process calls (the gate refuses
-	// clients' DELETE unless enabled), so tags go without the driver.
-	cfg := pushBlob(t, b, "x/y", []byte("{}"), 2)
-	if _, err := b.PutManifest(ctx, testReg, "x/y", "t", "", ociManifest(t, cfg)); err != nil {
-		t.Fatal(err)
-	}
-	if err := bare.DeleteTag(ctx, testReg, "x/y", "t"); err != nil {
-		t.Fatalf("DeleteTag without the storage driver: %v", err)
+	if err := bare.DeleteManifest(ctx, testReg, "x/y", digest.FromString("x").String(), false); !errors.Is(err, errNoStorage) {
+		t.Fatalf("DeleteManifest: %v", err)
 	}
 }
 

@@ -19,13 +19,17 @@ import (
 	"github.com/distribution/reference"
 	"github.com/gorilla/mux"
 	"github.com/opencontainers/go-digest"
+
+	"github.com/berth-registry/berth/metadata"
 )
 
 // edge wraps the App with what distribution v3.1.2 cannot do itself:
 //
-//   - the referrers API (GET /v2/<name>/referrers/<digest>), answered from a
-//     ReferrersIndex the edge maintains on manifest PUT and DELETE, and the
-//     OCI-Subject header on the PUT of a manifest with a subject;
+//   - the referrers API (GET /v2/<name>/referrers/<digest>), answered from
+//     the metadata store, and the OCI-Subject header on the PUT of a
+//     manifest with a subject;
+//   - manifest DELETE with the store deciding (ECR's semantics: an image an
+//     index lists stays);
 //   - content addressed by a non-canonical digest (sha512): see
 //     digestAliases; the edge verifies such manifests itself, stores them
 //     under their sha256 digest, and presents every response in the
@@ -45,30 +49,29 @@ func (s *Server) edge(app http.Handler) http.Handler {
 	}
 	drv := s.opts.App.Driver
 	e := &edge{
-		app:       app,
-		routes:    s.routes,
-		referrers: newDriverReferrers(drv),
-		aliases:   &digestAliases{driver: drv},
-		log:       log,
+		app:     app,
+		routes:  s.routes,
+		meta:    s.opts.App.Meta,
+		aliases: &digestAliases{driver: drv},
+		log:     log,
 	}
 	// A Namespace of our own over the App's driver, for reads only (the
-	// subject of a manifest about to be deleted, the canonical digest of a
-	// blob to mount). It cannot fail without options.
+	// canonical digest of a blob to mount). It cannot fail without options.
 	ns, err := storage.NewRegistry(context.Background(), drv)
 	if err != nil {
-		log.Error("registry edge: no namespace; sha512 mounts and referrer cleanup on delete are off", "error", err)
+		log.Error("registry edge: no namespace; sha512 mounts are off", "error", err)
 	}
 	e.ns = ns
 	return e
 }
 
 type edge struct {
-	app       http.Handler
-	routes    *mux.Router
-	ns        distribution.Namespace
-	referrers ReferrersIndex
-	aliases   *digestAliases
-	log       *slog.Logger
+	app     http.Handler
+	routes  *mux.Router
+	ns      distribution.Namespace
+	meta    *Meta
+	aliases *digestAliases
+	log     *slog.Logger
 }
 
 // maxManifestBody is distribution's limit for a manifest PUT body.
@@ -97,33 +100,40 @@ func (e *edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	case v2.RouteNameBlob:
 		if r.Method == http.MethodGet || r.Method == http.MethodHead {
-			if alias := nonCanonical(m.vars["digest"]); alias != "" {
-				// The App serves the blob through the alias link but names
-				// it by its sha256 digest.
-				e.app.ServeHTTP(hookHeaders(w, func(_ int, h http.Header) { presentAs(h, alias) }), r)
-				return
-			}
+			e.serveBlob(w, r, name, m.vars["digest"])
+			return
 		}
 	case v2.RouteNameBlobUpload:
 		if r.Method == http.MethodPost {
 			q := r.URL.Query()
-			if q.Get("mount") != "" {
+			switch {
+			case q.Get("mount") != "":
 				e.mountBlob(w, r, name, q)
-				return
+			case q.Has("digest"):
+				e.singlePostUpload(w, r, name, q.Get("digest"))
+			default:
+				e.startUpload(w, r, name)
 			}
-			if q.Has("digest") {
-				e.singlePostUpload(w, r, q.Get("digest"))
-				return
-			}
+			return
 		}
 	case v2.RouteNameBlobUploadChunk:
-		if r.Method == http.MethodPut {
-			e.completeUpload(w, r)
+		switch r.Method {
+		case http.MethodPut:
+			e.completeUpload(w, r, name, m.vars["uuid"])
+			return
+		case http.MethodPatch:
+			e.patchUpload(w, r, name, m.vars["uuid"])
+			return
+		case http.MethodDelete:
+			e.cancelUpload(w, r, m.vars["uuid"])
 			return
 		}
 	}
 	e.app.ServeHTTP(w, r)
 }
+
+// errNoCanonical: distribution completed an upload without naming it.
+var errNoCanonical = errors.New("the registry answered without a Docker-Content-Digest")
 
 // nonCanonical returns ref as a digest when it is a valid digest of another
 // algorithm than distribution's sha256.
@@ -136,9 +146,9 @@ func nonCanonical(ref string) digest.Digest {
 }
 
 // putManifest passes a manifest PUT to the App and, once it is stored,
-// records the manifest as a referrer of its subject and sets OCI-Subject.
-// A PUT by a non-canonical digest is verified here and stored by its sha256
-// digest, with an alias link for the digest the client used.
+// sets OCI-Subject for a manifest with a subject. A PUT by a non-canonical
+// digest is verified here and stored by its sha256 digest, with an alias
+// link (content, written first) for the digest the client used.
 func (e *edge) putManifest(w http.ResponseWriter, r *http.Request, name, ref string) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxManifestBody+1))
 	if err != nil {
@@ -153,18 +163,14 @@ func (e *edge) putManifest(w http.ResponseWriter, r *http.Request, name, ref str
 		return
 	}
 	canonical := digest.Canonical.FromBytes(body)
-	pushed := canonical // the digest the client knows the manifest by
 	var alias digest.Digest
-	if d, err := digest.Parse(ref); err == nil {
-		pushed = d
-		if d.Algorithm() != digest.Canonical {
-			if d.Algorithm().FromBytes(body) != d {
-				setAPIVersion(w)
-				serveError(w, errcode.ErrorCodeDigestInvalid.WithDetail("manifest content does not match "+d.String()))
-				return
-			}
-			alias = d
+	if d, err := digest.Parse(ref); err == nil && d.Algorithm() != digest.Canonical {
+		if d.Algorithm().FromBytes(body) != d {
+			setAPIVersion(w)
+			serveError(w, errcode.ErrorCodeDigestInvalid.WithDetail("manifest content does not match "+d.String()))
+			return
 		}
+		alias = d
 	}
 	var fields manifestFields
 	if json.Unmarshal(body, &fields) != nil {
@@ -178,205 +184,70 @@ func (e *edge) putManifest(w http.ResponseWriter, r *http.Request, name, ref str
 		}
 	}
 
-	fwd := r.Clone(r.Context())
+	ctx := r.Context()
+	fwd := r.Clone(ctx)
 	fwd.Body = io.NopCloser(bytes.NewReader(body))
 	fwd.ContentLength = int64(len(body))
 	if alias != "" {
+		// The link is content (distribution resolves an index's sha512
+		// children through it); the store records the alias with the push.
+		if err := e.aliases.addManifest(ctx, name, canonical, alias); err != nil {
+			e.fail(w, "linking the manifest's digest alias", err, "repository", name, "digest", alias)
+			return
+		}
+		fwd = fwd.WithContext(withAlias(ctx, alias))
 		setPath(fwd, "/v2/"+name+"/manifests/"+canonical.String())
 	}
 	rec := newBufferedResponse()
 	e.app.ServeHTTP(rec, fwd)
 	if rec.code == http.StatusCreated {
-		ctx := r.Context()
 		if alias != "" {
-			if err := e.aliases.addManifest(ctx, name, canonical, alias); err != nil {
-				e.fail(w, "linking the manifest's digest alias", err, "repository", name, "digest", alias)
-				return
-			}
 			presentAs(rec.Header(), alias)
 		}
 		if fields.Subject != nil {
-			desc := fields.referrerDescriptor(r.Header.Get("Content-Type"), pushed, int64(len(body)))
-			if err := e.referrers.Add(ctx, name, fields.Subject.Digest, desc); err != nil {
-				e.fail(w, "indexing the referrer", err, "repository", name, "digest", pushed)
-				return
-			}
 			rec.Header().Set("OCI-Subject", fields.Subject.Digest.String())
 		}
 	}
 	rec.sendTo(w)
 }
 
-// deleteManifest passes a manifest DELETE by digest to the App and then
-// drops the manifest from the referrers index and removes its digest
-// aliases. A DELETE by an alias deletes the stored (sha256) manifest, with
-// all its aliases and tags.
+// deleteManifest deletes a manifest (by digest: with its tags, unless an
+// index lists it) or a tag (the manifest stays), the store deciding.
 func (e *edge) deleteManifest(w http.ResponseWriter, r *http.Request, name, ref string) {
-	d, err := digest.Parse(ref)
-	if err != nil || e.ns == nil {
-		e.app.ServeHTTP(w, r) // a tag (or no namespace): the App's business alone
-		return
-	}
-	named, err := reference.WithName(name)
-	if err != nil {
-		e.app.ServeHTTP(w, r)
+	ri, ok := infoFrom(r.Context())
+	if !ok || e.meta == nil {
+		e.fail(w, "deleting", errNoGate)
 		return
 	}
 	ctx := r.Context()
-	canonical := d
-	if d.Algorithm() != digest.Canonical {
-		canonical, err = e.aliases.resolveManifest(ctx, name, d)
-		if isPathNotFound(err) {
-			e.app.ServeHTTP(w, r) // not here: the App answers MANIFEST_UNKNOWN
-			return
-		}
-		if err != nil {
-			e.fail(w, "resolving the manifest's digest alias", err, "repository", name, "digest", d)
-			return
-		}
-	}
-	// The subject, looked up before the manifest goes.
-	subject, err := e.subjectOf(ctx, named, d)
-	if isManifestUnknown(err) {
-		e.app.ServeHTTP(w, r)
-		return
-	}
+	setAPIVersion(w)
+	d, err := digest.Parse(ref)
 	if err != nil {
-		e.fail(w, "reading the manifest before deleting it", err, "repository", name, "digest", d)
-		return
-	}
-
-	fwd := r
-	if canonical != d {
-		fwd = r.Clone(ctx)
-		setPath(fwd, "/v2/"+name+"/manifests/"+canonical.String())
-	}
-	rec := newBufferedResponse()
-	e.app.ServeHTTP(rec, fwd)
-	// A 404 for the canonical digest while the alias still linked to it is
-	// the rest of an earlier, interrupted delete: finish it.
-	if rec.code != http.StatusAccepted && (rec.code != http.StatusNotFound || canonical == d) {
-		rec.sendTo(w)
-		return
-	}
-	aliases, err := e.aliases.manifestAliases(ctx, name, canonical)
-	if err != nil {
-		e.fail(w, "listing the manifest's digest aliases", err, "repository", name, "digest", canonical)
-		return
-	}
-	if subject != "" {
-		for _, dg := range append([]digest.Digest{canonical}, aliases...) {
-			if err := e.referrers.Remove(ctx, name, subject, dg); err != nil {
-				e.fail(w, "removing the referrer from the index", err, "repository", name, "digest", dg)
-				return
-			}
-		}
-	}
-	// The aliases go through the App too: it caches descriptors by digest.
-	for _, a := range aliases {
-		sub := r.Clone(ctx)
-		setPath(sub, "/v2/"+name+"/manifests/"+a.String())
-		arec := newBufferedResponse()
-		e.app.ServeHTTP(arec, sub)
-		if arec.code != http.StatusAccepted && arec.code != http.StatusNotFound {
-			e.fail(w, "deleting the manifest's digest alias", errors.New(http.StatusText(arec.code)+": "+arec.body.String()), "repository", name, "digest", a)
+		if strings.ContainsRune(ref, ':') {
+			serveError(w, errcode.ErrorCodeDigestInvalid.WithDetail(err.Error()))
 			return
 		}
+		_, err = e.meta.store.Untag(ctx, ri.RegistryID, name, ref, "")
+	} else {
+		err = e.meta.DeleteManifest(ctx, ri.RegistryID, name, d, nil)
 	}
-	if err := e.aliases.removeManifest(ctx, name, canonical, aliases); err != nil {
-		e.fail(w, "removing the manifest's digest aliases", err, "repository", name, "digest", canonical)
-		return
-	}
-	if rec.code == http.StatusNotFound {
-		setAPIVersion(w)
+	switch {
+	case err == nil:
 		w.WriteHeader(http.StatusAccepted)
-		return
+	case metadata.Is(err, metadata.NotFound):
+		serveError(w, errcode.ErrorCodeManifestUnknown.WithDetail(ref))
+	case metadata.Is(err, metadata.Referenced):
+		serveError(w, errcode.ErrorCodeDenied.WithMessage(
+			"The image is referenced by a manifest list in the repository; delete the manifest list first."))
+	default:
+		e.fail(w, "deleting the manifest", err, "repository", name, "reference", ref)
 	}
-	rec.sendTo(w)
-}
-
-// subjectOf returns the subject digest of manifest d in repo ("" if none).
-func (e *edge) subjectOf(ctx context.Context, named reference.Named, d digest.Digest) (digest.Digest, error) {
-	repo, err := e.ns.Repository(ctx, named)
-	if err != nil {
-		return "", err
-	}
-	ms, err := repo.Manifests(ctx)
-	if err != nil {
-		return "", err
-	}
-	m, err := ms.Get(ctx, d)
-	if err != nil {
-		return "", err
-	}
-	_, payload, err := m.Payload()
-	if err != nil {
-		return "", err
-	}
-	var f manifestFields
-	if json.Unmarshal(payload, &f) != nil || f.Subject == nil || f.Subject.Digest.Validate() != nil {
-		return "", nil
-	}
-	return f.Subject.Digest, nil
 }
 
 func isManifestUnknown(err error) bool {
 	var rev distribution.ErrManifestUnknownRevision
 	var unk distribution.ErrManifestUnknown
 	return errors.As(err, &rev) || errors.As(err, &unk) || errors.Is(err, distribution.ErrBlobUnknown)
-}
-
-// completeUpload passes the closing PUT of an upload to the App. distribution
-// verifies a non-canonical ?digest= itself (re-hashing the upload) and links
-// it as an alias, but answers with the sha256 digest; the edge answers with
-// the digest the client asked for.
-func (e *edge) completeUpload(w http.ResponseWriter, r *http.Request) {
-	alias := nonCanonical(r.URL.Query().Get("digest"))
-	if alias == "" {
-		e.app.ServeHTTP(w, r)
-		return
-	}
-	e.app.ServeHTTP(hookHeaders(w, func(code int, h http.Header) {
-		if code == http.StatusCreated {
-			presentAs(h, alias)
-		}
-	}), r)
-}
-
-// mountBlob handles a cross-repository mount of a blob named by a
-// non-canonical digest. distribution would link that digest to itself (a
-// link to a blob it never stores, so the mounted blob answers 500); the edge
-// instead mounts the sha256 blob the source repository's alias links to and
-// links the alias in the target repository as an upload would have.
-func (e *edge) mountBlob(w http.ResponseWriter, r *http.Request, name string, q url.Values) {
-	alias, from := nonCanonical(q.Get("mount")), q.Get("from")
-	if alias == "" || from == "" || e.ns == nil {
-		e.app.ServeHTTP(w, r) // sha256, or anonymous (an upload session)
-		return
-	}
-	ctx := r.Context()
-	canonical, err := e.canonicalBlob(ctx, from, alias)
-	if err != nil {
-		// Not in the source (or no such repository): the App falls back to
-		// an upload session, as for any mount it cannot do.
-		e.app.ServeHTTP(w, r)
-		return
-	}
-	fwd := r.Clone(ctx)
-	fq := fwd.URL.Query()
-	fq.Set("mount", canonical.String())
-	fwd.URL.RawQuery = fq.Encode()
-	fwd.RequestURI = fwd.URL.RequestURI()
-	rec := newBufferedResponse()
-	e.app.ServeHTTP(rec, fwd)
-	if rec.code == http.StatusCreated {
-		if err := e.aliases.linkBlob(ctx, name, alias, canonical); err != nil {
-			e.fail(w, "linking the mounted blob's digest alias", err, "repository", name, "digest", alias)
-			return
-		}
-		presentAs(rec.Header(), alias)
-	}
-	rec.sendTo(w)
 }
 
 func (e *edge) canonicalBlob(ctx context.Context, repoName string, d digest.Digest) (digest.Digest, error) {
@@ -402,7 +273,7 @@ func (e *edge) canonicalBlob(ctx context.Context, repoName string, d digest.Dige
 // the whole blob as body (distribution-spec "single POST"), which
 // distribution answers 202 while ignoring the body: the edge opens the upload
 // session with the App and completes it with the body in one PUT.
-func (e *edge) singlePostUpload(w http.ResponseWriter, r *http.Request, dgst string) {
+func (e *edge) singlePostUpload(w http.ResponseWriter, r *http.Request, name, dgst string) {
 	if _, err := digest.Parse(dgst); err != nil {
 		setAPIVersion(w)
 		serveError(w, errcode.ErrorCodeDigestInvalid.WithDetail(err.Error()))
@@ -434,7 +305,8 @@ func (e *edge) singlePostUpload(w http.ResponseWriter, r *http.Request, dgst str
 	lq.Set("digest", dgst)
 	put.URL.Path, put.URL.RawPath, put.URL.RawQuery = loc.Path, loc.RawPath, lq.Encode()
 	put.RequestURI = put.URL.RequestURI()
-	e.completeUpload(w, put)
+	e.noteUpload(ctx, name, rec.Header().Get("Docker-Upload-UUID"))
+	e.completeUpload(w, put, name, rec.Header().Get("Docker-Upload-UUID"))
 }
 
 // fail answers 500 for a storage error after (or instead of) the App's own

@@ -147,7 +147,7 @@ func (s *Server) gate(next http.Handler) http.Handler {
 			s.serveCatalog(w, r, ri.RegistryID)
 			return
 		}
-		if routed && acc.Repo != "" && ociName.MatchString(acc.Repo) {
+		if routed && acc.Repo != "" && validName(acc.Repo) {
 			if ok := s.ensureRepository(w, r, ri, acc); !ok {
 				return
 			}

@@ -23,6 +23,11 @@ var ociName = regexp.MustCompile(`^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+(
 
 const nameRule = "lowercase letters, digits and separators (. _ __ - /), at most 255 characters"
 
+// validName reports whether name is a repository name berth serves.
+func validName(name string) bool {
+	return len(name) <= reference.RepositoryNameTotalLengthMax && ociName.MatchString(name)
+}
+
 // checkNames answers requests whose repository name distribution would not
 // route, or would route and then fail with a 500 (names over 255
 // characters), with the registry error a client expects.

@@ -6,10 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"path"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/distribution/distribution/v3/registry/api/errcode"
 	storagedriver "github.com/distribution/distribution/v3/registry/storage/driver"
@@ -17,23 +15,9 @@ import (
 	"github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go"
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
-)
 
-// ReferrersIndex records, per repository, which manifests name a subject.
-// The edge maintains it on manifest PUT (after the App stored the manifest)
-// and on manifest DELETE, and answers the referrers API from it, so a
-// referrers request never lists the bucket. The metadata store replaces the
-// storage-driver implementation below.
-type ReferrersIndex interface {
-	// Add records referrer (a descriptor of a manifest whose subject is
-	// subject). Adding the same referrer again replaces the entry.
-	Add(ctx context.Context, repo string, subject digest.Digest, referrer v1.Descriptor) error
-	// Remove forgets referrer; removing an unknown entry is not an error.
-	Remove(ctx context.Context, repo string, subject, referrer digest.Digest) error
-	// List returns the referrers of subject, ordered by digest; an unknown
-	// repository or subject has none.
-	List(ctx context.Context, repo string, subject digest.Digest) ([]v1.Descriptor, error)
-}
+	"github.com/berth-registry/berth/metadata"
+)
 
 // repositoriesRoot is where distribution keeps repositories in the driver
 // (registry/storage/paths.go). berth's own per-repository records live
@@ -41,118 +25,9 @@ type ReferrersIndex interface {
 // catalog walk skips and which no repository name component can take.
 const repositoriesRoot = "/docker/registry/v2/repositories"
 
-// driverReferrers keeps the index in the storage driver: one small object
-// per referrer at
-//
-//	repositories/<name>/_referrers/<subject-alg>/<subject-hex>/<referrer-alg>/<referrer-hex>
-//
-// holding the referrer's descriptor as JSON. Listing a subject costs one
-// List per digest algorithm in use plus one GetContent per referrer.
-type driverReferrers struct {
-	driver storagedriver.StorageDriver
-}
-
-func newDriverReferrers(d storagedriver.StorageDriver) *driverReferrers {
-	return &driverReferrers{driver: d}
-}
-
-func (x *driverReferrers) subjectDir(repo string, subject digest.Digest) string {
-	return path.Join(repositoriesRoot, repo, "_referrers", subject.Algorithm().String(), subject.Encoded())
-}
-
-func (x *driverReferrers) entryPath(repo string, subject, referrer digest.Digest) string {
-	return path.Join(x.subjectDir(repo, subject), referrer.Algorithm().String(), referrer.Encoded())
-}
-
-func (x *driverReferrers) Add(ctx context.Context, repo string, subject digest.Digest, referrer v1.Descriptor) error {
-	if err := subject.Validate(); err != nil {
-		return fmt.Errorf("referrers: subject %q: %w", subject, err)
-	}
-	if err := referrer.Digest.Validate(); err != nil {
-		return fmt.Errorf("referrers: referrer %q: %w", referrer.Digest, err)
-	}
-	b, err := json.Marshal(referrer)
-	if err != nil {
-		return err
-	}
-	return x.driver.PutContent(ctx, x.entryPath(repo, subject, referrer.Digest), b)
-}
-
-func (x *driverReferrers) Remove(ctx context.Context, repo string, subject, referrer digest.Digest) error {
-	if subject.Validate() != nil || referrer.Validate() != nil {
-		return nil // never indexed
-	}
-	err := x.driver.Delete(ctx, x.entryPath(repo, subject, referrer))
-	if isPathNotFound(err) {
-		return nil
-	}
-	return err
-}
-
-func (x *driverReferrers) List(ctx context.Context, repo string, subject digest.Digest) ([]v1.Descriptor, error) {
-	algDirs, err := x.driver.List(ctx, x.subjectDir(repo, subject))
-	if isPathNotFound(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var entries []string
-	for _, dir := range algDirs {
-		files, err := x.driver.List(ctx, dir)
-		if isPathNotFound(err) {
-			continue // removed meanwhile
-		}
-		if err != nil {
-			return nil, err
-		}
-		entries = append(entries, files...)
-	}
-	descs, err := x.read(ctx, entries)
-	if err != nil {
-		return nil, err
-	}
-	slices.SortFunc(descs, func(a, b v1.Descriptor) int { return strings.Compare(a.Digest.String(), b.Digest.String()) })
-	return descs, nil
-}
-
-// read fetches the entries a few at a time: on S3 each is a round trip.
-func (x *driverReferrers) read(ctx context.Context, entries []string) ([]v1.Descriptor, error) {
-	const parallel = 8
-	var (
-		mu    sync.Mutex
-		descs = make([]v1.Descriptor, 0, len(entries))
-		errs  []error
-		wg    sync.WaitGroup
-		sem   = make(chan struct{}, parallel)
-	)
-	for _, p := range entries {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			b, err := x.driver.GetContent(ctx, p)
-			if isPathNotFound(err) {
-				return // removed meanwhile
-			}
-			var d v1.Descriptor
-			if err == nil {
-				if err = json.Unmarshal(b, &d); err != nil {
-					err = fmt.Errorf("referrers: entry %s: %w", p, err)
-				}
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, err)
-				return
-			}
-			descs = append(descs, d)
-		}()
-	}
-	wg.Wait()
-	return descs, errors.Join(errs...)
-}
+// maxReferrers bounds one referrers answer (the spec allows paging with a
+// Link header; clients rarely follow it, and no subject needs more).
+const maxReferrers = 10000
 
 func isPathNotFound(err error) bool {
 	var pnf storagedriver.PathNotFoundError
@@ -197,7 +72,7 @@ func (e *edge) serveReferrers(w http.ResponseWriter, r *http.Request, name, ref 
 		serveError(w, errcode.ErrorCodeDigestInvalid.WithDetail(err.Error()))
 		return
 	}
-	descs, err := e.referrers.List(r.Context(), name, subject)
+	descs, err := e.listReferrers(r.Context(), name, subject)
 	if err != nil {
 		e.log.Error("referrers: listing", "repository", name, "subject", subject, "error", err)
 		serveError(w, errcode.ErrorCodeUnknown.WithDetail("listing referrers failed"))
@@ -227,27 +102,34 @@ func (e *edge) serveReferrers(w http.ResponseWriter, r *http.Request, name, ref 
 	}
 }
 
-// manifestFields are the parts of an image manifest or index the edge needs.
-type manifestFields struct {
-	MediaType    string            `json:"mediaType"`
-	ArtifactType string            `json:"artifactType"`
-	Config       *v1.Descriptor    `json:"config"`
-	Subject      *v1.Descriptor    `json:"subject"`
-	Annotations  map[string]string `json:"annotations"`
+// listReferrers reads the referrers of subject from the store: the
+// manifests of the repository whose subject it is, in digest order. An
+// unknown repository or subject has none.
+func (e *edge) listReferrers(ctx context.Context, repo string, subject digest.Digest) ([]v1.Descriptor, error) {
+	ri, ok := infoFrom(ctx)
+	if !ok || e.meta == nil {
+		return nil, errNoGate
+	}
+	var descs []v1.Descriptor
+	after := ""
+	for len(descs) < maxReferrers {
+		imgs, next, err := e.meta.store.Referrers(ctx, ri.RegistryID, repo, subject.String(), "", metadata.Page{Limit: 1000, After: after})
+		if err != nil {
+			return nil, err
+		}
+		for _, img := range imgs {
+			descs = append(descs, v1.Descriptor{MediaType: img.MediaType, ArtifactType: img.ArtifactType,
+				Digest: digest.Digest(img.Digest), Size: img.ManifestSize, Annotations: img.Annotations})
+		}
+		if next == "" {
+			break
+		}
+		after = next
+	}
+	return descs, nil
 }
 
-// referrerDescriptor is the referrers-API descriptor of a manifest pushed as
-// dgst: its artifactType, or for an image manifest without one the config's
-// media type (image-spec "artifactType" guidance), and its annotations.
-func (m *manifestFields) referrerDescriptor(contentType string, dgst digest.Digest, size int64) v1.Descriptor {
-	mt := m.MediaType
-	if mt == "" {
-		mt, _, _ = strings.Cut(contentType, ";")
-		mt = strings.TrimSpace(mt)
-	}
-	at := m.ArtifactType
-	if at == "" && m.Config != nil {
-		at = m.Config.MediaType
-	}
-	return v1.Descriptor{MediaType: mt, ArtifactType: at, Digest: dgst, Size: size, Annotations: m.Annotations}
+// manifestFields are the parts of an image manifest or index the edge needs.
+type manifestFields struct {
+	Subject *v1.Descriptor `json:"subject"`
 }

@@ -50,7 +50,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	}
 	s := &Server{app: app, opts: o, routes: v2.Router()}
 	mux := http.NewServeMux() // never http.DefaultServeMux: distribution registers debug handlers there
-	v2h := s.refuseDeletes(s.checkNames(s.edge(app)))
+	v2h := s.refuseDeletes(s.checkNames(s.oneWriterPerUpload(s.edge(app))))
 	if o.Gate.Store != nil {
 		v2h = s.gate(v2h)
 	}
@@ -112,11 +112,12 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 
 // refuseDeletes answers a client's DELETE on /v2 as distribution does with
 // deletion disabled, unless registry.delete_enabled: ECR has no DELETE
-// (BatchDeleteImage is the way), and the ECR API's own in-process deletes
-// must still work.
+// (BatchDeleteImage is the way). Upload cancels pass.
 func (s *Server) refuseDeletes(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodDelete && !s.opts.App.DeleteEnabled {
+		// Cancelling an upload is always allowed, as in distribution: it
+		// deletes nothing anyone could pull.
+		if r.Method == http.MethodDelete && !s.opts.App.DeleteEnabled && routeOf(s.routes, r).name != v2.RouteNameBlobUploadChunk {
 			if _, internal := internalFrom(r.Context()); !internal {
 				setAPIVersion(w)
 				writeError(w, http.StatusMethodNotAllowed, "UNSUPPORTED", "The operation is unsupported.", nil)

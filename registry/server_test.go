@@ -4,17 +4,16 @@ import (
 	"context"
 	"errors"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	storagedriver "github.com/distribution/distribution/v3/registry/storage/driver"
 	"github.com/distribution/distribution/v3/registry/storage/driver/inmemory"
+	"github.com/opencontainers/go-digest"
 
-	"github.com/berth-registry/berth/metrics"
+	"github.com/berth-registry/berth/metadata"
 )
 
 // failingDriver fails every read, as a storage outage would.
@@ -28,31 +27,9 @@ func (failingDriver) Stat(context.Context, string) (storagedriver.FileInfo, erro
 	return nil, errors.New("dial tcp 10.9.8.7:9000: connect: connection refused (bucket secret-bucket)")
 }
 
-func serve(t *testing.T, drv storagedriver.StorageDriver, ready func(context.Context) error) string {
-	return startServer(t, AppOptions{Driver: drv, HTTPSecret: "t", PurgeAge: time.Hour}, ready)
-}
-
-// startServer runs a Server with app behind httptest and returns its URL.
-func startServer(t *testing.T, app AppOptions, ready func(context.Context) error) string {
-	t.Helper()
-	s, err := New(context.Background(), Options{
-		App:     app,
-		Metrics: metrics.New("test-version"),
-		Ready:   ready,
-		Log:     slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	ts := httptest.NewServer(s.Handler())
-	t.Cleanup(ts.Close)
-	return ts.URL
-}
-
 func get(t *testing.T, url string) (int, string, http.Header) {
 	t.Helper()
-	resp, err := http.Get(url)
+	resp, err := testClient.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,8 +79,11 @@ func TestHealthReadyMetrics(t *testing.T) {
 }
 
 func TestInternalErrorsDoNotLeakStorageDetails(t *testing.T) {
-	url := serve(t, failingDriver{inmemory.New()}, nil)
-	code, body, h := get(t, url+"/v2/some/repo/manifests/latest")
+	ts := startTestServer(t, AppOptions{Driver: failingDriver{inmemory.New()}, HTTPSecret: "t", PurgeAge: time.Hour}, nil)
+	if _, err := ts.store.CreateRepository(context.Background(), metadata.Repository{RegistryID: testReg, Name: "some/repo"}); err != nil {
+		t.Fatal(err)
+	}
+	code, body, h := get(t, ts.url+"/v2/some/repo/blobs/"+digest.FromString("x").String())
 	if code < 500 {
 		t.Fatalf("want a 5xx from a failing store, got %d %s", code, body)
 	}

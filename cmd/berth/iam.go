@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"sort"
 	"strings"
@@ -117,21 +116,6 @@ func iamCmd(args []string) error {
 	}
 	r := iamRun{ctx: ctx, c: c, f: f, svc: &iam.Service{Store: st, Keyring: kr}, out: os.Stdout}
 	return r.do(sub)
-}
-
-// openStore opens the metadata store of the berth the command manages. It
-// never makes one: identities written into a store no server reads would
-// be lost, so a missing SQLite file is an error that says where berth
-// looked and how to point it elsewhere.
-func openStore(ctx context.Context, c *config.Config) (metadata.Store, error) {
-	if c.Metadata.Engine == "sqlite" && !strings.HasPrefix(c.Metadata.DSN, "file:") {
-		if _, err := os.Stat(c.Metadata.DSN); errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("metadata.dsn: no metadata store at %s (berth serve makes it at its first start): "+
-				"give the server's --config or --data-dir", c.Metadata.DSN)
-		}
-	}
-	// metadata's errors already say "metadata: …".
-	return metadata.Open(ctx, c.Metadata.Engine, c.Metadata.DSN)
 }
 
 // iamRun runs one subcommand.

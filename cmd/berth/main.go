@@ -1,6 +1,7 @@
 // Command berth is a self-hosted container registry that AWS tooling takes
 // for Amazon ECR. `berth serve` runs it; `berth keys rotate` rotates the
-// key-encryption key; `berth iam` manages identities.
+// key-encryption key; `berth iam` manages identities; `berth gc` shows and
+// runs garbage collection.
 package main
 
 import (
@@ -20,6 +21,8 @@ commands:
   serve          run the registry (embedded defaults without --config)
   keys rotate    add a new key-encryption key and re-wrap every data key
   iam            users, roles, access keys, policies, registry credentials (berth iam help)
+  gc status      the garbage collector's queue, totals and last failure
+  gc run         review now whatever is due (--dry-run: list what would go)
   version        print the version
 `
 
@@ -40,6 +43,8 @@ func run(args []string) int {
 		err = keys(args[1:])
 	case "iam":
 		err = runIAM(args[1:])
+	case "gc":
+		err = runGC(args[1:])
 	case "version", "--version":
 		fmt.Println("berth", version)
 	case "help", "-h", "--help":

@@ -49,6 +49,7 @@ func serve(args []string) error {
 	defer n.Close()
 	api := n.API
 	go n.Lifecycle.Run(ctx)
+	go n.GC.Run(ctx)
 	go n.PruneSessions(ctx, time.Hour, log)
 	go reloadOnHUP(ctx, n, c.IAM.File, log)
 

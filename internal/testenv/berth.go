@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"gopkg.in/yaml.v3"
 	"net"
 	"net/http"
 	"os"
@@ -71,6 +72,7 @@ type Berth struct {
 	User, Password               string
 
 	createOnPush bool
+	credFile     string // the bootstrap admin key
 
 	t      testing.TB
 	cmd    *exec.Cmd
@@ -100,6 +102,10 @@ type BerthOptions struct {
 	// Region is the registry's region (ecr.region, set through the
 	// environment; default us-east-1). The harness's clients sign for it.
 	Region string
+	// Shared is a directory of what every node of one registry shares:
+	// the keyring, the token signing keys, the HTTP secret and the
+	// bootstrap admin key (StartCluster sets it).
+	Shared string
 }
 
 // S3Storage is the storage section for berth on m's bucket.
@@ -130,20 +136,18 @@ func StartBerth(t testing.TB, o BerthOptions) *Berth {
 		addr = net.JoinHostPort(host, port)
 		hosts = fmt.Sprintf("[%q]", host)
 	}
-	storage := o.Storage
-	if storage == "" {
-		storage = "storage: {backend: disk}\n"
-	}
-	cfg := fmt.Sprintf("data_dir: %q\nhttp: {addr: %q, plain_http: %v, hosts: %s}\n%s%s\nlog: {level: info}\n",
-		dir, listen, o.Plain, hosts, storage, o.Extra)
+	cfg := buildConfig(t, dir, listen, hosts, o)
 	cfgPath := filepath.Join(t.TempDir(), "berth.yml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	b := &Berth{Addr: addr, DataDir: dir, Config: cfgPath, t: t, log: &strings.Builder{}, createOnPush: !o.StrictECR,
-		Region: o.Region}
+		Region: o.Region, credFile: credentialsFile(dir)}
 	if b.Region == "" {
 		b.Region = "us-east-1"
+	}
+	if o.Shared != "" {
+		b.credFile = credentialsFile(o.Shared)
 	}
 	b.URL = "https://" + addr
 	if o.Plain {
@@ -158,7 +162,7 @@ func (b *Berth) start() {
 	t := b.t
 	t.Helper()
 	b.cmd = exec.Command(BerthBinary(t), "serve", "--config", b.Config)
-	b.cmd.Env = append(os.Environ(), "BERTH_ECR_BOOTSTRAP_CREDENTIALS_FILE="+credentialsFile(b.DataDir),
+	b.cmd.Env = append(os.Environ(), "BERTH_ECR_BOOTSTRAP_CREDENTIALS_FILE="+b.credFile,
 		"BERTH_ECR_REGION="+b.Region)
 	b.cmd.Stdout = b.logWriter()
 	b.cmd.Stderr = b.logWriter()
@@ -192,6 +196,23 @@ func (b *Berth) start() {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// Kill ends the process with SIGKILL (a crash: no shutdown at all).
+func (b *Berth) Kill() {
+	if b.cmd == nil || b.cmd.Process == nil {
+		return
+	}
+	select {
+	case <-b.exited:
+		return
+	default:
+	}
+	_ = b.cmd.Process.Kill()
+	<-b.exited
+}
+
+// Start starts a stopped or killed server again (same data dir and port).
+func (b *Berth) Start() { b.start() }
 
 // Restart stops and starts the same server (same data dir and port).
 func (b *Berth) Restart() {
@@ -268,4 +289,66 @@ func Ctx(t testing.TB, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// buildConfig writes the YAML config of one node: the options' storage and
+// extra sections merged with what StartBerth sets.
+func buildConfig(t testing.TB, dir, listen, hosts string, o BerthOptions) string {
+	t.Helper()
+	storage := o.Storage
+	if storage == "" {
+		storage = "storage: {backend: disk}\n"
+	}
+	cfg := map[string]any{}
+	for _, part := range []string{storage, o.Extra} {
+		var m map[string]any
+		if err := yaml.Unmarshal([]byte(part), &m); err != nil {
+			t.Fatalf("testenv: config part %q: %v", part, err)
+		}
+		for k, v := range m {
+			cfg[k] = v
+		}
+	}
+	section := func(name string) map[string]any {
+		m, _ := cfg[name].(map[string]any)
+		if m == nil {
+			m = map[string]any{}
+			cfg[name] = m
+		}
+		return m
+	}
+	cfg["data_dir"] = dir
+	h := section("http")
+	h["addr"], h["plain_http"] = listen, o.Plain
+	var hs []string
+	_ = yaml.Unmarshal([]byte(hosts), &hs)
+	h["hosts"] = hs
+	if _, ok := cfg["log"]; !ok {
+		cfg["log"] = map[string]any{"level": "info"}
+	}
+	if o.Shared != "" {
+		section("storage")["keyring"] = filepath.Join(o.Shared, "keyring.json")
+		section("ecr")["token_keys"] = filepath.Join(o.Shared, "token-signing.json")
+		h["secret"] = "cluster-test-secret-0123456789abcdef0123456789abcdef"
+	}
+	out, err := yaml.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
+}
+
+// StartCluster starts n nodes of one registry: each on a port of its own
+// with its own data dir and TLS material, sharing o's storage and metadata
+// (o.Extra should name a PostgreSQL store) and the keys of a shared
+// directory. Nodes start one after another: the first makes the bootstrap
+// admin the others find.
+func StartCluster(t testing.TB, n int, o BerthOptions) []*Berth {
+	t.Helper()
+	o.Shared = t.TempDir()
+	nodes := make([]*Berth, n)
+	for i := range nodes {
+		nodes[i] = StartBerth(t, o)
+	}
+	return nodes
 }

@@ -23,13 +23,13 @@ func credentialsFile(dataDir string) string { return filepath.Join(dataDir, "adm
 
 // loadAdmin reads the bootstrap admin key berth wrote at first start.
 func (b *Berth) loadAdmin() {
-	raw, err := os.ReadFile(credentialsFile(b.DataDir))
+	raw, err := os.ReadFile(b.credFile)
 	if err != nil {
 		b.t.Fatalf("bootstrap credentials: %v\n%s", err, b.Log())
 	}
 	b.AccessKeyID, b.SecretAccessKey = ParseKey(string(raw))
 	if b.AccessKeyID == "" || b.SecretAccessKey == "" {
-		b.t.Fatalf("bootstrap credentials file %s is incomplete", credentialsFile(b.DataDir))
+		b.t.Fatalf("bootstrap credentials file %s is incomplete", b.credFile)
 	}
 }
 

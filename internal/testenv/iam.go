@@ -60,3 +60,13 @@ func (b *Berth) NewUser(account, name string, policies ...string) (id, secret st
 	}
 	return id, secret
 }
+
+// Run runs `berth <args…> --config <b's config>` beside the server (as an
+// operator would) and returns what it printed.
+func (b *Berth) Run(args ...string) (stdout, stderr string, err error) {
+	cmd := exec.Command(BerthBinary(b.t), append(args, "--config", b.Config)...)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err = cmd.Run()
+	return o.String(), e.String(), err
+}

@@ -47,7 +47,7 @@ func testPutGetImage(t *testing.T, s metadata.Store) {
 	up.LastPull = time.Time{}
 	up.Size, up.ArtifactType, up.Subject = 1, "", ""
 	up.Annotations, up.Blobs = nil, []string{digest("other")}
-	up.Children = []string{digest("c1")}
+	up.Children = []string{putImage(t, s, "app", "c1").Digest}
 	created, err = s.PutImage(ctx, up)
 	must(t, err)
 	if created {
@@ -60,8 +60,8 @@ func testPutGetImage(t *testing.T, s metadata.Store) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("after update GetImage =\n%+v\nwant\n%+v", got, want)
 	}
-	if r, _ := s.GetRepository(ctx, reg, "app"); r.ImageCount != 1 {
-		t.Fatalf("ImageCount = %d, want 1", r.ImageCount)
+	if r, _ := s.GetRepository(ctx, reg, "app"); r.ImageCount != 2 { // and its child
+		t.Fatalf("ImageCount = %d, want 2", r.ImageCount)
 	}
 
 	// PushedAt defaults to now; Tags are filled and sorted.
@@ -126,14 +126,17 @@ func testTags(t *testing.T, s metadata.Store) {
 		}
 	}
 
-	d, err := s.Untag(ctx, reg, "app", "latest")
+	// Untag naming the image the tag no longer points at leaves it.
+	_, err = s.Untag(ctx, reg, "app", "latest", b.Digest)
+	wantKind(t, err, metadata.Changed, "tag")
+	d, err := s.Untag(ctx, reg, "app", "latest", a.Digest)
 	must(t, err)
 	if d != a.Digest {
 		t.Fatalf("Untag = %q, want %q", d, a.Digest)
 	}
 	_, err = s.ResolveTag(ctx, reg, "app", "latest")
 	wantKind(t, err, metadata.NotFound, "tag")
-	_, err = s.Untag(ctx, reg, "app", "latest")
+	_, err = s.Untag(ctx, reg, "app", "latest", "")
 	wantKind(t, err, metadata.NotFound, "tag")
 	if img, err := s.GetImage(ctx, reg, "app", a.Digest); err != nil || img.Tags != nil {
 		t.Fatalf("untagged image = %+v, %v", img, err)
@@ -208,6 +211,7 @@ func testDeleteImage(t *testing.T, s metadata.Store) {
 	})
 	idx2 := putImage(t, s, "app", "idx2", func(img *metadata.Image) { img.Children = []string{c1.Digest} })
 	// An index in another repository does not hold images here.
+	putImage(t, s, "elsewhere", "c2")
 	putImage(t, s, "elsewhere", "idx", func(img *metadata.Image) { img.Children = []string{c2.Digest} })
 	tag(t, s, "app", "idx", idx.Digest)
 	tag(t, s, "app", "c2", c2.Digest)
@@ -248,8 +252,8 @@ func testDeleteImage(t *testing.T, s metadata.Store) {
 	if r, _ := s.GetRepository(ctx, reg, "app"); r.ImageCount != 0 {
 		t.Fatalf("ImageCount = %d, want 0", r.ImageCount)
 	}
-	if r, _ := s.GetRepository(ctx, reg, "elsewhere"); r.ImageCount != 1 {
-		t.Fatalf("elsewhere ImageCount = %d, want 1", r.ImageCount)
+	if r, _ := s.GetRepository(ctx, reg, "elsewhere"); r.ImageCount != 2 {
+		t.Fatalf("elsewhere ImageCount = %d, want 2", r.ImageCount)
 	}
 }
 

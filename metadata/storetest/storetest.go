@@ -15,9 +15,9 @@ import (
 	"github.com/berth-registry/berth/metadata"
 )
 
-// Open returns a new, empty store for one test; the factory closes it in
-// t.Cleanup.
-type Open func(t *testing.T) metadata.Store
+// Open returns a new, empty store for one test, with opts; the factory
+// closes it in t.Cleanup.
+type Open func(t *testing.T, opts ...metadata.Option) metadata.Store
 
 // Run runs the whole suite, each case on a store of its own.
 func Run(t *testing.T, open Open) {
@@ -50,9 +50,26 @@ func Run(t *testing.T, open Open) {
 		{"AuthzVersion", testAuthzVersion},
 		{"ConcurrentImmutableTag", testConcurrentImmutableTag},
 		{"ConcurrentWriters", testConcurrentWriters},
+		{"PutManifest", testPutManifest},
+		{"ListTags", testListTags},
+		{"ExpireImage", testExpireImage},
+		{"Leases", testLeases},
+		{"LifecycleRuns", testLifecycleRuns},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, open(t)) })
+	}
+	// The collector's cases need reviews due at once.
+	for _, c := range []struct {
+		name string
+		fn   func(t *testing.T, s metadata.Store)
+	}{
+		{"Collection", testCollection},
+		{"CollectionGuards", testCollectionGuards},
+		{"CollectionClaims", testCollectionClaims},
+		{"Uploads", testUploads},
+	} {
+		t.Run(c.name, func(t *testing.T) { c.fn(t, open(t, metadata.WithReviewDelay(0))) })
 	}
 }
 

@@ -107,6 +107,8 @@ func runSuite(t *testing.T, bin string, b *testenv.Berth) {
 		"OCI_REPO2=conformance/repo2",
 		"OCI_RESULTS_DIR="+filepath.Join(dir, "results"),
 		"OCI_LOG=warn",
+		// Off by default in the suite; berth cancels uploads as distribution does.
+		"OCI_API_BLOBS_UPLOAD_CANCEL=true",
 		"OCI_USERNAME="+b.User,
 		"OCI_PASSWORD="+b.Password,
 	)

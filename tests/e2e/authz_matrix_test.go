@@ -1084,9 +1084,11 @@ func mxV2Rows() []*mxRow {
 			}
 			return mxWant(r.header.Get("Docker-Content-Digest") == digestOf(e.part), "Docker-Content-Digest %q", r.header.Get("Docker-Content-Digest"))
 		}},
-		{name: "DELETE upload", action: "ecr:InitiateLayerUpload", unsupported: true, allowedRepo: "mx/w-v2cancel", req: func(e *mxEnv, c mxCol, repo string) mxReq {
+		// Cancelling an upload is allowed with deletes off, as in
+		// distribution (regclient backs off on a 405).
+		{name: "DELETE upload", action: "ecr:InitiateLayerUpload", allowedRepo: "mx/w-v2cancel", req: func(e *mxEnv, c mxCol, repo string) mxReq {
 			return mxReq{method: http.MethodDelete, path: e.v2Upload[repo]}
-		}, check: unsupported},
+		}, check: func(e *mxEnv, r response) error { return mxStatus(r, http.StatusNoContent) }},
 		{name: "DELETE manifest", action: "ecr:BatchDeleteImage", unsupported: true, allowedRepo: "mx/w-v2delete", req: func(e *mxEnv, c mxCol, repo string) mxReq {
 			return mxReq{method: http.MethodDelete, path: "/v2/" + repo + "/manifests/" + e.images[repo].digest}
 		}, check: unsupported},
