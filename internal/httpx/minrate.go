@@ -146,7 +146,12 @@ func (b *body) Read(p []byte) (int, error) {
 	now := b.now()
 	b.catchUp(now)
 	if !now.Before(b.deadline) {
+		// Too late already (the last read came back just after the
+		// deadline, before the timer could end it): end the connection's
+		// reads too, or the server's discard of the rest would wait for
+		// the client.
 		b.err = ErrSlowBody
+		_ = b.ctl.SetReadDeadline(time.Now())
 		b.mu.Unlock()
 		return 0, b.err
 	}

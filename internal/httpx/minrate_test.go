@@ -238,3 +238,41 @@ func TestUnreadBodyIsNotWaitedFor(t *testing.T) {
 type zeros struct{}
 
 func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+// TestLateReadEndsTheConnection: a body found too late when a read starts
+// (rather than by the timer during one) also ends the connection's reads,
+// so the server does not wait for the client to send the rest before it
+// answers. The clock is moved on by hand between two reads.
+func TestLateReadEndsTheConnection(t *testing.T) {
+	t.Parallel()
+	srv, got := server(t, false, func(h http.Handler) http.Handler { return h }, func(w http.ResponseWriter, r *http.Request) outcome {
+		Limit(w, r, fast)
+		b := r.Body.(*body)
+		one := make([]byte, 1)
+		if _, err := b.Read(one); err != nil {
+			return outcome{err: err}
+		}
+		b.mu.Lock()
+		b.idleFrom = b.idleFrom.Add(-time.Hour) // as if the read had returned an hour late...
+		b.deadline = b.deadline.Add(-2 * time.Hour)
+		b.mu.Unlock()
+		_, err := b.Read(one)
+		return outcome{err: err}
+	})
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	go pw.Write([]byte("x"))
+	req, _ := http.NewRequest(http.MethodPut, srv.URL, pr)
+	req.ContentLength = 1000 // 999 bytes never come
+	start := time.Now()
+	resp, err := srv.Client().Do(req)
+	if err == nil {
+		resp.Body.Close()
+	}
+	if o := <-got; !errors.Is(o.err, ErrSlowBody) {
+		t.Fatalf("second read: %v, want ErrSlowBody", o.err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("the answer took %v (%v)", d, err)
+	}
+}
