@@ -85,9 +85,9 @@ var emptySHA256 = func() string { s := sha256.Sum256(nil); return hex.EncodeToSt
 
 // TestUnauthenticatedFlood: 64 concurrent 28 MiB UploadLayerPart calls
 // that cannot authenticate (no signature, an unknown access key, a
-// signature for another region), over HTTP/1.1 and again over HTTP/2, are
-// each refused before their body is read: berth's resident set stays
-// under 150 MiB.
+// signature for another region) and single-request blob uploads without a
+// login token, over HTTP/1.1 and again over HTTP/2, are each refused
+// before their body is read: berth's resident set stays under 150 MiB.
 func TestUnauthenticatedFlood(t *testing.T) {
 	t.Parallel()
 	b := startDiskBerth(t, testenv.BerthOptions{})
@@ -101,10 +101,12 @@ func TestUnauthenticatedFlood(t *testing.T) {
 	stop := watchRSS(t, b.Pid())
 	kinds := []struct {
 		name, id, region, status, code string
+		v2                             bool // a blob upload without a login token instead
 	}{
-		{"no signature", "", "", "403", "MissingAuthenticationTokenException"},
-		{"unknown key", "AKIA" + strings.Repeat("Z", 16), "us-east-1", "400", "UnrecognizedClientException"},
-		{"another region", b.AccessKeyID, "eu-west-1", "400", "InvalidSignatureException"},
+		{"no signature", "", "", "403", "MissingAuthenticationTokenException", false},
+		{"unknown key", "AKIA" + strings.Repeat("Z", 16), "us-east-1", "400", "UnrecognizedClientException", false},
+		{"another region", b.AccessKeyID, "eu-west-1", "400", "InvalidSignatureException", false},
+		{"blob upload without a token", "", "", "401", "", true},
 	}
 	for _, proto := range []string{"HTTP/1.1", "HTTP/2"} {
 		tr := &http.Transport{TLSClientConfig: b.TLSConfig(), ForceAttemptHTTP2: proto == "HTTP/2"}
@@ -122,10 +124,16 @@ func TestUnauthenticatedFlood(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, b.URL+"/", &filler{n: size})
+				url := b.URL + "/"
+				if k.v2 {
+					url = b.URL + "/v2/e2e/flood/blobs/uploads/?digest=sha256:" + strings.Repeat("a", 64)
+				}
+				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, &filler{n: size})
 				req.ContentLength = size
-				req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-				req.Header.Set("X-Amz-Target", "AmazonEC2ContainerRegistry_V20150921.UploadLayerPart")
+				if !k.v2 {
+					req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+					req.Header.Set("X-Amz-Target", "AmazonEC2ContainerRegistry_V20150921.UploadLayerPart")
+				}
 				if k.id != "" {
 					creds := aws.Credentials{AccessKeyID: k.id, SecretAccessKey: "not the secret"}
 					if err := v4.NewSigner().SignHTTP(ctx, creds, req, emptySHA256, "ecr", k.region, time.Now()); err != nil {
