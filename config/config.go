@@ -137,6 +137,15 @@ type HTTP struct {
 	Secret string `yaml:"secret"`
 }
 
+// Scheme is the scheme berth serves: "http" with PlainHTTP, else "https".
+// URLs berth hands out for itself (GetDownloadUrlForLayer's) use it.
+func (h HTTP) Scheme() string {
+	if h.PlainHTTP {
+		return "http"
+	}
+	return "https"
+}
+
 // Storage selects and configures the backend under the encrypting driver.
 type Storage struct {
 	Backend string      `yaml:"backend"` // disk | s3

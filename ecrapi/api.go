@@ -17,21 +17,24 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/semaphore"
+
 	"github.com/berth-registry/berth/auth"
+	"github.com/berth-registry/berth/internal/httpx"
 	"github.com/berth-registry/berth/metadata"
 )
 
 // TargetPrefix is ECR's X-Amz-Target prefix.
 const TargetPrefix = "AmazonEC2ContainerRegistry_V20150921."
 
-// maxBody bounds a request body: UploadLayerPart carries up to 20 MiB of
-// base64 (~27 MiB) plus a little JSON.
-const maxBody = 28 << 20
-
 // Authenticator verifies a request's SigV4 signature (service "ecr") over
-// body and returns the caller. Its errors are *Error values naming AWS's
-// exceptions (UnrecognizedClientException, InvalidSignatureException, ...).
+// body and returns the caller. Precheck refuses, before the body is read,
+// a request that cannot authenticate whatever its body (no signature, an
+// unknown key, another region). Errors name AWS's exceptions
+// (MissingAuthenticationTokenException, UnrecognizedClientException,
+// InvalidSignatureException, ...).
 type Authenticator interface {
+	Precheck(r *http.Request) error
 	Authenticate(r *http.Request, body []byte) (auth.Principal, error)
 }
 
@@ -56,14 +59,19 @@ type Deps struct {
 	Host string
 	// PageKey authenticates nextToken values (HMAC key, ≥ 32 bytes).
 	PageKey []byte
-	Log     *slog.Logger
-	Now     func() time.Time
+	// BodyRate is the minimum rate of request bodies (httpx.API when
+	// zero).
+	BodyRate httpx.Rate
+	Log      *slog.Logger
+	Now      func() time.Time
 }
 
 // API is the ECR JSON API handler.
 type API struct {
 	d   Deps
 	ops map[string]operation
+	// bodies is the body budget (see bodyBudget).
+	bodies *semaphore.Weighted
 }
 
 // operation is one ECR operation: the IAM action it checks, whether that
@@ -114,7 +122,10 @@ func New(d Deps) *API {
 	if d.Log == nil {
 		d.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	a := &API{d: d, ops: map[string]operation{}}
+	if d.BodyRate == (httpx.Rate{}) {
+		d.BodyRate = httpx.API
+	}
+	a := &API{d: d, ops: map[string]operation{}, bodies: newBudget()}
 	a.registerRepositoryOps()
 	a.registerImageOps()
 	a.registerLayerOps()
@@ -143,7 +154,7 @@ func Handles(r *http.Request) bool {
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID := newRequestID()
 	w.Header().Set("x-amzn-RequestId", reqID)
-	resp, err := a.serve(r, reqID)
+	resp, err := a.serve(w, r, reqID)
 	if err != nil {
 		a.writeError(w, r, reqID, err)
 		return
@@ -159,7 +170,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(b)
 }
 
-func (a *API) serve(r *http.Request, reqID string) (any, error) {
+func (a *API) serve(w http.ResponseWriter, r *http.Request, reqID string) (any, error) {
 	if r.Method != http.MethodPost {
 		return nil, &Error{Type: "UnknownOperationException", Message: "ECR operations are POST /", status: http.StatusMethodNotAllowed}
 	}
@@ -168,13 +179,16 @@ func (a *API) serve(r *http.Request, reqID string) (any, error) {
 	if !ok {
 		return nil, &Error{Type: "UnknownOperationException", Message: fmt.Sprintf("Unknown operation %q", name)}
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	// Nothing unauthenticated costs the memory of a body: who asks is
+	// checked from the headers first, the declared length next.
+	if err := a.d.Authn.Precheck(r); err != nil {
+		return nil, err
+	}
+	body, release, err := a.readBody(w, r, name)
 	if err != nil {
-		return nil, &Error{Type: "SerializationException", Message: "reading the request body: " + err.Error()}
+		return nil, err
 	}
-	if len(body) > maxBody {
-		return nil, &Error{Type: "ValidationException", Message: fmt.Sprintf("Request body exceeds %d bytes", maxBody), status: http.StatusRequestEntityTooLarge}
-	}
+	defer release()
 	p, err := a.d.Authn.Authenticate(r, body)
 	if err != nil {
 		return nil, err
@@ -236,6 +250,17 @@ func RegistryHost(public, registryID string) string {
 		return registryID + m[2]
 	}
 	return public
+}
+
+// RegistryHostWildcard is the DNS name that covers every account's
+// registry host of an ECR-shaped public hostname (no port): for
+// 000000000000.dkr.ecr.us-east-1.example.com, *.dkr.ecr.us-east-1.example.com.
+// It is "" for any other host, where one name serves every account.
+func RegistryHostWildcard(publicHostname string) string {
+	if m := ecrHostRE.FindStringSubmatch(publicHostname); m != nil {
+		return "*" + m[2]
+	}
+	return ""
 }
 
 // RegistryFromHost is the registry an ECR-shaped request host names, ""

@@ -40,6 +40,8 @@ var testPrincipal = auth.Principal{
 // tested in auth/sigv4.
 type testAuthn struct{}
 
+func (testAuthn) Precheck(*http.Request) error { return nil }
+
 func (testAuthn) Authenticate(*http.Request, []byte) (auth.Principal, error) {
 	return testPrincipal, nil
 }

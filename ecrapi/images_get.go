@@ -77,10 +77,14 @@ func (a *API) getImage(ctx context.Context, reg, repo string, id imgID, accept [
 		return nil, &imgFailure{ImageID: id, FailureCode: "ImageTagDoesNotMatchDigest", FailureReason: reasonTagMismatch}, nil
 	}
 	tags := []string{t}
-	if t == "" {
+	mediaType := m.MediaType
+	declared, _ := declaredMediaType(m.Body)
+	if t == "" || declared == "" {
 		// By digest: once per tag, or once untagged. The store decides
 		// whether the image exists: storage may still serve a manifest
-		// deleted behind the App's descriptor cache.
+		// deleted behind the App's descriptor cache. A manifest without a
+		// mediaType field has the type PutImage recorded for it
+		// (imageManifestMediaType); storage knows it only by its shape.
 		img, err := a.d.Store.GetImage(ctx, reg, repo, m.Digest)
 		if metadata.Is(err, metadata.NotFound) {
 			return nil, notFound(id), nil
@@ -88,16 +92,21 @@ func (a *API) getImage(ctx context.Context, reg, repo string, id imgID, accept [
 		if err != nil {
 			return nil, nil, err
 		}
-		tags = img.Tags
-		if len(tags) == 0 {
-			tags = []string{""}
+		if declared == "" && img.MediaType != "" {
+			mediaType = img.MediaType
+		}
+		if t == "" {
+			tags = img.Tags
+			if len(tags) == 0 {
+				tags = []string{""}
+			}
 		}
 	}
 	out := make([]imgOut, 0, len(tags))
 	for _, tg := range tags {
 		out = append(out, imgOut{
 			RegistryID: reg, RepositoryName: repo, ImageID: newImgID(m.Digest, tg),
-			ImageManifest: string(m.Body), ImageManifestMediaType: m.MediaType,
+			ImageManifest: string(m.Body), ImageManifestMediaType: mediaType,
 		})
 	}
 	return out, nil, nil

@@ -103,33 +103,38 @@ func tagImmutableErr(tag, repo string) *Error {
 		"The image tag '%s' already exists in the '%s' repository and cannot be overwritten because the tag is immutable.", tag, repo)
 }
 
-// manifestType is the media type PutImage stores a manifest under: the
-// parameter, else the manifest's mediaType, else (OCI allows leaving it
-// out) what its shape says; ECR itself refuses a manifest without one.
+// manifestType is the media type PutImage records a manifest with, as ECR
+// decides it: the manifest's own mediaType, else imageManifestMediaType,
+// which ECR requires for a manifest without one ("If you push an image
+// manifest that does not contain the mediaType field, you must specify
+// the imageManifestMediaType in the request"); without either, ECR
+// answers that the manifest is invalid JSON.
 func manifestType(body []byte, param string) (string, error) {
-	var m struct {
-		MediaType *string         `json:"mediaType"`
-		Manifests json.RawMessage `json:"manifests"`
-		Config    json.RawMessage `json:"config"`
-	}
-	if json.Unmarshal(body, &m) != nil {
-		return "", errorf("InvalidParameterException", invalidJSONManifest)
-	}
-	declared := deref(m.MediaType)
+	declared, ok := declaredMediaType(body)
 	switch {
+	case !ok:
+		return "", errorf("InvalidParameterException", invalidJSONManifest)
 	case param != "" && declared != "" && param != declared:
 		return "", errorf("InvalidParameterException",
 			"Invalid parameter at 'imageManifestMediaType' failed to satisfy constraint: 'must match the manifest's mediaType %s'", declared)
-	case param != "":
-		return param, nil
 	case declared != "":
 		return declared, nil
-	case m.Manifests != nil:
-		return "application/vnd.oci.image.index.v1+json", nil
-	case m.Config != nil:
-		return "application/vnd.oci.image.manifest.v1+json", nil
+	case param != "":
+		return param, nil
 	}
 	return "", errorf("InvalidParameterException", invalidJSONManifest)
+}
+
+// declaredMediaType is the manifest's own mediaType field ("" without
+// one); ok is false when the manifest is not a JSON object.
+func declaredMediaType(body []byte) (mt string, ok bool) {
+	var m struct {
+		MediaType *string `json:"mediaType"`
+	}
+	if json.Unmarshal(body, &m) != nil {
+		return "", false
+	}
+	return deref(m.MediaType), true
 }
 
 // putImageErr maps a failed PutManifest to ECR's exception.

@@ -25,6 +25,12 @@ type Metrics struct {
 	EncryptionErrors prometheus.Counter
 	StorageOps       *prometheus.HistogramVec // backend, op
 	GC               *GC
+	// KeyringReady is 1 while this node's keyring opens the registry's
+	// objects, 0 when it does not (see /readyz).
+	KeyringReady prometheus.Gauge
+	// UnknownKeys counts reads of objects whose key-encryption key is not
+	// in this node's keyring.
+	UnknownKeys prometheus.Counter
 }
 
 // New registers berth's collectors on a fresh registry.
@@ -49,6 +55,14 @@ func New(version string) *Metrics {
 			Name: "berth_storage_encryption_errors_total",
 			Help: "Stored objects that failed authentication (tampered, truncated, wrong key).",
 		}),
+		KeyringReady: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "berth_keyring_ready",
+			Help: "1 while this node's keyring opens what the registry stores; 0 when a key-encryption key is missing from it (rotated on another node).",
+		}),
+		UnknownKeys: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "berth_keyring_unknown_key_total",
+			Help: "Reads that failed because the object's key-encryption key is not in this node's keyring.",
+		}),
 		StorageOps: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "berth_storage_backend_seconds", Help: "Backend operation latency by backend and operation.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
@@ -58,7 +72,8 @@ func New(version string) *Metrics {
 		Name: "berth_build_info", Help: "Build information; always 1.",
 	}, []string{"version", "goversion"})
 	build.WithLabelValues(version, runtime.Version()).Set(1)
-	r.MustRegister(m.Requests, m.Latency, m.BytesIn, m.BytesOut, m.EncryptionErrors, m.StorageOps, build,
+	r.MustRegister(m.Requests, m.Latency, m.BytesIn, m.BytesOut, m.EncryptionErrors, m.StorageOps,
+		m.KeyringReady, m.UnknownKeys, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.GC = newGC(r)
 	return m

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -68,7 +69,7 @@ func openControlPlane(ctx context.Context, c *config.Config, kr *crypt.Keyring, 
 	}
 	st, err := metadata.Open(ctx, c.Metadata.Engine, c.Metadata.DSN, metadata.WithReviewDelay(c.GC.Delay()))
 	if err != nil {
-		return nil, fmt.Errorf("metadata: %w", err)
+		return nil, err // it says "metadata: …"
 	}
 	cp := &controlPlane{store: st}
 	fail := func(err error) (*controlPlane, error) { cp.Close(); return nil, err }
@@ -133,15 +134,24 @@ func (cp *controlPlane) ApplyFile(ctx context.Context, path string, log *slog.Lo
 	return nil
 }
 
+// stsGlobalRegion is the region requests to STS's global endpoint
+// (sts.amazonaws.com) are signed for.
+const stsGlobalRegion = "us-east-1"
+
 // api builds the ECR JSON API over srv's /v2 handler and storage, and STS
 // beside it on POST /.
 func (cp *controlPlane) api(c *config.Config, srv *registry.Server, secret string, log *slog.Logger) http.Handler {
-	cp.backend = srv.ECRBackend(cp.blobURLs, "https://"+c.ECR.PublicHost)
-	verifier := &sigv4.Verifier{Lookup: cp.keys.Lookup}
+	// Download URLs point at berth itself, with the scheme it serves.
+	cp.backend = srv.ECRBackend(cp.blobURLs, c.HTTP.Scheme()+"://"+c.ECR.PublicHost)
+	// A request signed for another region is refused, as AWS's regional
+	// endpoints do. STS also takes us-east-1, the scope of STS's global
+	// endpoint, which berth's stands in for as well.
+	ecrVerifier := &sigv4.Verifier{Lookup: cp.keys.Lookup, Regions: []string{c.ECR.Region}}
+	stsVerifier := &sigv4.Verifier{Lookup: cp.keys.Lookup, Regions: slices.Compact([]string{c.ECR.Region, stsGlobalRegion})}
 	ecr := ecrapi.New(ecrapi.Deps{
 		Store:      cp.store,
 		Registry:   cp.backend,
-		Authn:      &auth.APIAuthenticator{Verifier: verifier, Service: "ecr"},
+		Authn:      &auth.APIAuthenticator{Verifier: ecrVerifier, Service: "ecr"},
 		Authz:      iam.APIAuthorizer{Authz: cp.authz},
 		Tokens:     cp.tokens,
 		RegistryID: c.ECR.RegistryID,
@@ -151,7 +161,7 @@ func (cp *controlPlane) api(c *config.Config, srv *registry.Server, secret strin
 		Log:        log,
 	})
 	stsh := &sts.Handler{
-		Authn: &auth.APIAuthenticator{Verifier: verifier, Service: "sts"},
+		Authn: &auth.APIAuthenticator{Verifier: stsVerifier, Service: "sts"},
 		Roles: &iam.Roles{Service: cp.iam, Authz: cp.authz},
 		Log:   log,
 	}

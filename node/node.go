@@ -80,6 +80,8 @@ func New(ctx context.Context, c *config.Config, o Options) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{Store: cp.store, StorageDesc: desc, cp: cp}
+	keys := newKeyHealth(drv, o.Metrics, o.Log)
+	_ = keys.check(ctx) // logs and sets the gauge at start
 	srv, err := registry.New(ctx, registry.Options{
 		App: registry.AppOptions{Driver: drv, HTTPSecret: secret, DeleteEnabled: c.Registry.DeleteEnabled,
 			PurgeAge: c.Registry.PurgeAge(), Meta: cp.meta},
@@ -88,7 +90,10 @@ func New(ctx context.Context, c *config.Config, o Options) (*Node, error) {
 			if err := cp.store.Ping(ctx); err != nil {
 				return fmt.Errorf("metadata: %w", err)
 			}
-			return backend.Ready(ctx)
+			if err := backend.Ready(ctx); err != nil {
+				return err
+			}
+			return keys.check(ctx)
 		},
 		Log:  o.Log,
 		Gate: cp.gate,

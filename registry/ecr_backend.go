@@ -163,6 +163,15 @@ func (b *ECRBackend) PutManifest(ctx context.Context, registryID, repo, tag, med
 	if mediaType == "" {
 		mediaType = manifestMediaType(body)
 	}
+	// PutImage takes the type of a manifest without a mediaType field from
+	// imageManifestMediaType. distribution refuses such a Docker manifest
+	// or list under its Docker type, but its bytes are a valid OCI
+	// manifest or index: it is stored as that, and recorded with the type
+	// the caller gave, as ECR records it.
+	if oci, ok := ociTwin[mediaType]; ok && manifestMediaType(body) != mediaType {
+		ctx = context.WithValue(ctx, recordAsKey{}, mediaType)
+		mediaType = oci
+	}
 	computed := digest.Canonical.FromBytes(body)
 	ref := tag
 	if ref == "" {
@@ -180,6 +189,16 @@ func (b *ECRBackend) PutManifest(ctx context.Context, registryID, repo, tag, med
 		return d, nil
 	}
 	return computed.String(), nil
+}
+
+// recordAsKey marks a manifest PUT whose image is recorded with another
+// media type than distribution parsed it as.
+type recordAsKey struct{}
+
+// ociTwin maps the Docker manifest types to the OCI types of the same shape.
+var ociTwin = map[string]string{
+	schema2.MediaTypeManifest:          v1.MediaTypeImageManifest,
+	manifestlist.MediaTypeManifestList: v1.MediaTypeImageIndex,
 }
 
 // manifestMediaType is the mediaType a manifest declares, or what its

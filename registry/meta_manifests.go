@@ -80,6 +80,9 @@ func (m *storeManifests) Put(ctx context.Context, mf distribution.Manifest, opts
 	if err != nil {
 		return "", errcode.ErrorCodeManifestInvalid.WithDetail(err.Error())
 	}
+	if mt, ok := ctx.Value(recordAsKey{}).(string); ok {
+		mediaType = mt // see ECRBackend.PutManifest
+	}
 	canonical := digest.Canonical.FromBytes(payload)
 	tag := ""
 	for _, o := range opts {

@@ -24,6 +24,10 @@ type Options struct {
 	// OnAuthError is called whenever stored bytes fail authentication
 	// (metrics); may be nil.
 	OnAuthError func()
+	// OnUnknownKey is called when an object's key-encryption key is not in
+	// the keyring (rotated on a node with a keyring of its own); may be
+	// nil.
+	OnUnknownKey func(*crypt.UnknownKeyError)
 }
 
 // Driver is the encrypting storage driver, wrapped by base.Base for path
@@ -55,6 +59,9 @@ func (d *driver) Name() string { return DriverName }
 func (d *driver) authErr(err error) error {
 	if errors.Is(err, crypt.ErrAuth) && d.OnAuthError != nil {
 		d.OnAuthError()
+	}
+	if uk := (*crypt.UnknownKeyError)(nil); errors.As(err, &uk) && d.OnUnknownKey != nil {
+		d.OnUnknownKey(uk)
 	}
 	return err
 }

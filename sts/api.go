@@ -9,8 +9,11 @@ import (
 )
 
 // Authenticator verifies the request's SigV4 signature for signing name
-// "sts" over body. *auth.APIAuthenticator with Service "sts" is one.
+// "sts" over body. Precheck refuses, before the body is read, a request
+// that cannot authenticate whatever its body. *auth.APIAuthenticator with
+// Service "sts" is one.
 type Authenticator interface {
+	Precheck(r *http.Request) error
 	Authenticate(r *http.Request, body []byte) (auth.Principal, error)
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/berth-registry/berth/auth"
+	"github.com/berth-registry/berth/internal/httpx"
 )
 
 // Handler answers STS calls.
@@ -21,6 +22,9 @@ type Handler struct {
 	// Action parameter ("" when unreadable), the caller (zero when not
 	// authenticated) and the error code ("" on success).
 	Audit func(r *http.Request, action string, p auth.Principal, errCode string)
+	// BodyRate is the minimum rate of request bodies (httpx.API when
+	// zero).
+	BodyRate httpx.Rate
 }
 
 // Handles reports whether r is an STS call: on /, without the X-Amz-Target
@@ -46,7 +50,7 @@ func Handles(r *http.Request) bool {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID := newRequestID()
 	w.Header().Set("x-amzn-RequestId", reqID)
-	c := call{h: h, r: r, reqID: reqID}
+	c := call{h: h, w: w, r: r, reqID: reqID}
 	doc, e := c.serve()
 	code := ""
 	if e != nil {
@@ -66,6 +70,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // as they become known, for logging and audit.
 type call struct {
 	h         *Handler
+	w         http.ResponseWriter
 	r         *http.Request
 	reqID     string
 	action    string
@@ -77,18 +82,33 @@ func (c *call) serve() (any, *Error) {
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		return nil, &Error{Code: codeInvalidAction, Message: "STS operations are GET or POST /", Status: http.StatusMethodNotAllowed}
 	}
-	body, e := readBody(r)
+	if c.h.Authn == nil {
+		return nil, c.internal("authenticating", errors.New("sts: Handler has no Authenticator"))
+	}
+	// Who asks is checked from the headers before the body is read:
+	// nothing unauthenticated costs the memory of a body. Until the form
+	// is in, the audit trail names the action of the query string, if any.
+	c.action = r.URL.Query().Get("Action")
+	if err := c.h.Authn.Precheck(r); err != nil {
+		if e, ok := authError(err); ok {
+			return nil, e
+		}
+		return nil, c.internal("authenticating", err)
+	}
+	rate := c.h.BodyRate
+	if rate == (httpx.Rate{}) {
+		rate = httpx.API
+	}
+	body, e := readBody(c.w, r, rate)
 	if e != nil {
 		return nil, e
 	}
-	// The form is read before authentication only to name the action in
-	// the audit trail; nothing in it is acted on until the signature holds.
+	// The form is read before the signature is checked only to name the
+	// action in the audit trail; nothing in it is acted on until the
+	// signature holds.
 	form, formErr := parseForm(r, body)
 	if formErr == nil {
 		c.action = form.Get("Action")
-	}
-	if c.h.Authn == nil {
-		return nil, c.internal("authenticating", errors.New("sts: Handler has no Authenticator"))
 	}
 	p, err := c.h.Authn.Authenticate(r, body)
 	if err != nil {

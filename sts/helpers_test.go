@@ -49,6 +49,9 @@ type fakeAuthn struct {
 	calls int
 }
 
+// Precheck passes everything: the fake decides in Authenticate.
+func (a *fakeAuthn) Precheck(*http.Request) error { return nil }
+
 func (a *fakeAuthn) Authenticate(*http.Request, []byte) (auth.Principal, error) {
 	a.calls++
 	return a.p, a.err

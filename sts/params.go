@@ -1,6 +1,7 @@
 package sts
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -10,26 +11,40 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/berth-registry/berth/internal/httpx"
 )
 
 // MaxBody is the largest request body read. AssumeRole's parameters at
 // their limits (a 2 KiB policy, 50 tags, 10 policy ARNs) fit well within.
 const MaxBody = 64 << 10
 
-// readBody reads at most MaxBody bytes; a longer body is an error that
-// leaves the rest unread.
-func readBody(r *http.Request) ([]byte, *Error) {
+// readBody reads at most MaxBody bytes, held to the API's minimum rate. A
+// body declared longer is refused unread; one longer than declared is an
+// error that leaves the rest unread.
+func readBody(w http.ResponseWriter, r *http.Request, rate httpx.Rate) ([]byte, *Error) {
 	if r.Body == nil {
 		return nil, nil
 	}
-	b, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
-	if err != nil {
-		return nil, &Error{Code: codeMalformedInput, Message: "Unable to read the request body"}
+	if r.ContentLength > MaxBody {
+		return nil, tooLarge()
 	}
-	if len(b) > MaxBody {
-		return nil, &Error{Code: codeValidation, Message: fmt.Sprintf("Request body exceeds %d bytes", MaxBody), Status: http.StatusRequestEntityTooLarge}
+	httpx.Limit(w, r, rate)
+	b, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
+	switch {
+	case errors.Is(err, httpx.ErrSlowBody):
+		return nil, &Error{Code: "RequestTimeout", Status: http.StatusRequestTimeout,
+			Message: "Your request body was not received within the timeout period: it arrived too slowly."}
+	case err != nil:
+		return nil, &Error{Code: codeMalformedInput, Message: "Unable to read the request body"}
+	case len(b) > MaxBody:
+		return nil, tooLarge()
 	}
 	return b, nil
+}
+
+func tooLarge() *Error {
+	return &Error{Code: codeValidation, Message: fmt.Sprintf("Request body exceeds %d bytes", MaxBody), Status: http.StatusRequestEntityTooLarge}
 }
 
 // isForm reports whether a Content-Type is the Query protocol's.

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -22,8 +23,8 @@ const (
 )
 
 // regionRE accepts any syntactically plausible region ("us-east-1",
-// "us-gov-west-1", "local"): berth serves one region but lets the caller
-// decide whether the scope's region is acceptable.
+// "us-gov-west-1", "local"); Verifier.Regions narrows it to the regions an
+// endpoint serves.
 var regionRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
 // signed is what a request says about its own signature.
@@ -71,7 +72,7 @@ func parseHeader(r *http.Request, authz string, query []param) (*signed, *Error)
 		for _, tok := range strings.FieldsFunc(rest, func(c rune) bool { return c == ',' || c == ' ' || c == '\t' }) {
 			k, v, ok := strings.Cut(tok, "=")
 			if !ok {
-				return nil, incomplete("'%s' not a valid key=value pair (missing equal-sign) in Authorization header: '%s'.", tok, echo(authz))
+				return nil, incomplete("'%s' not a valid key=value pair (missing equal-sign) in Authorization header: '%s'.", echo(tok), echo(authz))
 			}
 			fields[k] = v
 		}
@@ -183,13 +184,13 @@ func (s *signed) checkSignedHeaders() *Error {
 
 // checkScope validates the credential scope against the service, the
 // region when one is required, and the request date.
-func (s *signed) checkScope(service, region string) *Error {
+func (s *signed) checkScope(service string, regions []string) *Error {
 	switch {
 	case s.term != terminator:
 		return invalidSignature("Credential should be scoped with a valid terminator: '%s', not '%s'. ", terminator, echo(s.term))
 	case s.service != service:
 		return invalidSignature("Credential should be scoped to correct service: '%s'. ", service)
-	case len(s.region) > 32 || !regionRE.MatchString(s.region) || region != "" && s.region != region:
+	case len(s.region) > 32 || !regionRE.MatchString(s.region) || len(regions) > 0 && !slices.Contains(regions, s.region):
 		return invalidSignature("Credential should be scoped to a valid region, not '%s'. ", echo(s.region))
 	case s.scopeDate != s.dateText[:8]:
 		return invalidSignature("Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%s', from '%s'.", echo(s.scopeDate), s.dateText[:8], s.dateText)

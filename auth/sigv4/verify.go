@@ -31,9 +31,11 @@ type Verifier struct {
 	// auth.UnknownKey; any other error is a failure of the lookup itself
 	// and is returned as is.
 	Lookup func(ctx context.Context, accessKeyID string) (Credential, error)
-	// Region, when set, is the only region a credential scope may name
-	// (else any well-formed region is accepted and reported).
-	Region string
+	// Regions, when set, are the regions a credential scope may name, as
+	// an AWS endpoint accepts only its own region ("Credential should be
+	// scoped to a valid region"); when empty any well-formed region is
+	// accepted and reported.
+	Regions []string
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 	// MaxSkew is the allowed clock skew (DefaultMaxSkew when zero).
@@ -45,32 +47,12 @@ type Verifier struct {
 // without its secret and session token, with Region set from the scope.
 // Errors that concern the request are *Error.
 func (v *Verifier) Verify(r *http.Request, body []byte, service string) (Credential, error) {
-	s, e := parse(r)
-	if e != nil {
-		return Credential{}, e
-	}
-	if e := s.checkScope(service, v.Region); e != nil {
-		return Credential{}, e
-	}
-	if e := v.checkTime(s); e != nil {
-		return Credential{}, e
-	}
-	hashes, e := payloadHashes(s, body)
-	if e != nil {
-		return Credential{}, e
-	}
-	if v.Lookup == nil {
-		return Credential{}, errors.New("sigv4: Verifier has no Lookup")
-	}
-	c, err := v.Lookup(r.Context(), s.accessKeyID)
-	var ae *auth.Error
-	if errors.As(err, &ae) && ae.Kind == auth.UnknownKey {
-		return Credential{}, UnrecognizedClient()
-	}
+	s, c, err := v.identify(r, service)
 	if err != nil {
 		return Credential{}, err
 	}
-	if e := v.checkToken(s, c); e != nil {
+	hashes, e := payloadHashes(s, body)
+	if e != nil {
 		return Credential{}, e
 	}
 	if !matches(r, s, c.Secret, hashes) {
@@ -80,6 +62,46 @@ func (v *Verifier) Verify(r *http.Request, body []byte, service string) (Credent
 	c.Secret, c.SessionToken = "", ""
 	c.Region = s.region
 	return c, nil
+}
+
+// Precheck is Verify short of the body: the signature's form, its scope
+// (service, region, date), the clock, the access key and its session
+// token. A request that fails here cannot authenticate whatever its body,
+// so an API refuses it before reading the body; Verify repeats these
+// checks (the key lookup is cached).
+func (v *Verifier) Precheck(r *http.Request, service string) error {
+	_, _, err := v.identify(r, service)
+	return err
+}
+
+// identify parses r's signature, checks its scope and date and looks up
+// its key: everything that needs no body.
+func (v *Verifier) identify(r *http.Request, service string) (*signed, Credential, error) {
+	s, e := parse(r)
+	if e != nil {
+		return nil, Credential{}, e
+	}
+	if e := s.checkScope(service, v.Regions); e != nil {
+		return nil, Credential{}, e
+	}
+	if e := v.checkTime(s); e != nil {
+		return nil, Credential{}, e
+	}
+	if v.Lookup == nil {
+		return nil, Credential{}, errors.New("sigv4: Verifier has no Lookup")
+	}
+	c, err := v.Lookup(r.Context(), s.accessKeyID)
+	var ae *auth.Error
+	if errors.As(err, &ae) && ae.Kind == auth.UnknownKey {
+		return nil, Credential{}, UnrecognizedClient()
+	}
+	if err != nil {
+		return nil, Credential{}, err
+	}
+	if e := v.checkToken(s, c); e != nil {
+		return nil, Credential{}, e
+	}
+	return s, c, nil
 }
 
 func (v *Verifier) now() time.Time {

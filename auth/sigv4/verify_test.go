@@ -128,9 +128,12 @@ func TestVerifyHeader(t *testing.T) {
 		{name: "host not signed", after: func(r *http.Request) {
 			r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), "host;", "", 1))
 		}, typ: "IncompleteSignatureException", msg: "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization."},
-		{name: "required region", region: "eu-west-3", v: func(v *Verifier) { v.Region = "us-east-1" },
+		{name: "required region", region: "eu-west-3", v: func(v *Verifier) { v.Regions = []string{"us-east-1"} },
 			typ: "InvalidSignatureException", msg: "Credential should be scoped to a valid region, not 'eu-west-3'. "},
-		{name: "required region matches", v: func(v *Verifier) { v.Region = "us-east-1" }},
+		{name: "required region matches", v: func(v *Verifier) { v.Regions = []string{"us-east-1"} }},
+		{name: "one of the regions", region: "eu-west-3", v: func(v *Verifier) { v.Regions = []string{"us-east-1", "eu-west-3"} }},
+		{name: "none of the regions", region: "eu-west-1", v: func(v *Verifier) { v.Regions = []string{"us-east-1", "eu-west-3"} },
+			typ: "InvalidSignatureException", msg: "Credential should be scoped to a valid region, not 'eu-west-1'. "},
 		{name: "lookup reports an unknown key as auth.Error", v: func(v *Verifier) {
 			v.Lookup = func(context.Context, string) (Credential, error) {
 				return Credential{}, &auth.Error{Op: "KeyLookup", Kind: auth.UnknownKey}
@@ -182,6 +185,16 @@ func TestVerifyHeader(t *testing.T) {
 				c.v(v)
 			}
 			cred, err := v.Verify(sr, got, "ecr")
+			// Precheck, without the body, refuses exactly what does not
+			// depend on it, with Verify's error; the rest it lets through.
+			pre := v.Precheck(sr, "ecr")
+			if bodyDependent(err) {
+				if pre != nil {
+					t.Fatalf("Precheck refused what only the body decides: %v (Verify: %v)", pre, err)
+				}
+			} else if fmt.Sprint(pre) != fmt.Sprint(err) {
+				t.Fatalf("Precheck: %v, Verify: %v", pre, err)
+			}
 			if c.typ == "-lookup" {
 				if err != errLookup {
 					t.Fatalf("err %v, want the lookup's error", err)
@@ -194,6 +207,14 @@ func TestVerifyHeader(t *testing.T) {
 			}
 		})
 	}
+}
+
+// bodyDependent reports whether a Verify error needs the body (or the
+// signature over it) to be found.
+func bodyDependent(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Kind == BadSignature &&
+		(e.Message == sigDiffers || strings.Contains(e.Message, "x-amz-content-sha256"))
 }
 
 // TestAWSExample checks the canonical request against AWS's documented

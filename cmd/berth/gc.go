@@ -93,17 +93,3 @@ func printGCStatus(ctx context.Context, st metadata.Store) error {
 	}
 	return nil
 }
-
-// openStore opens the configured metadata store for an admin command.
-func openStore(ctx context.Context, c *config.Config, opts ...metadata.Option) (metadata.Store, error) {
-	if c.Metadata.Engine == "sqlite" {
-		if _, err := os.Stat(c.Metadata.DSN); err != nil {
-			return nil, fmt.Errorf("metadata.dsn: no metadata store at %s (is --config or --data-dir the running berth's?)", c.Metadata.DSN)
-		}
-	}
-	st, err := metadata.Open(ctx, c.Metadata.Engine, c.Metadata.DSN, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("opening the metadata store: %w", err)
-	}
-	return st, nil
-}

@@ -21,7 +21,7 @@ import (
 	"github.com/berth-registry/berth/storage/crypt"
 )
 
-const iamUsage = `usage: berth iam <command> [--config file] [flags]
+const iamUsage = `usage: berth iam <command> [--config file] [--data-dir dir] [flags]
 
 Identities live in the metadata store a running berth uses; changes take
 effect within seconds. Secrets are printed once, when they are made.
@@ -104,12 +104,13 @@ func iamCmd(args []string) error {
 		f.account = c.ECR.RegistryID
 	}
 	ctx := context.Background()
-	st, err := metadata.Open(ctx, c.Metadata.Engine, c.Metadata.DSN)
+	st, err := openStore(ctx, c)
 	if err != nil {
-		return fmt.Errorf("metadata: %w", err)
+		return err
 	}
 	defer st.Close()
-	kr, err := crypt.LoadOrCreateKeyring(c.Storage.Keyring)
+	// The server's keyring seals the secrets it will open: never a new one.
+	kr, err := crypt.LoadKeyring(c.Storage.Keyring)
 	if err != nil {
 		return fmt.Errorf("storage.keyring: %w", err)
 	}

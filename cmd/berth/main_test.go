@@ -46,3 +46,29 @@ func TestBadConfigExitsTwoWithOneLine(t *testing.T) {
 		}
 	}
 }
+
+// TestIAMWithoutAStore: berth iam takes --data-dir like serve, and without
+// a metadata store there says so in one line (no "metadata: metadata:"),
+// making neither a store nor a keyring.
+func TestIAMWithoutAStore(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "berth")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(bin, "iam", "list", "--data-dir", dir)
+	cmd.Dir = t.TempDir()
+	out, err := cmd.CombinedOutput()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != 1 {
+		t.Fatalf("exit %v, want 1\n%s", err, out)
+	}
+	want := "berth: metadata.dsn: no metadata store at " + filepath.Join(dir, "metadata.db") +
+		" (berth serve makes it at its first start): give the server's --config or --data-dir\n"
+	if string(out) != want {
+		t.Fatalf("output %q, want %q", out, want)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Fatalf("berth iam made %v in the data dir", left)
+	}
+}

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/berth-registry/berth/config"
+	"github.com/berth-registry/berth/ecrapi"
+	"github.com/berth-registry/berth/internal/httpx"
 	"github.com/berth-registry/berth/metrics"
 	"github.com/berth-registry/berth/node"
 	"github.com/berth-registry/berth/registry"
@@ -28,7 +30,6 @@ func serve(args []string) error {
 		fl.Bool("plain-http", false, "serve plain HTTP (loopback only unless --allow-plain-non-loopback)")
 		fl.Bool("allow-plain-non-loopback", false, "allow --plain-http on a non-loopback address")
 		fl.String("addr", "", "listen address (overrides http.addr)")
-		fl.String("data-dir", "", "data directory (overrides data_dir)")
 	})
 	if err != nil {
 		return err
@@ -52,16 +53,17 @@ func serve(args []string) error {
 	go n.PruneSessions(ctx, time.Hour, log)
 	go reloadOnHUP(ctx, n, c.IAM.File, log)
 
-	hs := &http.Server{Handler: n.Handler(), ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
-		ErrorLog: nil}
+	// Every request body keeps a minimum rate (httpx.Bulk): a body
+	// trickled a byte at a time must not hold a connection for ever. The
+	// ECR API and STS tighten it for their own bodies.
+	hs := &http.Server{Handler: httpx.MinRate(n.Handler(), httpx.Bulk), ReadHeaderTimeout: 30 * time.Second,
+		IdleTimeout: 2 * time.Minute}
 	ln, err := net.Listen("tcp", c.HTTP.Addr)
 	if err != nil {
 		return fmt.Errorf("http.addr: %w", err)
 	}
-	scheme := "https"
-	if c.HTTP.PlainHTTP {
-		scheme = "http"
-	} else {
+	scheme := c.HTTP.Scheme()
+	if !c.HTTP.PlainHTTP {
 		cert, key := c.HTTP.TLSCert, c.HTTP.TLSKey
 		if cert == "" {
 			p := tlsgen.InDir(filepath.Join(c.DataDir, "tls"))
@@ -125,12 +127,17 @@ func reloadOnHUP(ctx context.Context, n *node.Node, path string, log *slog.Logge
 	}
 }
 
-// certHosts are the names the generated certificate covers: http.hosts
-// and the public host.
+// certHosts are the names the generated certificate covers: http.hosts,
+// the public host and, when the public host is ECR-shaped, every
+// account's registry host (*.dkr.ecr.<region>.<domain>): each account's
+// repositoryUri names its own host.
 func certHosts(c *config.Config) []string {
 	hosts := append([]string(nil), c.HTTP.Hosts...)
-	if h := c.ECR.PublicHostname(); h != "" && !slices.Contains(hosts, h) {
-		hosts = append(hosts, h)
+	h := c.ECR.PublicHostname()
+	for _, n := range []string{h, ecrapi.RegistryHostWildcard(h)} {
+		if n != "" && !slices.Contains(hosts, n) {
+			hosts = append(hosts, n)
+		}
 	}
 	return hosts
 }
@@ -144,7 +151,7 @@ func serveAPI(c *config.Config, main *http.Server, api http.Handler, log *slog.L
 	}
 	mux := http.NewServeMux()
 	mux.Handle("POST /{$}", api)
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+	hs := &http.Server{Handler: httpx.MinRate(mux, httpx.Bulk), ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	if main.TLSConfig != nil {
 		ln = tls.NewListener(ln, main.TLSConfig)
 	}

@@ -13,10 +13,13 @@ import (
 	"github.com/berth-registry/berth/config"
 )
 
-// loadConfig parses the common flags and loads the configuration.
+// loadConfig parses the common flags (--config, --data-dir: every command
+// finds the data of the berth it serves or manages the same way) and
+// loads the configuration.
 func loadConfig(name string, args []string, extra func(*flag.FlagSet)) (*config.Config, *flag.FlagSet, error) {
 	fl := flag.NewFlagSet("berth "+name, flag.ContinueOnError)
 	path := fl.String("config", os.Getenv("BERTH_CONFIG"), "YAML config file (default: embedded defaults)")
+	fl.String("data-dir", "", "data directory (overrides data_dir)")
 	if extra != nil {
 		extra(fl)
 	}

@@ -64,6 +64,7 @@ type Berth struct {
 	CACert  string       // the generated CA (empty when plain)
 	Config  string       // the config file it runs with
 	Client  *http.Client // sends the login token on /v2 requests
+	Region  string       // ecr.region
 
 	// The bootstrap admin key, and the registry credentials (user AWS and
 	// a login token) it logged in with.
@@ -98,6 +99,9 @@ type BerthOptions struct {
 	// StrictECR leaves out the ROOT CREATE_ON_PUSH template StartBerth
 	// otherwise adds: pushes then need CreateRepository first, as on ECR.
 	StrictECR bool
+	// Region is the registry's region (ecr.region, set through the
+	// environment; default us-east-1). The harness's clients sign for it.
+	Region string
 	// Shared is a directory of what every node of one registry shares:
 	// the keyring, the token signing keys, the HTTP secret and the
 	// bootstrap admin key (StartCluster sets it).
@@ -138,7 +142,10 @@ func StartBerth(t testing.TB, o BerthOptions) *Berth {
 		t.Fatal(err)
 	}
 	b := &Berth{Addr: addr, DataDir: dir, Config: cfgPath, t: t, log: &strings.Builder{}, createOnPush: !o.StrictECR,
-		credFile: credentialsFile(dir)}
+		Region: o.Region, credFile: credentialsFile(dir)}
+	if b.Region == "" {
+		b.Region = "us-east-1"
+	}
 	if o.Shared != "" {
 		b.credFile = credentialsFile(o.Shared)
 	}
@@ -155,7 +162,8 @@ func (b *Berth) start() {
 	t := b.t
 	t.Helper()
 	b.cmd = exec.Command(BerthBinary(t), "serve", "--config", b.Config)
-	b.cmd.Env = append(os.Environ(), "BERTH_ECR_BOOTSTRAP_CREDENTIALS_FILE="+b.credFile)
+	b.cmd.Env = append(os.Environ(), "BERTH_ECR_BOOTSTRAP_CREDENTIALS_FILE="+b.credFile,
+		"BERTH_ECR_REGION="+b.Region)
 	b.cmd.Stdout = b.logWriter()
 	b.cmd.Stderr = b.logWriter()
 	if err := b.cmd.Start(); err != nil {

@@ -42,7 +42,7 @@ func (b *Berth) ECR() *ecr.Client {
 // ECRWith is an ECR client for b signing with the given credentials.
 func (b *Berth) ECRWith(id, secret, session string) *ecr.Client {
 	return ecr.New(ecr.Options{
-		Region:       "us-east-1",
+		Region:       b.Region,
 		BaseEndpoint: aws.String(b.URL),
 		Credentials:  credentials.NewStaticCredentialsProvider(id, secret, session),
 		HTTPClient:   b.baseClient(),

@@ -18,3 +18,12 @@ func (b *Berth) Signal(sig os.Signal) error {
 	}
 	return b.cmd.Process.Signal(sig)
 }
+
+// Pid is the running berth process's id (0 when it is not running), for
+// tests that read its /proc entries.
+func (b *Berth) Pid() int {
+	if b.cmd == nil || b.cmd.Process == nil {
+		return 0
+	}
+	return b.cmd.Process.Pid
+}

@@ -212,10 +212,30 @@ func (kr *Keyring) unwrap(h *Header) ([]byte, error) {
 		kr.mu.RUnlock()
 	}
 	if !ok {
-		return nil, fmt.Errorf("crypt: key-encryption key %q is not in the keyring: %w", h.KEKID, ErrAuth)
+		return nil, &UnknownKeyError{KEKID: h.KEKID, Keyring: kr.path}
 	}
 	return h.unwrap(kek)
 }
+
+// UnknownKeyError is an object whose key-encryption key this keyring
+// does not hold, even after rereading its file: the keyring is not the one
+// the object was written or last re-wrapped with (a rotation on another
+// node with a keyring of its own, or a node given a keyring of its own).
+// It is an authentication failure (errors.Is ErrAuth).
+type UnknownKeyError struct {
+	KEKID   string
+	Keyring string // the keyring's file ("" in memory)
+}
+
+func (e *UnknownKeyError) Error() string {
+	in := "the keyring"
+	if e.Keyring != "" {
+		in += " " + e.Keyring
+	}
+	return fmt.Sprintf("crypt: key-encryption key %q is not in %s: %v", e.KEKID, in, ErrAuth)
+}
+
+func (e *UnknownKeyError) Unwrap() error { return ErrAuth }
 
 // Rewrap returns a copy of h whose data key is wrapped by the current KEK,
 // and whether anything changed. The data itself is untouched.

@@ -104,7 +104,9 @@ type awsResult struct {
 // when args lack them).
 func (a *awsCLI) run(args ...string) awsResult {
 	a.t.Helper()
-	if !slices.Contains(args, "--endpoint-url") {
+	if !slices.Contains(args, "--endpoint-url") && !slices.ContainsFunc(a.c.env, func(kv string) bool {
+		return strings.HasPrefix(kv, "AWS_ENDPOINT_URL=")
+	}) {
 		args = append(args, "--endpoint-url", a.endpoint)
 	}
 	if !slices.Contains(args, "--output") {
@@ -211,6 +213,16 @@ func dockerDaemon(t *testing.T) (docker, whyNot string) {
 		t.Fatalf("CI=true but the Docker part cannot run: %s", why)
 	}
 	return "", why
+}
+
+// withEnv is a with more environment variables (AWS_ENDPOINT_URL=… replaces
+// the --endpoint-url run adds).
+func (a *awsCLI) withEnv(kv ...string) *awsCLI {
+	cp := *a
+	c := *a.c
+	c.env = append(slices.Clone(a.c.env), kv...)
+	cp.c = &c
+	return &cp
 }
 
 // as is a signing with the given credentials (environment variables win
