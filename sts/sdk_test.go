@@ -147,7 +147,9 @@ func TestSDK(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		//lint:ignore SA1019 STS still sends PackedPolicySize, and SDKs still read it
 		if aws.ToInt32(out.PackedPolicySize) != 7 || aws.ToString(out.SourceIdentity) != "alice" {
+			//lint:ignore SA1019 as above
 			t.Errorf("PackedPolicySize %v, SourceIdentity %v", out.PackedPolicySize, out.SourceIdentity)
 		}
 	})
