@@ -13,13 +13,13 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"regexp"
 	"strings"
 	"time"
 
 	"golang.org/x/sync/semaphore"
 
 	"github.com/berth-registry/berth/auth"
+	"github.com/berth-registry/berth/ecrmodel"
 	"github.com/berth-registry/berth/internal/httpx"
 	"github.com/berth-registry/berth/metadata"
 )
@@ -222,9 +222,9 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, reqID string) (any, 
 	return op.handle(ctx, req)
 }
 
-// repositoryARN is arn:aws:ecr:<region>:<registry>:repository/<name>.
+// repositoryARN is the ARN of repository name of registryID.
 func (a *API) repositoryARN(registryID, name string) string {
-	return "arn:aws:ecr:" + a.d.Region + ":" + registryID + ":repository/" + name
+	return ecrmodel.RepositoryARN(a.d.Region, registryID, name)
 }
 
 // repositoryURI is <host>/<name>: what docker tags and pushes.
@@ -232,44 +232,10 @@ func (a *API) repositoryURI(registryID, name string) string {
 	return a.RegistryHost(registryID) + "/" + name
 }
 
-// ecrHostRE matches an ECR-shaped registry host: <account>.dkr.ecr.….
-var ecrHostRE = regexp.MustCompile(`^([0-9]{12})(\.dkr[.-]ecr(?:-fips)?\..+)$`)
-
-// RegistryHost is the host[:port] registry id is reached at: the public
-// host for the default registry; for another account's registry, the
-// public host with that account's id when the public host is ECR-shaped
-// (<id>.dkr.ecr.<region>.<domain>: berth tells the registries apart by
-// host), else the public host itself.
+// RegistryHost is the host[:port] registry id is reached at (see
+// ecrmodel.RegistryHost).
 func (a *API) RegistryHost(registryID string) string {
-	return RegistryHost(a.d.Host, registryID)
-}
-
-// RegistryHost is API.RegistryHost for a public host.
-func RegistryHost(public, registryID string) string {
-	if m := ecrHostRE.FindStringSubmatch(public); m != nil && registryID != "" {
-		return registryID + m[2]
-	}
-	return public
-}
-
-// RegistryHostWildcard is the DNS name that covers every account's
-// registry host of an ECR-shaped public hostname (no port): for
-// 000000000000.dkr.ecr.us-east-1.example.com, *.dkr.ecr.us-east-1.example.com.
-// It is "" for any other host, where one name serves every account.
-func RegistryHostWildcard(publicHostname string) string {
-	if m := ecrHostRE.FindStringSubmatch(publicHostname); m != nil {
-		return "*" + m[2]
-	}
-	return ""
-}
-
-// RegistryFromHost is the registry an ECR-shaped request host names, ""
-// for any other host.
-func RegistryFromHost(host string) string {
-	if m := ecrHostRE.FindStringSubmatch(host); m != nil {
-		return m[1]
-	}
-	return ""
+	return ecrmodel.RegistryHost(a.d.Host, registryID)
 }
 
 // epoch renders a time as ECR does: epoch seconds, fractional allowed.

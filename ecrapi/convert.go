@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/berth-registry/berth/ecrmodel"
 	"github.com/berth-registry/berth/metadata"
 )
 
@@ -118,12 +119,7 @@ func (a *API) repositoryOut(r metadata.Repository) repositoryOut {
 }
 
 // mutabilityOut renders the store's "" as MUTABLE.
-func mutabilityOut(m string) string {
-	if m == "" {
-		return metadata.Mutable
-	}
-	return m
-}
+func mutabilityOut(m string) string { return ecrmodel.MutabilityOrDefault(m) }
 
 func filtersOut(fs []string) []filterOut {
 	if len(fs) == 0 {

@@ -1,12 +1,12 @@
 package ecrapi
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+
+	"github.com/berth-registry/berth/ecrmodel"
 )
 
 // Error is an ECR exception: Type is the shape name sent in __type and
@@ -88,9 +88,4 @@ type awsError interface {
 	HTTPStatus() int
 }
 
-func newRequestID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
-}
+func newRequestID() string { return ecrmodel.NewRequestID() }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 
+	"github.com/berth-registry/berth/ecrmodel"
 	"github.com/berth-registry/berth/metadata"
 )
 
@@ -79,7 +80,7 @@ func (a *API) putImage(ctx context.Context, req *Request) (any, error) {
 	case err != nil && !metadata.Is(err, metadata.NotFound):
 		return nil, err
 	}
-	if tag != "" && r.TagImmutable(tag) {
+	if tag != "" && ecrmodel.TagImmutable(r, tag) {
 		prev, err := a.d.Store.ResolveTag(ctx, reg, name, tag)
 		if err == nil && prev != dgst {
 			return nil, tagImmutableErr(tag, name)
@@ -99,8 +100,7 @@ func (a *API) putImage(ctx context.Context, req *Request) (any, error) {
 }
 
 func tagImmutableErr(tag, repo string) *Error {
-	return errorf("ImageTagAlreadyExistsException",
-		"The image tag '%s' already exists in the '%s' repository and cannot be overwritten because the tag is immutable.", tag, repo)
+	return &Error{Type: "ImageTagAlreadyExistsException", Message: ecrmodel.TagImmutableMessage(tag, repo)}
 }
 
 // manifestType is the media type PutImage records a manifest with, as ECR

@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/berth-registry/berth/auth/policy"
+	"github.com/berth-registry/berth/ecrmodel"
 	"github.com/berth-registry/berth/metadata"
 )
 
@@ -143,7 +144,7 @@ func (a *API) putRegistryPolicy(ctx context.Context, req *Request) (any, error) 
 		return nil, err
 	}
 	reg := req.RegistryID
-	scope, err := AccountSetting(ctx, a.d.Store, reg, "REGISTRY_POLICY_SCOPE")
+	scope, err := ecrmodel.AccountSetting(ctx, a.d.Store, reg, "REGISTRY_POLICY_SCOPE")
 	if err != nil {
 		return nil, err
 	}

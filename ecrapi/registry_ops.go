@@ -8,7 +8,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/berth-registry/berth/metadata"
+	"github.com/berth-registry/berth/ecrmodel"
 )
 
 // Registry-wide operations: DescribeRegistry, replication and scanning
@@ -106,7 +106,7 @@ func (c *replicationConfig) check() error {
 				return invalidParam(dat+"region", "must satisfy regular expression '[0-9a-z-]{2,25}'")
 			case d.RegistryID == nil:
 				return missingParam(dat + "registryId")
-			case !registryIDRE.MatchString(*d.RegistryID):
+			case !ecrmodel.RegistryIDRE.MatchString(*d.RegistryID):
 				return invalidParam(dat+"registryId", "must satisfy regular expression '[0-9]{12}'")
 			}
 		}
@@ -205,7 +205,7 @@ func (c registryScanningConfig) applied(repo string) (string, []scanFilterOut) {
 	for _, r := range c.Rules {
 		var matched []scanFilterOut
 		for _, f := range r.RepositoryFilters {
-			if wildcard(f.Filter, repo) {
+			if ecrmodel.Wildcard(f.Filter, repo) {
 				matched = append(matched, f)
 			}
 		}
@@ -214,28 +214,6 @@ func (c registryScanningConfig) applied(repo string) (string, []scanFilterOut) {
 		}
 	}
 	return freq, filters
-}
-
-// wildcard matches s against a pattern whose only metacharacter is '*'
-// (any run of characters, '/' included).
-func wildcard(pattern, s string) bool {
-	parts := strings.Split(pattern, "*")
-	if len(parts) == 1 {
-		return pattern == s
-	}
-	if !strings.HasPrefix(s, parts[0]) {
-		return false
-	}
-	s = s[len(parts[0]):]
-	last := parts[len(parts)-1]
-	for _, p := range parts[1 : len(parts)-1] {
-		i := strings.Index(s, p)
-		if i < 0 {
-			return false
-		}
-		s = s[i+len(p):]
-	}
-	return len(s) >= len(last) && strings.HasSuffix(s, last)
 }
 
 func (a *API) getRegistryScanningConfiguration(ctx context.Context, req *Request) (any, error) {
@@ -314,37 +292,11 @@ func (a *API) putRegistryScanningConfiguration(ctx context.Context, req *Request
 
 // Account settings.
 
-// accountSettings lists each setting's allowed values, the default first.
-var accountSettings = map[string][]string{
-	"BASIC_SCAN_TYPE_VERSION": {"AWS_NATIVE", "CLAIR"},
-	"REGISTRY_POLICY_SCOPE":   {"V2", "V1"},
-	"BLOB_MOUNTING":           {"DISABLED", "ENABLED"},
-}
-
-// AccountSettingKey is the store setting under which account setting
-// name (e.g. BLOB_MOUNTING) is kept.
-func AccountSettingKey(name string) string { return "account." + name }
-
-// AccountSetting returns the value of account setting name of registry
-// reg: the value put, else ECR's default (AWS_NATIVE, V2, DISABLED).
-func AccountSetting(ctx context.Context, st metadata.Store, reg, name string) (string, error) {
-	v, ok, err := st.GetSetting(ctx, reg, AccountSettingKey(name))
-	if err != nil {
-		return "", err
-	}
-	if !ok {
-		if vals := accountSettings[name]; len(vals) > 0 {
-			v = vals[0]
-		}
-	}
-	return v, nil
-}
-
 func checkSettingName(name *string) error {
 	if name == nil {
 		return missingParam("name")
 	}
-	if _, ok := accountSettings[*name]; !ok {
+	if ecrmodel.AccountSettingValues(*name) == nil {
 		return invalidParam("name", "Member must satisfy enum value set: [BASIC_SCAN_TYPE_VERSION, REGISTRY_POLICY_SCOPE, BLOB_MOUNTING]")
 	}
 	return nil
@@ -365,7 +317,7 @@ func (a *API) getAccountSetting(ctx context.Context, req *Request) (any, error) 
 	if err := checkSettingName(in.Name); err != nil {
 		return nil, err
 	}
-	v, err := AccountSetting(ctx, a.d.Store, req.RegistryID, *in.Name)
+	v, err := ecrmodel.AccountSetting(ctx, a.d.Store, req.RegistryID, *in.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -386,7 +338,7 @@ func (a *API) putAccountSetting(ctx context.Context, req *Request) (any, error) 
 	if in.Value == nil {
 		return nil, missingParam("value")
 	}
-	vals := accountSettings[*in.Name]
+	vals := ecrmodel.AccountSettingValues(*in.Name)
 	ok := false
 	for _, v := range vals {
 		ok = ok || v == *in.Value
@@ -398,7 +350,7 @@ func (a *API) putAccountSetting(ctx context.Context, req *Request) (any, error) 
 	if err := a.d.Store.EnsureRegistry(ctx, reg); err != nil {
 		return nil, err
 	}
-	if err := a.d.Store.PutSetting(ctx, reg, AccountSettingKey(*in.Name), *in.Value); err != nil {
+	if err := a.d.Store.PutSetting(ctx, reg, ecrmodel.AccountSettingKey(*in.Name), *in.Value); err != nil {
 		return nil, err
 	}
 	return accountSettingOut{Name: *in.Name, Value: *in.Value}, nil
@@ -429,7 +381,7 @@ func (a *API) getAuthorizationToken(ctx context.Context, req *Request) (any, err
 			return nil, invalidParam("registryIds", "must have length between 1 and 10")
 		}
 		for _, id := range in.RegistryIDs {
-			if !registryIDRE.MatchString(id) {
+			if !ecrmodel.RegistryIDRE.MatchString(id) {
 				return nil, invalidParam("registryIds", "must satisfy regular expression '[0-9]{12}'")
 			}
 		}

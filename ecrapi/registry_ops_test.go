@@ -14,6 +14,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/berth-registry/berth/ecrapi"
+	"github.com/berth-registry/berth/ecrmodel"
 )
 
 func TestReplicationConfiguration(t *testing.T) {
@@ -140,7 +141,7 @@ func TestAccountSettings(t *testing.T) {
 	if err != nil || aws.ToString(out.Value) != "ENABLED" {
 		t.Fatalf("get = %+v, %v", out, err)
 	}
-	if v, err := ecrapi.AccountSetting(ctx, st, testRegistryID, "BLOB_MOUNTING"); err != nil || v != "ENABLED" {
+	if v, err := ecrmodel.AccountSetting(ctx, st, testRegistryID, "BLOB_MOUNTING"); err != nil || v != "ENABLED" {
 		t.Errorf("AccountSetting = %q, %v", v, err)
 	}
 	for _, in := range []ecr.PutAccountSettingInput{

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecr/types"
 
 	"github.com/berth-registry/berth/ecrapi"
+	"github.com/berth-registry/berth/ecrmodel"
 	"github.com/berth-registry/berth/metadata"
 )
 
@@ -95,7 +96,7 @@ func TestCreateRepositorySettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !stored.TagImmutable("v1") || stored.TagImmutable("latest") || stored.TagImmutable("dev-x") {
+	if !ecrmodel.TagImmutable(stored, "v1") || ecrmodel.TagImmutable(stored, "latest") || ecrmodel.TagImmutable(stored, "dev-x") {
 		t.Errorf("stored mutability wrong: %+v", stored)
 	}
 	if len(stored.Tags) != 2 || stored.Tags[0] != (metadata.ResourceTag{Key: "env", Value: "dev"}) {
@@ -399,7 +400,7 @@ func TestPutImageTagMutability(t *testing.T) {
 		t.Errorf("out = %+v", out)
 	}
 	r, _ := st.GetRepository(ctx, testRegistryID, "app")
-	if !r.TagImmutable("release-1") || r.TagImmutable("dev") {
+	if !ecrmodel.TagImmutable(r, "release-1") || ecrmodel.TagImmutable(r, "dev") {
 		t.Errorf("stored = %+v", r)
 	}
 	// Back to IMMUTABLE drops the filters.

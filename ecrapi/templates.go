@@ -5,17 +5,17 @@ import (
 	"errors"
 	"regexp"
 	"slices"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/berth-registry/berth/auth/policy"
+	"github.com/berth-registry/berth/ecrmodel"
 	"github.com/berth-registry/berth/lifecycle"
 	"github.com/berth-registry/berth/metadata"
 )
 
 // Repository creation templates: the settings ECR gives repositories it
 // creates itself. berth applies CREATE_ON_PUSH templates when a push names
-// a repository that does not exist (MatchTemplate, RepositoryFromTemplate).
+// a repository that does not exist (ecrmodel.CreateFromTemplate).
 
 func (a *API) registerTemplateOps() {
 	a.add(operation{name: "CreateRepositoryCreationTemplate", ownRegistry: true, handle: a.createTemplate})
@@ -26,13 +26,13 @@ func (a *API) registerTemplateOps() {
 
 // RootPrefix is the prefix of the template for repositories no other
 // template's prefix matches.
-const RootPrefix = "ROOT"
+const RootPrefix = ecrmodel.RootPrefix
 
 // Template scenarios (RCTAppliedFor).
 const (
-	AppliedForCreateOnPush     = "CREATE_ON_PUSH"
-	AppliedForPullThroughCache = "PULL_THROUGH_CACHE"
-	AppliedForReplication      = "REPLICATION"
+	AppliedForCreateOnPush     = ecrmodel.AppliedForCreateOnPush
+	AppliedForPullThroughCache = ecrmodel.AppliedForPullThroughCache
+	AppliedForReplication      = ecrmodel.AppliedForReplication
 )
 
 var (
@@ -392,67 +392,4 @@ func (a *API) describeTemplates(ctx context.Context, req *Request) (any, error) 
 	}
 	out.NextToken = a.encodeToken(op, reg, next)
 	return out, nil
-}
-
-// templatePrefixMatches reports whether a template prefix applies to
-// repository name: ECR reads a prefix as ending in '/', so "prod" matches
-// "prod/api" but neither "prod" nor "production".
-func templatePrefixMatches(prefix, name string) bool {
-	p := strings.TrimSuffix(prefix, "/")
-	return strings.HasPrefix(name, p+"/")
-}
-
-// MatchTemplate returns the CREATE_ON_PUSH template of registryID that
-// applies to a new repository repo: the one with the longest matching
-// prefix, else the ROOT template. ok is false when none applies.
-func MatchTemplate(ctx context.Context, st metadata.Store, registryID, repo string) (metadata.Template, bool, error) {
-	var best, root metadata.Template
-	found, haveRoot := false, false
-	after := ""
-	for {
-		list, next, err := st.ListTemplates(ctx, registryID, metadata.Page{Limit: maxPage, After: after})
-		if err != nil {
-			return metadata.Template{}, false, err
-		}
-		for _, t := range list {
-			if !slices.Contains(t.AppliedFor, AppliedForCreateOnPush) {
-				continue
-			}
-			switch {
-			case t.Prefix == RootPrefix:
-				root, haveRoot = t, true
-			case templatePrefixMatches(t.Prefix, repo) &&
-				(!found || len(strings.TrimSuffix(t.Prefix, "/")) > len(strings.TrimSuffix(best.Prefix, "/"))):
-				best, found = t, true
-			}
-		}
-		if next == "" {
-			break
-		}
-		after = next
-	}
-	if found {
-		return best, true, nil
-	}
-	return root, haveRoot, nil
-}
-
-// RepositoryFromTemplate is the repository a template creates as name in
-// registryID: its tag mutability, encryption and resource tags. The
-// template's RepositoryPolicy and LifecyclePolicy (when not empty) are the
-// caller's to store with the repository.
-func RepositoryFromTemplate(t metadata.Template, registryID, name string) metadata.Repository {
-	r := metadata.Repository{
-		RegistryID:           registryID,
-		Name:                 name,
-		TagMutability:        mutabilityOut(t.TagMutability),
-		MutabilityExclusions: slices.Clone(t.MutabilityExclusions),
-		EncryptionType:       t.EncryptionType,
-		KMSKey:               t.KMSKey,
-		Tags:                 slices.Clone(t.ResourceTags),
-	}
-	if r.EncryptionType == "" {
-		r.EncryptionType = encAES256
-	}
-	return r
 }

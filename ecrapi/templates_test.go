@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecr/types"
 
 	"github.com/berth-registry/berth/ecrapi"
+	"github.com/berth-registry/berth/ecrmodel"
 	"github.com/berth-registry/berth/metadata"
 )
 
@@ -168,7 +169,7 @@ func TestMatchTemplate(t *testing.T) {
 	}
 	match := func(repo string) string {
 		t.Helper()
-		tp, ok, err := ecrapi.MatchTemplate(ctx, st, testRegistryID, repo)
+		tp, ok, err := ecrmodel.MatchTemplate(ctx, st, testRegistryID, repo, ecrmodel.AppliedForCreateOnPush)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -208,7 +209,7 @@ func TestRepositoryFromTemplate(t *testing.T) {
 		EncryptionType: "KMS", ResourceTags: []metadata.ResourceTag{{Key: "env", Value: "prod"}},
 		RepositoryPolicy: pullPolicy,
 	}
-	r := ecrapi.RepositoryFromTemplate(tp, testRegistryID, "prod/api")
+	r := ecrmodel.RepositoryFromTemplate(tp, testRegistryID, "prod/api")
 	if r.RegistryID != testRegistryID || r.Name != "prod/api" || r.TagMutability != metadata.ImmutableWithExclusion ||
 		len(r.MutabilityExclusions) != 1 || r.EncryptionType != "KMS" || len(r.Tags) != 1 {
 		t.Errorf("repository = %+v", r)
@@ -217,7 +218,7 @@ func TestRepositoryFromTemplate(t *testing.T) {
 	if tp.ResourceTags[0].Value != "prod" {
 		t.Error("repository shares the template's tags")
 	}
-	if r := ecrapi.RepositoryFromTemplate(metadata.Template{}, testRegistryID, "x"); r.TagMutability != metadata.Mutable || r.EncryptionType != "AES256" {
+	if r := ecrmodel.RepositoryFromTemplate(metadata.Template{}, testRegistryID, "x"); r.TagMutability != metadata.Mutable || r.EncryptionType != "AES256" {
 		t.Errorf("defaults = %+v", r)
 	}
 }
@@ -227,7 +228,7 @@ func TestTemplateRepositoryDescribed(t *testing.T) {
 	// AWS managed key, as ECR does.
 	c, st := newTestAPI(t)
 	ctx := context.Background()
-	r := ecrapi.RepositoryFromTemplate(metadata.Template{EncryptionType: "KMS"}, testRegistryID, "from/template")
+	r := ecrmodel.RepositoryFromTemplate(metadata.Template{EncryptionType: "KMS"}, testRegistryID, "from/template")
 	if _, err := st.CreateRepository(ctx, r); err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/berth-registry/berth/auth"
 	"github.com/berth-registry/berth/auth/policy"
 	"github.com/berth-registry/berth/ecrapi"
+	"github.com/berth-registry/berth/ecrmodel"
 	"github.com/berth-registry/berth/metadata"
 	"github.com/berth-registry/berth/registry"
 )
@@ -34,7 +35,7 @@ func TestAuthorizeDecisions(t *testing.T) {
 		return e.user(acctB, name, nil, policies...)
 	}
 	setV1 := func(e *env) {
-		e.must(e.st.PutSetting(e.ctx, acctA, ecrapi.AccountSettingKey("REGISTRY_POLICY_SCOPE"), "V1"))
+		e.must(e.st.PutSetting(e.ctx, acctA, ecrmodel.AccountSettingKey("REGISTRY_POLICY_SCOPE"), "V1"))
 	}
 
 	tests := []struct {
@@ -275,7 +276,7 @@ func TestAuthorizeDecisions(t *testing.T) {
 			}},
 		{name: "registry policy V2 explicit V2 setting", allow: true, policy: "registry policy", setup: func(e *env) Check {
 			e.repo(acctA, "app")
-			e.must(e.st.PutSetting(e.ctx, acctA, ecrapi.AccountSettingKey("REGISTRY_POLICY_SCOPE"), "V2"))
+			e.must(e.st.PutSetting(e.ctx, acctA, ecrmodel.AccountSettingKey("REGISTRY_POLICY_SCOPE"), "V2"))
 			e.registryPolicy(acctA, registryStmt("Allow", `{"AWS":"arn:aws:iam::111111111111:user/carol"}`, `"ecr:*"`))
 			return ecr(userA(e, "carol"), "ecr:ListImages", acctA, "app")
 		}},
@@ -796,7 +797,7 @@ func TestAuthorizeCache(t *testing.T) {
 			},
 			check: func(s *state) Check { return ecr(s.p, "ecr:BatchGetImage", acctA, "app") },
 			change: func(e *env, s *state) {
-				e.must(e.st.PutSetting(e.ctx, acctA, ecrapi.AccountSettingKey("REGISTRY_POLICY_SCOPE"), "V1"))
+				e.must(e.st.PutSetting(e.ctx, acctA, ecrmodel.AccountSettingKey("REGISTRY_POLICY_SCOPE"), "V1"))
 			},
 			before: true,
 		},

@@ -5,7 +5,7 @@ import (
 	"sync"
 
 	"github.com/berth-registry/berth/auth/policy"
-	"github.com/berth-registry/berth/ecrapi"
+	"github.com/berth-registry/berth/ecrmodel"
 	"github.com/berth-registry/berth/metadata"
 )
 
@@ -144,7 +144,7 @@ func (s *snapshot) repository(ctx context.Context, a *Authorizer, registry, name
 func (s *snapshot) registry(ctx context.Context, a *Authorizer, id string) (*registryEntry, error) {
 	return lookup(s, s.registries, id, func() (*registryEntry, error) {
 		e := &registryEntry{}
-		scope, err := ecrapi.AccountSetting(ctx, a.Store, id, "REGISTRY_POLICY_SCOPE")
+		scope, err := ecrmodel.AccountSetting(ctx, a.Store, id, "REGISTRY_POLICY_SCOPE")
 		if err != nil {
 			return nil, err
 		}

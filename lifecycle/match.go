@@ -1,6 +1,10 @@
 package lifecycle
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/berth-registry/berth/ecrmodel"
+)
 
 // selects reports whether r's tag requirements select an image with tags.
 // For both lists every entry must match at least one of the image's tags
@@ -20,7 +24,7 @@ func (r Rule) selects(tags []string) bool {
 	if r.TagPrefixList != nil {
 		return all(r.TagPrefixList, tags, strings.HasPrefix)
 	}
-	return all(r.TagPatternList, tags, wildcardMatch)
+	return all(r.TagPatternList, tags, func(tag, pattern string) bool { return ecrmodel.Wildcard(pattern, tag) })
 }
 
 // all reports whether each want matches some tag.
@@ -38,28 +42,4 @@ func all(wants, tags []string, match func(tag, want string) bool) bool {
 		}
 	}
 	return true
-}
-
-// wildcardMatch matches the whole of s against pattern, where '*' stands
-// for any run of characters (possibly empty) and everything else is
-// literal: "prod*" matches "prod" and "production-team1", "*prod*"
-// matches "repo-production".
-func wildcardMatch(s, pattern string) bool {
-	parts := strings.Split(pattern, "*")
-	if len(parts) == 1 {
-		return s == pattern
-	}
-	if !strings.HasPrefix(s, parts[0]) {
-		return false
-	}
-	s = s[len(parts[0]):]
-	last := parts[len(parts)-1]
-	for _, p := range parts[1 : len(parts)-1] {
-		i := strings.Index(s, p)
-		if i < 0 {
-			return false
-		}
-		s = s[i+len(p):]
-	}
-	return strings.HasSuffix(s, last)
 }

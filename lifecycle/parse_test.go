@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/berth-registry/berth/ecrmodel"
 )
 
 // rule builds a one-rule policy text from a selection and an action.
@@ -159,8 +161,8 @@ func TestLifecycleWildcardMatch(t *testing.T) {
 		{"Prod", "prod*", false},
 	}
 	for _, c := range cases {
-		if got := wildcardMatch(c.tag, c.pattern); got != c.want {
-			t.Errorf("wildcardMatch(%q, %q) = %v, want %v", c.tag, c.pattern, got, c.want)
+		if got := ecrmodel.Wildcard(c.pattern, c.tag); got != c.want {
+			t.Errorf("Wildcard(%q, %q) = %v, want %v", c.pattern, c.tag, got, c.want)
 		}
 	}
 }

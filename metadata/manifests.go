@@ -181,7 +181,7 @@ func moveTag(t *tx, op string, r Repository, tag, digest string) (string, error)
 	if previous == digest {
 		return previous, nil
 	}
-	if r.TagImmutable(tag) {
+	if t.s.tagRule != nil && t.s.tagRule(r, tag) {
 		return "", newErr(op, ImmutableTag, "tag", "tag %s in %s is immutable and points at %s", tag, r.Name, previous)
 	}
 	_, err := t.exec("UPDATE tags SET digest = ?, pushed_at = ? WHERE registry_id = ? AND repo = ? AND tag = ?",

@@ -32,6 +32,18 @@ type sqlStore struct {
 	// reviewDelay is how long after a blob may have lost its last
 	// reference the garbage collector looks at it.
 	reviewDelay time.Duration
+	// tagRule decides whether a tag may move (nil: every tag may).
+	tagRule TagRule
+}
+
+// TagRule reports whether tag, once set in repository r, may not be moved
+// to another image. ECR's rule (ecrmodel.TagImmutable) is wired by the
+// node: the store applies it inside the transaction that moves a tag.
+type TagRule func(r Repository, tag string) bool
+
+// WithTagRule makes the store refuse tag moves rule forbids.
+func WithTagRule(rule TagRule) Option {
+	return func(s *sqlStore) { s.tagRule = rule }
 }
 
 // Option configures a store.

@@ -55,7 +55,7 @@ type Store interface {
 	ResolveTag(ctx context.Context, registryID, repo, tag string) (string, error)
 	// TagImage points tag at digest (the image must exist: Kind NotFound).
 	// When the tag already points at another digest and the repository's
-	// tag mutability (see Repository.TagImmutable) forbids moving it, it is
+	// tag rule (WithTagRule) forbids moving it, it is
 	// Kind ImmutableTag and nothing changes. Returns the digest the tag
 	// pointed at before ("" if new). Moving a tag sets the tag's pushed
 	// time.

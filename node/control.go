@@ -21,6 +21,7 @@ import (
 	"github.com/berth-registry/berth/auth/token"
 	"github.com/berth-registry/berth/config"
 	"github.com/berth-registry/berth/ecrapi"
+	"github.com/berth-registry/berth/ecrmodel"
 	"github.com/berth-registry/berth/iam"
 	"github.com/berth-registry/berth/lifecycle"
 	"github.com/berth-registry/berth/metadata"
@@ -67,7 +68,8 @@ func openControlPlane(ctx context.Context, c *config.Config, kr *crypt.Keyring, 
 			return nil, fmt.Errorf("metadata.dsn: %w", err)
 		}
 	}
-	st, err := metadata.Open(ctx, c.Metadata.Engine, c.Metadata.DSN, metadata.WithReviewDelay(c.GC.Delay()))
+	st, err := metadata.Open(ctx, c.Metadata.Engine, c.Metadata.DSN, metadata.WithReviewDelay(c.GC.Delay()),
+		metadata.WithTagRule(ecrmodel.TagImmutable))
 	if err != nil {
 		return nil, err // it says "metadata: …"
 	}

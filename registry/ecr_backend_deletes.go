@@ -6,7 +6,6 @@ import (
 	"path"
 	"strconv"
 
-	"github.com/distribution/reference"
 	"github.com/opencontainers/go-digest"
 
 	"github.com/berth-registry/berth/ecrapi"
@@ -53,7 +52,7 @@ func (b *ECRBackend) DeleteManifest(ctx context.Context, registryID, repo, dgst 
 func (b *ECRBackend) DeleteRepository(ctx context.Context, registryID, repo string) error {
 	const op = "DeleteRepository"
 	// The name becomes a storage path: only a valid name may get there.
-	if !ociName.MatchString(repo) || len(repo) > reference.RepositoryNameTotalLengthMax {
+	if !validName(repo) {
 		return &BackendError{Op: op, Kind: ecrapi.ErrRepositoryUnknown, Detail: "invalid repository name " + strconv.Quote(repo)}
 	}
 	if b.driver == nil {

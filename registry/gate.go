@@ -13,7 +13,7 @@ import (
 	v2 "github.com/distribution/distribution/v3/registry/api/v2"
 
 	"github.com/berth-registry/berth/auth"
-	"github.com/berth-registry/berth/ecrapi"
+	"github.com/berth-registry/berth/ecrmodel"
 	"github.com/berth-registry/berth/metadata"
 )
 
@@ -98,7 +98,7 @@ func (s *Server) gate(next http.Handler) http.Handler {
 		acc, routed := s.classify(r)
 		ri := requestInfo{RegistryID: g.RegistryID, Method: r.Method}
 		// ECR tells registries apart by host: <account>.dkr.ecr.….
-		if id := ecrapi.RegistryFromHost(r.Host); id != "" {
+		if id := ecrmodel.RegistryFromHost(r.Host); id != "" {
 			ri.RegistryID = id
 		}
 		switch {
@@ -160,7 +160,7 @@ func (s *Server) gate(next http.Handler) http.Handler {
 // ECR, the request starts a plain upload (202) and reads nothing from the
 // source repository.
 func (s *Server) mountOrUpload(r *http.Request, registryID string, acc *Access) (*http.Request, error) {
-	v, err := ecrapi.AccountSetting(r.Context(), s.opts.Gate.Store, registryID, "BLOB_MOUNTING")
+	v, err := ecrmodel.AccountSetting(r.Context(), s.opts.Gate.Store, registryID, "BLOB_MOUNTING")
 	if err != nil || v == "ENABLED" {
 		return r, err
 	}
@@ -203,7 +203,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, registryID
 	}
 	h := w.Header()
 	h.Set("Docker-Distribution-Api-Version", "registry/2.0")
-	h.Set("Www-Authenticate", fmt.Sprintf(`Basic realm="https://%s/",service="ecr.amazonaws.com"`, ecrapi.RegistryHost(g.PublicHost, registryID)))
+	h.Set("Www-Authenticate", fmt.Sprintf(`Basic realm="https://%s/",service="ecr.amazonaws.com"`, ecrmodel.RegistryHost(g.PublicHost, registryID)))
 	h.Set("Content-Type", "text/plain; charset=utf-8")
 	h.Set("Content-Length", "15")
 	w.WriteHeader(http.StatusUnauthorized)
@@ -265,38 +265,13 @@ func (s *Server) ensureRepository(w http.ResponseWriter, r *http.Request, ri req
 }
 
 // createOnPush creates repo from the CREATE_ON_PUSH template with the
-// longest matching prefix, if one matches and allow does not object. A
-// concurrent push creating it first is success.
+// longest matching prefix, if one matches and allow does not object.
 func (s *Server) createOnPush(ctx context.Context, registryID, repo string, allow func() error) (bool, error) {
-	st := s.opts.Gate.Store
-	t, ok, err := ecrapi.MatchTemplate(ctx, st, registryID, repo)
-	if err != nil || !ok {
-		return false, err
+	t, created, err := ecrmodel.CreateFromTemplate(ctx, s.opts.Gate.Store, registryID, repo, ecrmodel.AppliedForCreateOnPush, allow)
+	if created {
+		s.opts.Log.Info("repository created on push", "registry", registryID, "repository", repo, "template", t.Prefix)
 	}
-	if err := allow(); err != nil {
-		return false, err
-	}
-	if err := st.EnsureRegistry(ctx, registryID); err != nil {
-		return false, err
-	}
-	if _, err := st.CreateRepository(ctx, ecrapi.RepositoryFromTemplate(t, registryID, repo)); err != nil {
-		if metadata.Is(err, metadata.AlreadyExists) {
-			return true, nil
-		}
-		return false, err
-	}
-	if t.RepositoryPolicy != "" {
-		if _, err := st.PutPolicy(ctx, metadata.PolicyRepository, registryID, repo, t.RepositoryPolicy); err != nil {
-			return false, err
-		}
-	}
-	if t.LifecyclePolicy != "" {
-		if _, err := st.PutPolicy(ctx, metadata.PolicyLifecycle, registryID, repo, t.LifecyclePolicy); err != nil {
-			return false, err
-		}
-	}
-	s.opts.Log.Info("repository created on push", "registry", registryID, "repository", repo, "template", t.Prefix)
-	return true, nil
+	return created, err
 }
 
 // serveCatalog answers GET /v2/_catalog from the metadata store (the

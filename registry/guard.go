@@ -9,6 +9,8 @@ import (
 	"regexp"
 
 	"github.com/distribution/reference"
+
+	"github.com/berth-registry/berth/ecrmodel"
 )
 
 // namedRoute matches /v2/ paths that are meant for a repository, whatever
@@ -16,17 +18,12 @@ import (
 // router's plain-text "404 page not found".
 var namedRoute = regexp.MustCompile(`^/v2/(.+)/(manifests|blobs|tags|referrers)(/.*)?$`)
 
-// ociName is the OCI distribution spec's repository name grammar. distribution
-// routes more (an upper-case first component parses as a domain), which
-// neither the spec nor ECR allows.
-var ociName = regexp.MustCompile(`^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$`)
-
 const nameRule = "lowercase letters, digits and separators (. _ __ - /), at most 255 characters"
 
-// validName reports whether name is a repository name berth serves.
-func validName(name string) bool {
-	return len(name) <= reference.RepositoryNameTotalLengthMax && ociName.MatchString(name)
-}
+// validName reports whether name is a repository name berth serves (the
+// OCI grammar, which is ECR's: distribution routes more, an upper-case
+// first component parsing as a domain).
+func validName(name string) bool { return ecrmodel.ValidRegistryPath(name) }
 
 // checkNames answers requests whose repository name distribution would not
 // route, or would route and then fail with a 500 (names over 255
@@ -39,7 +36,7 @@ func (s *Server) checkNames(next http.Handler) http.Handler {
 			return
 		}
 		if m := routeOf(s.routes, r); m.name != "" {
-			if name, ok := m.vars["name"]; ok && !ociName.MatchString(name) {
+			if name, ok := m.vars["name"]; ok && !ecrmodel.RepositoryNameRE.MatchString(name) {
 				writeError(w, http.StatusBadRequest, "NAME_INVALID", "invalid repository name",
 					map[string]string{"name": name, "rule": nameRule})
 				return

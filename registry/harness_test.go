@@ -12,6 +12,7 @@ import (
 	storagedriver "github.com/distribution/distribution/v3/registry/storage/driver"
 
 	"github.com/berth-registry/berth/auth"
+	"github.com/berth-registry/berth/ecrmodel"
 	"github.com/berth-registry/berth/metadata"
 	"github.com/berth-registry/berth/metrics"
 )
@@ -61,7 +62,7 @@ type testServer struct {
 func openTestStore(t *testing.T) metadata.Store {
 	t.Helper()
 	ctx := context.Background()
-	st, err := metadata.Open(ctx, "sqlite", filepath.Join(t.TempDir(), "metadata.db"))
+	st, err := metadata.Open(ctx, "sqlite", filepath.Join(t.TempDir(), "metadata.db"), metadata.WithTagRule(ecrmodel.TagImmutable))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/berth-registry/berth/ecrmodel"
 	"github.com/berth-registry/berth/metadata"
 )
 
@@ -172,7 +173,7 @@ func (m *storeManifests) precheckTag(ctx context.Context, tag string, d digest.D
 	if err != nil {
 		return err
 	}
-	if r.TagImmutable(tag) {
+	if ecrmodel.TagImmutable(r, tag) {
 		return tagImmutableError(m.repo.name(), tag)
 	}
 	return nil
@@ -312,8 +313,7 @@ func imageRecord(ctx context.Context, st metadata.Store, registryID, repo string
 }
 
 func tagImmutableError(repo, tag string) error {
-	return errcode.ErrorCodeTagInvalid.WithMessage(fmt.Sprintf(
-		"The image tag '%s' already exists in the '%s' repository and cannot be overwritten because the tag is immutable.", tag, repo))
+	return errcode.ErrorCodeTagInvalid.WithMessage(ecrmodel.TagImmutableMessage(tag, repo))
 }
 
 func nameUnknownError(repo, registryID string) error {

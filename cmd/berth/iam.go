@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/berth-registry/berth/config"
-	"github.com/berth-registry/berth/ecrapi"
+	"github.com/berth-registry/berth/ecrmodel"
 	"github.com/berth-registry/berth/iam"
 	"github.com/berth-registry/berth/metadata"
 	"github.com/berth-registry/berth/storage/crypt"
@@ -302,7 +302,7 @@ func (r iamRun) registryCredential() error {
 	}
 	host := r.f.registry
 	if host == "" {
-		host = ecrapi.RegistryHost(r.c.ECR.PublicHost, r.f.account)
+		host = ecrmodel.RegistryHost(r.c.ECR.PublicHost, r.f.account)
 	}
 	cfg, _ := json.Marshal(map[string]map[string]string{"https://" + host: {
 		"auth": base64.StdEncoding.EncodeToString([]byte(user + ":" + pass)), "email": "",

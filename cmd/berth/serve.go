@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/berth-registry/berth/config"
-	"github.com/berth-registry/berth/ecrapi"
+	"github.com/berth-registry/berth/ecrmodel"
 	"github.com/berth-registry/berth/internal/httpx"
 	"github.com/berth-registry/berth/metrics"
 	"github.com/berth-registry/berth/node"
@@ -134,7 +134,7 @@ func reloadOnHUP(ctx context.Context, n *node.Node, path string, log *slog.Logge
 func certHosts(c *config.Config) []string {
 	hosts := append([]string(nil), c.HTTP.Hosts...)
 	h := c.ECR.PublicHostname()
-	for _, n := range []string{h, ecrapi.RegistryHostWildcard(h)} {
+	for _, n := range []string{h, ecrmodel.RegistryHostWildcard(h)} {
 		if n != "" && !slices.Contains(hosts, n) {
 			hosts = append(hosts, n)
 		}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/berth-registry/berth/ecrmodel"
 	"github.com/berth-registry/berth/metadata"
 )
 
@@ -56,8 +57,10 @@ func Run(t *testing.T, open Open) {
 		{"Leases", testLeases},
 		{"LifecycleRuns", testLifecycleRuns},
 	}
+	// The store applies ECR's tag rule as berth wires it.
+	rule := metadata.WithTagRule(ecrmodel.TagImmutable)
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) { c.fn(t, open(t)) })
+		t.Run(c.name, func(t *testing.T) { c.fn(t, open(t, rule)) })
 	}
 	// The collector's cases need reviews due at once.
 	for _, c := range []struct {
@@ -69,7 +72,7 @@ func Run(t *testing.T, open Open) {
 		{"CollectionClaims", testCollectionClaims},
 		{"Uploads", testUploads},
 	} {
-		t.Run(c.name, func(t *testing.T) { c.fn(t, open(t, metadata.WithReviewDelay(0))) })
+		t.Run(c.name, func(t *testing.T) { c.fn(t, open(t, rule, metadata.WithReviewDelay(0))) })
 	}
 }
 

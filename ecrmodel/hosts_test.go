@@ -1,9 +1,7 @@
-package ecrapi_test
+package ecrmodel
 
 import (
 	"testing"
-
-	"github.com/berth-registry/berth/ecrapi"
 )
 
 func TestRegistryHostWildcard(t *testing.T) {
@@ -16,7 +14,7 @@ func TestRegistryHostWildcard(t *testing.T) {
 		"registry.example.com":      "",
 		"12345.dkr.ecr.us-east-1.x": "", // not a 12-digit account
 	} {
-		if got := ecrapi.RegistryHostWildcard(host); got != want {
+		if got := RegistryHostWildcard(host); got != want {
 			t.Errorf("RegistryHostWildcard(%q) = %q, want %q", host, got, want)
 		}
 	}
