@@ -89,7 +89,7 @@ type operation struct {
 	ownRegistry bool
 	// targets, when set, lists the resources the call acts on instead
 	// (taken from other input members).
-	targets func(a *API, req *Request) ([]Authz, error)
+	targets func(a *API, req *Request) ([]ecrmodel.Authz, error)
 	handle  func(ctx context.Context, req *Request) (any, error)
 }
 

@@ -2,36 +2,22 @@ package ecrapi
 
 import (
 	"context"
+	"errors"
 
-	"github.com/berth-registry/berth/metadata"
+	"github.com/berth-registry/berth/ecrmodel"
 )
 
-// Authz is one authorization question of an API call: the IAM action on
-// one resource, with the request's tags and condition keys.
-type Authz struct {
-	Action string
-	// Resource is a repository ARN, or "*" for registry-level actions.
-	Resource string
-	// Registry owns Resource; Repository is the repository it names ("").
-	Registry, Repository string
-	// RequestTags (aws:RequestTag/…) and TagKeys (aws:TagKeys).
-	RequestTags []metadata.ResourceTag
-	TagKeys     []string
-	// Keys are further condition keys (ecr:AccountSetting).
-	Keys map[string]string
-}
-
-// Authorizer decides whether the caller of req (req.Principal) may do q. A
-// denial is an error naming AccessDeniedException with AWS's message;
+// Authorizer decides one authorization question of a call. A denial is an
+// *ecrmodel.DeniedError (sent as AccessDeniedException with its message);
 // every other error is a failure to decide, sent as ServerException.
 type Authorizer interface {
-	Authorize(ctx context.Context, req *Request, q Authz) error
+	Authorize(ctx context.Context, q ecrmodel.Authz) error
 }
 
 // targets lists what an operation must be allowed to do. Most act on the
 // repository named by repositoryName (repoScoped) or on the registry
 // ("*"); the others say so with their own targets function.
-func (a *API) targets(op operation, req *Request, repo *string) ([]Authz, error) {
+func (a *API) targets(op operation, req *Request, repo *string) ([]ecrmodel.Authz, error) {
 	if op.targets != nil {
 		qs, err := op.targets(a, req)
 		for i := range qs {
@@ -41,7 +27,7 @@ func (a *API) targets(op operation, req *Request, repo *string) ([]Authz, error)
 		}
 		return qs, err
 	}
-	q := Authz{Action: op.action, Resource: "*", Registry: req.RegistryID}
+	q := ecrmodel.Authz{Action: op.action, Resource: "*", Registry: req.RegistryID}
 	if op.repoScoped {
 		if repo == nil {
 			return nil, missingParam("repositoryName")
@@ -51,17 +37,17 @@ func (a *API) targets(op operation, req *Request, repo *string) ([]Authz, error)
 		}
 		q.Resource, q.Repository = a.repositoryARN(req.RegistryID, *repo), *repo
 	}
-	return []Authz{q}, nil
+	return []ecrmodel.Authz{q}, nil
 }
 
 // repoTarget is a repository of the call's registry as a target.
-func (a *API) repoTarget(req *Request, name string) Authz {
-	return Authz{Resource: a.repositoryARN(req.RegistryID, name), Registry: req.RegistryID, Repository: name}
+func (a *API) repoTarget(req *Request, name string) ecrmodel.Authz {
+	return ecrmodel.Authz{Resource: a.repositoryARN(req.RegistryID, name), Registry: req.RegistryID, Repository: name}
 }
 
 // createRepositoryTargets: the new repository, with the tags it is
 // created with.
-func createRepositoryTargets(a *API, req *Request) ([]Authz, error) {
+func createRepositoryTargets(a *API, req *Request) ([]ecrmodel.Authz, error) {
 	var in createRepositoryIn
 	if err := req.Decode(&in); err != nil {
 		return nil, err
@@ -75,12 +61,12 @@ func createRepositoryTargets(a *API, req *Request) ([]Authz, error) {
 	}
 	q := a.repoTarget(req, in.RepositoryName)
 	q.RequestTags = tags
-	return []Authz{q}, nil
+	return []ecrmodel.Authz{q}, nil
 }
 
 // describeRepositoriesTargets: each named repository, or every repository
 // of the registry when none is named.
-func describeRepositoriesTargets(a *API, req *Request) ([]Authz, error) {
+func describeRepositoriesTargets(a *API, req *Request) ([]ecrmodel.Authz, error) {
 	var in struct {
 		RepositoryNames []string `json:"repositoryNames"`
 	}
@@ -90,7 +76,7 @@ func describeRepositoriesTargets(a *API, req *Request) ([]Authz, error) {
 	return a.namedRepoTargets(req, in.RepositoryNames, "repositoryNames", 100)
 }
 
-func batchGetScanningTargets(a *API, req *Request) ([]Authz, error) {
+func batchGetScanningTargets(a *API, req *Request) ([]ecrmodel.Authz, error) {
 	var in struct {
 		RepositoryNames []string `json:"repositoryNames"`
 	}
@@ -103,15 +89,15 @@ func batchGetScanningTargets(a *API, req *Request) ([]Authz, error) {
 	return a.namedRepoTargets(req, in.RepositoryNames, "repositoryNames", 25)
 }
 
-func (a *API) namedRepoTargets(req *Request, names []string, field string, max int) ([]Authz, error) {
+func (a *API) namedRepoTargets(req *Request, names []string, field string, max int) ([]ecrmodel.Authz, error) {
 	if names == nil {
-		return []Authz{a.repoTarget(req, "*")}, nil
+		return []ecrmodel.Authz{a.repoTarget(req, "*")}, nil
 	}
 	names, err := checkNameList(names, field, max)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Authz, 0, len(names))
+	out := make([]ecrmodel.Authz, 0, len(names))
 	for _, n := range names {
 		out = append(out, a.repoTarget(req, n))
 	}
@@ -119,7 +105,7 @@ func (a *API) namedRepoTargets(req *Request, names []string, field string, max i
 }
 
 // tagResourceTargets: the repository resourceArn names, with the tags set.
-func tagResourceTargets(a *API, req *Request) ([]Authz, error) {
+func tagResourceTargets(a *API, req *Request) ([]ecrmodel.Authz, error) {
 	var in tagResourceIn
 	if err := req.Decode(&in); err != nil {
 		return nil, err
@@ -131,11 +117,11 @@ func tagResourceTargets(a *API, req *Request) ([]Authz, error) {
 	if q.RequestTags, err = checkTags(in.Tags, "tags"); err != nil {
 		return nil, err
 	}
-	return []Authz{q}, nil
+	return []ecrmodel.Authz{q}, nil
 }
 
 // untagResourceTargets: the repository, with the tag keys removed.
-func untagResourceTargets(a *API, req *Request) ([]Authz, error) {
+func untagResourceTargets(a *API, req *Request) ([]ecrmodel.Authz, error) {
 	var in untagResourceIn
 	if err := req.Decode(&in); err != nil {
 		return nil, err
@@ -148,10 +134,10 @@ func untagResourceTargets(a *API, req *Request) ([]Authz, error) {
 	if q.TagKeys == nil {
 		q.TagKeys = []string{}
 	}
-	return []Authz{q}, nil
+	return []ecrmodel.Authz{q}, nil
 }
 
-func listTagsTargets(a *API, req *Request) ([]Authz, error) {
+func listTagsTargets(a *API, req *Request) ([]ecrmodel.Authz, error) {
 	var in struct {
 		ResourceArn *string `json:"resourceArn"`
 	}
@@ -162,30 +148,30 @@ func listTagsTargets(a *API, req *Request) ([]Authz, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []Authz{q}, nil
+	return []ecrmodel.Authz{q}, nil
 }
 
-func (a *API) arnTarget(arn *string) (Authz, error) {
+func (a *API) arnTarget(arn *string) (ecrmodel.Authz, error) {
 	reg, name, err := a.arnRepository(arn)
 	if err != nil {
-		return Authz{}, err
+		return ecrmodel.Authz{}, err
 	}
-	return Authz{Resource: *arn, Registry: reg, Repository: name}, nil
+	return ecrmodel.Authz{Resource: *arn, Registry: reg, Repository: name}, nil
 }
 
 // accountSettingTargets: the registry, with ecr:AccountSetting.
-func accountSettingTargets(a *API, req *Request) ([]Authz, error) {
+func accountSettingTargets(a *API, req *Request) ([]ecrmodel.Authz, error) {
 	var in struct {
 		Name *string `json:"name"`
 	}
 	if err := req.Decode(&in); err != nil {
 		return nil, err
 	}
-	q := Authz{Resource: "*", Registry: req.RegistryID}
+	q := ecrmodel.Authz{Resource: "*", Registry: req.RegistryID}
 	if in.Name != nil {
 		q.Keys = map[string]string{"ecr:AccountSetting": *in.Name}
 	}
-	return []Authz{q}, nil
+	return []ecrmodel.Authz{q}, nil
 }
 
 // authorize asks the Authorizer about every target of the call.
@@ -198,7 +184,12 @@ func (a *API) authorize(ctx context.Context, op operation, req *Request, repo *s
 		return nil
 	}
 	for _, q := range qs {
-		if err := a.d.Authz.Authorize(ctx, req, q); err != nil {
+		q.Principal, q.HTTP, q.Event, q.RequestID = req.Principal, req.HTTP, req.Op, req.RequestID
+		err := a.d.Authz.Authorize(ctx, q)
+		if d := (*ecrmodel.DeniedError)(nil); errors.As(err, &d) {
+			return &Error{Type: "AccessDeniedException", Message: d.Message}
+		}
+		if err != nil {
 			return err
 		}
 	}

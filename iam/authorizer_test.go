@@ -9,10 +9,8 @@ import (
 
 	"github.com/berth-registry/berth/auth"
 	"github.com/berth-registry/berth/auth/policy"
-	"github.com/berth-registry/berth/ecrapi"
 	"github.com/berth-registry/berth/ecrmodel"
 	"github.com/berth-registry/berth/metadata"
-	"github.com/berth-registry/berth/registry"
 )
 
 // TestAuthorizeDecisions: one decision per case, each in a fresh store;
@@ -1106,33 +1104,36 @@ func TestAPIAuthorizer(t *testing.T) {
 	e.repo(acctA, "app")
 	pu := e.user(acctA, "pu", nil, arnPowerUser)
 	a := APIAuthorizer{Authz: e.authz}
-	req := &ecrapi.Request{Op: "DeleteRepository", Principal: pu, RegistryID: acctA, RequestID: "rid-9",
-		HTTP: httpReq("10.0.0.1:1", true)}
+	// What the ECR API adds to each of its targets.
+	fromReq := func(q ecrmodel.Authz) ecrmodel.Authz {
+		q.Principal, q.Event, q.RequestID, q.HTTP = pu, "DeleteRepository", "rid-9", httpReq("10.0.0.1:1", true)
+		return q
+	}
 
 	tests := []struct {
 		name    string
-		q       ecrapi.Authz
+		q       ecrmodel.Authz
 		wantErr string // "" : allowed
 	}{
-		{"allowed", ecrapi.Authz{Action: "ecr:PutImage", Resource: repoARN(acctA, "app"), Registry: acctA, Repository: "app"}, ""},
-		{"denied", ecrapi.Authz{Action: "ecr:DeleteRepository", Resource: repoARN(acctA, "app"), Registry: acctA, Repository: "app"},
+		{"allowed", ecrmodel.Authz{Action: "ecr:PutImage", Resource: repoARN(acctA, "app"), Registry: acctA, Repository: "app"}, ""},
+		{"denied", ecrmodel.Authz{Action: "ecr:DeleteRepository", Resource: repoARN(acctA, "app"), Registry: acctA, Repository: "app"},
 			msgNoPolicy(pu.ARN, "ecr:DeleteRepository", repoARN(acctA, "app"), policy.IdentityBased)},
-		{"registry-level allowed", ecrapi.Authz{Action: "ecr:GetAuthorizationToken", Resource: "*", Registry: acctA}, ""},
-		{"cross account", ecrapi.Authz{Action: "ecr:BatchGetImage", Resource: repoARN(acctB, "x"), Registry: acctB, Repository: "x"},
+		{"registry-level allowed", ecrmodel.Authz{Action: "ecr:GetAuthorizationToken", Resource: "*", Registry: acctA}, ""},
+		{"cross account", ecrmodel.Authz{Action: "ecr:BatchGetImage", Resource: repoARN(acctB, "x"), Registry: acctB, Repository: "x"},
 			msgNoPolicy(pu.ARN, "ecr:BatchGetImage", repoARN(acctB, "x"), policy.ResourceBased)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e.audit.reset()
-			err := a.Authorize(e.ctx, req, tc.q)
+			err := a.Authorize(e.ctx, fromReq(tc.q))
 			if tc.wantErr == "" {
 				if err != nil {
 					t.Fatalf("error %v, want none", err)
 				}
 			} else {
-				var ae *ecrapi.Error
-				if !errors.As(err, &ae) || ae.Type != "AccessDeniedException" || ae.Message != tc.wantErr {
-					t.Fatalf("error %#v, want AccessDeniedException %q", err, tc.wantErr)
+				var de *ecrmodel.DeniedError
+				if !errors.As(err, &de) || de.Message != tc.wantErr {
+					t.Fatalf("error %#v, want a denial %q", err, tc.wantErr)
 				}
 			}
 			evs := e.audit.all()
@@ -1147,17 +1148,18 @@ func TestAPIAuthorizer(t *testing.T) {
 		e.inline(u.ARN, "tag", doc(`{"Effect":"Allow","Action":"ecr:TagResource","Resource":"*","Condition":{"StringEquals":{"aws:RequestTag/env":"dev"},"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}`,
 			`{"Effect":"Allow","Action":"ecr:GetAccountSetting","Resource":"*","Condition":{"StringEquals":{"ecr:AccountSetting":"BLOB_MOUNTING"}}}`))
 		e.clk.Advance(refresh)
-		r := &ecrapi.Request{Op: "TagResource", Principal: u, RegistryID: acctA, HTTP: httpReq("10.9.9.9:1", true)}
-		q := ecrapi.Authz{Action: "ecr:TagResource", Resource: repoARN(acctA, "app"), Registry: acctA, Repository: "app", RequestTags: tags("env", "dev")}
-		if err := a.Authorize(e.ctx, r, q); err != nil {
+		q := ecrmodel.Authz{Principal: u, Event: "TagResource", HTTP: httpReq("10.9.9.9:1", true),
+			Action: "ecr:TagResource", Resource: repoARN(acctA, "app"), Registry: acctA, Repository: "app", RequestTags: tags("env", "dev")}
+		if err := a.Authorize(e.ctx, q); err != nil {
 			t.Errorf("TagResource env=dev: %v", err)
 		}
 		q.RequestTags = tags("env", "prod")
-		if err := a.Authorize(e.ctx, r, q); err == nil {
+		if err := a.Authorize(e.ctx, q); err == nil {
 			t.Error("TagResource env=prod allowed")
 		}
-		q = ecrapi.Authz{Action: "ecr:GetAccountSetting", Resource: "*", Registry: acctA, Keys: map[string]string{"ecr:AccountSetting": "BLOB_MOUNTING"}}
-		if err := a.Authorize(e.ctx, r, q); err != nil {
+		q = ecrmodel.Authz{Principal: u, Event: "GetAccountSetting", HTTP: q.HTTP,
+			Action: "ecr:GetAccountSetting", Resource: "*", Registry: acctA, Keys: map[string]string{"ecr:AccountSetting": "BLOB_MOUNTING"}}
+		if err := a.Authorize(e.ctx, q); err != nil {
 			t.Errorf("GetAccountSetting BLOB_MOUNTING: %v", err)
 		}
 	})
@@ -1166,11 +1168,11 @@ func TestAPIAuthorizer(t *testing.T) {
 		e := newEnv(t)
 		p := e.user(acctA, "dev", nil, arnAdmin)
 		e.st.Close()
-		err := APIAuthorizer{Authz: e.authz}.Authorize(e.ctx, &ecrapi.Request{Principal: p, RegistryID: acctA},
-			ecrapi.Authz{Action: "ecr:ListImages", Resource: repoARN(acctA, "x"), Registry: acctA, Repository: "x"})
-		var ae *ecrapi.Error
-		if err == nil || errors.As(err, &ae) {
-			t.Fatalf("error %v, want a non-ecrapi failure", err)
+		err := APIAuthorizer{Authz: e.authz}.Authorize(e.ctx,
+			ecrmodel.Authz{Principal: p, Action: "ecr:ListImages", Resource: repoARN(acctA, "x"), Registry: acctA, Repository: "x"})
+		var de *ecrmodel.DeniedError
+		if err == nil || errors.As(err, &de) {
+			t.Fatalf("error %v, want a failure to decide, not a denial", err)
 		}
 	})
 }
@@ -1192,23 +1194,23 @@ func TestRegistryAuthorizer(t *testing.T) {
 	tests := []struct {
 		name    string
 		p       auth.Principal
-		acc     registry.Access
+		acc     ecrmodel.Access
 		method  string
 		wantMsg string // "" : allowed
 	}{
-		{"version check needs no permission", nobody, registry.Access{Route: "base"}, http.MethodGet, ""},
-		{"pull allowed", ro, registry.Access{Action: "ecr:BatchGetImage", Repo: "app", Route: "manifest"}, http.MethodGet, ""},
-		{"push denied", ro, registry.Access{Action: "ecr:PutImage", Repo: "app", Route: "manifest", Push: true}, http.MethodPut,
+		{"version check needs no permission", nobody, ecrmodel.Access{Route: "base"}, http.MethodGet, ""},
+		{"pull allowed", ro, ecrmodel.Access{Action: "ecr:BatchGetImage", Repo: "app", Route: "manifest"}, http.MethodGet, ""},
+		{"push denied", ro, ecrmodel.Access{Action: "ecr:PutImage", Repo: "app", Route: "manifest", Push: true}, http.MethodPut,
 			msgNoPolicy(ro.ARN, "ecr:PutImage", repoARN(acctA, "app"), policy.IdentityBased)},
-		{"catalog maps to repository/*", nobody, registry.Access{Action: "ecr:DescribeRepositories", Route: "catalog"}, http.MethodGet,
+		{"catalog maps to repository/*", nobody, ecrmodel.Access{Action: "ecr:DescribeRepositories", Route: "catalog"}, http.MethodGet,
 			msgNoPolicy(nobody.ARN, "ecr:DescribeRepositories", repoARN(acctA, "*"), policy.IdentityBased)},
-		{"catalog allowed", ro, registry.Access{Action: "ecr:DescribeRepositories", Route: "catalog"}, http.MethodGet, ""},
-		{"mount from a readable source", pusher, registry.Access{Action: "ecr:InitiateLayerUpload", Repo: "app", MountFrom: "base", Route: "blob-upload", Push: true}, http.MethodPost, ""},
-		{"mount from an unreadable source", pusher, registry.Access{Action: "ecr:InitiateLayerUpload", Repo: "app", MountFrom: "secret", Route: "blob-upload", Push: true}, http.MethodPost,
+		{"catalog allowed", ro, ecrmodel.Access{Action: "ecr:DescribeRepositories", Route: "catalog"}, http.MethodGet, ""},
+		{"mount from a readable source", pusher, ecrmodel.Access{Action: "ecr:InitiateLayerUpload", Repo: "app", MountFrom: "base", Route: "blob-upload", Push: true}, http.MethodPost, ""},
+		{"mount from an unreadable source", pusher, ecrmodel.Access{Action: "ecr:InitiateLayerUpload", Repo: "app", MountFrom: "secret", Route: "blob-upload", Push: true}, http.MethodPost,
 			msgNoPolicy(pusher.ARN, "ecr:GetDownloadUrlForLayer", repoARN(acctA, "secret"), policy.IdentityBased)},
-		{"mount target checked first", ro, registry.Access{Action: "ecr:InitiateLayerUpload", Repo: "app", MountFrom: "base", Route: "blob-upload", Push: true}, http.MethodPost,
+		{"mount target checked first", ro, ecrmodel.Access{Action: "ecr:InitiateLayerUpload", Repo: "app", MountFrom: "base", Route: "blob-upload", Push: true}, http.MethodPost,
 			msgNoPolicy(ro.ARN, "ecr:InitiateLayerUpload", repoARN(acctA, "app"), policy.IdentityBased)},
-		{"upload without mount", pusher, registry.Access{Action: "ecr:InitiateLayerUpload", Repo: "secret", Route: "blob-upload", Push: true}, http.MethodPost, ""},
+		{"upload without mount", pusher, ecrmodel.Access{Action: "ecr:InitiateLayerUpload", Repo: "secret", Route: "blob-upload", Push: true}, http.MethodPost, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -1222,7 +1224,7 @@ func TestRegistryAuthorizer(t *testing.T) {
 				}
 				return
 			}
-			var de *registry.DeniedError
+			var de *ecrmodel.DeniedError
 			if !errors.As(err, &de) || de.Message != tc.wantMsg {
 				t.Fatalf("error %#v, want DeniedError %q", err, tc.wantMsg)
 			}
@@ -1233,7 +1235,7 @@ func TestRegistryAuthorizer(t *testing.T) {
 		e.audit.reset()
 		r := httpReq("10.0.0.5:999", true)
 		r.Method = http.MethodPost
-		_ = ra.AuthorizeRegistry(e.ctx, pusher, acctA, registry.Access{Action: "ecr:InitiateLayerUpload", Repo: "app", MountFrom: "base", Route: "blob-upload"}, r)
+		_ = ra.AuthorizeRegistry(e.ctx, pusher, acctA, ecrmodel.Access{Action: "ecr:InitiateLayerUpload", Repo: "app", MountFrom: "base", Route: "blob-upload"}, r)
 		evs := e.audit.all()
 		if len(evs) != 2 {
 			t.Fatalf("%d events for a mount, want 2 (target and source)", len(evs))
@@ -1251,9 +1253,9 @@ func TestRegistryAuthorizer(t *testing.T) {
 	t.Run("cross account pull needs the repository policy", func(t *testing.T) {
 		ext := e.user(acctB, "ext", nil, arnReadOnly)
 		r := httpReq("10.0.0.5:999", true)
-		acc := registry.Access{Action: "ecr:BatchGetImage", Repo: "app", Route: "manifest"}
+		acc := ecrmodel.Access{Action: "ecr:BatchGetImage", Repo: "app", Route: "manifest"}
 		err := ra.AuthorizeRegistry(e.ctx, ext, acctA, acc, r)
-		var de *registry.DeniedError
+		var de *ecrmodel.DeniedError
 		if !errors.As(err, &de) || de.Message != msgNoPolicy(ext.ARN, "ecr:BatchGetImage", repoARN(acctA, "app"), policy.ResourceBased) {
 			t.Fatalf("error %v", err)
 		}

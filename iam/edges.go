@@ -6,49 +6,45 @@ import (
 	"net/http"
 
 	"github.com/berth-registry/berth/auth"
-	"github.com/berth-registry/berth/ecrapi"
-	"github.com/berth-registry/berth/registry"
+	"github.com/berth-registry/berth/ecrmodel"
 )
 
-// APIAuthorizer is the ECR API's Authorizer: every operation's action on
-// its resources, answered with AccessDeniedException in AWS's words.
+// APIAuthorizer answers the ECR API's authorization questions: every
+// operation's action on its resources; a denial is an
+// *ecrmodel.DeniedError with AWS's message.
 type APIAuthorizer struct{ Authz *Authorizer }
 
-var _ ecrapi.Authorizer = APIAuthorizer{}
-
-// Authorize implements ecrapi.Authorizer.
-func (a APIAuthorizer) Authorize(ctx context.Context, req *ecrapi.Request, q ecrapi.Authz) error {
+// Authorize decides one question of an ECR call.
+func (a APIAuthorizer) Authorize(ctx context.Context, q ecrmodel.Authz) error {
 	d, preq, err := a.Authz.Authorize(ctx, Check{
-		Principal: req.Principal, Action: q.Action, Resource: q.Resource, Registry: q.Registry, Repository: q.Repository,
-		HTTP: req.HTTP, RequestTags: q.RequestTags, TagKeys: q.TagKeys, Keys: q.Keys,
-		Source: "ecr.amazonaws.com", Event: req.Op, RequestID: req.RequestID,
+		Principal: q.Principal, Action: q.Action, Resource: q.Resource, Registry: q.Registry, Repository: q.Repository,
+		HTTP: q.HTTP, RequestTags: q.RequestTags, TagKeys: q.TagKeys, Keys: q.Keys,
+		Source: "ecr.amazonaws.com", Event: q.Event, RequestID: q.RequestID,
 	})
 	if err != nil {
 		return fmt.Errorf("authorizing %s: %w", q.Action, err)
 	}
 	if !d.Allowed() {
-		return &ecrapi.Error{Type: "AccessDeniedException", Message: d.Message(preq)}
+		return &ecrmodel.DeniedError{Message: d.Message(preq)}
 	}
 	return nil
 }
 
-// RegistryAuthorizer is the /v2 gate's Authorizer: each route's ECR action
-// (see registry.Access), answered with 403 DENIED in AWS's words.
+// RegistryAuthorizer answers the /v2 gate's: each route's ECR action (see
+// ecrmodel.Access); a denial is an *ecrmodel.DeniedError.
 type RegistryAuthorizer struct {
 	Authz  *Authorizer
 	Region string
 }
 
-var _ registry.Authorizer = RegistryAuthorizer{}
-
-// RepositoryExists lets the gate skip its repository lookup (the optional
-// capability registry.ExistenceCache).
+// RepositoryExists lets the gate skip its repository lookup (its optional
+// existence cache).
 func (a RegistryAuthorizer) RepositoryExists(ctx context.Context, registryID, repo string) bool {
 	return a.Authz.RepositoryExists(ctx, registryID, repo)
 }
 
-// AuthorizeRegistry implements registry.Authorizer.
-func (a RegistryAuthorizer) AuthorizeRegistry(ctx context.Context, p auth.Principal, registryID string, acc registry.Access, r *http.Request) error {
+// AuthorizeRegistry decides a /v2 request.
+func (a RegistryAuthorizer) AuthorizeRegistry(ctx context.Context, p auth.Principal, registryID string, acc ecrmodel.Access, r *http.Request) error {
 	if acc.Action == "" {
 		return nil // the version check needs a valid token only
 	}
@@ -68,15 +64,15 @@ func (a RegistryAuthorizer) check(ctx context.Context, p auth.Principal, registr
 		name = "*" // the catalog lists every repository
 	}
 	d, preq, err := a.Authz.Authorize(ctx, Check{
-		Principal: p, Action: action, Resource: "arn:aws:ecr:" + a.Region + ":" + registryID + ":repository/" + name,
+		Principal: p, Action: action, Resource: ecrmodel.RepositoryARN(a.Region, registryID, name),
 		Registry: registryID, Repository: repo, HTTP: r,
-		Source: "registry", Event: r.Method + " " + route, RequestID: registry.RequestID(r.Context()),
+		Source: "registry", Event: r.Method + " " + route, RequestID: ecrmodel.RequestIDFrom(r.Context()),
 	})
 	if err != nil {
 		return fmt.Errorf("authorizing %s: %w", action, err)
 	}
 	if !d.Allowed() {
-		return &registry.DeniedError{Message: d.Message(preq)}
+		return &ecrmodel.DeniedError{Message: d.Message(preq)}
 	}
 	return nil
 }

@@ -17,7 +17,6 @@ import (
 	"github.com/berth-registry/berth/auth/policy"
 	"github.com/berth-registry/berth/metadata"
 	"github.com/berth-registry/berth/storage/crypt"
-	"github.com/berth-registry/berth/sts"
 )
 
 // Accounts and region every test uses: A owns the registry under test, B
@@ -183,7 +182,7 @@ func session(r metadata.Principal, name string) auth.Principal {
 
 // assume runs AssumeRole for caller and returns the session as KeyLookup
 // resolves it.
-func (e *env) assume(caller auth.Principal, in sts.AssumeRoleInput) (sts.AssumeRoleOutput, auth.Principal) {
+func (e *env) assume(caller auth.Principal, in AssumeRoleInput) (AssumeRoleOutput, auth.Principal) {
 	e.t.Helper()
 	out, err := e.roles.AssumeRole(e.ctx, caller, in, nil)
 	if err != nil {
@@ -309,18 +308,19 @@ func wantKind(t *testing.T, err error, k Kind) {
 	}
 }
 
-// wantSTS asserts err is an *sts.Error with code (and message, if not "").
+// wantSTS asserts err is an *Error whose kind STS words as code (and
+// whose message is msg, if not "").
 func wantSTS(t *testing.T, err error, code, msg string) {
 	t.Helper()
-	var se *sts.Error
-	if !errors.As(err, &se) {
-		t.Fatalf("error %v (%T), want *sts.Error %s", err, err, code)
+	var e *Error
+	if !errors.As(err, &e) {
+		t.Fatalf("error %v (%T), want *iam.Error %s", err, err, code)
 	}
-	if se.Code != code {
-		t.Fatalf("error code %s (%q), want %s", se.Code, se.Message, code)
+	if e.Kind.Code() != code {
+		t.Fatalf("error code %s (%q), want %s", e.Kind.Code(), e.Message, code)
 	}
-	if msg != "" && se.Message != msg {
-		t.Fatalf("error message\n got %q\nwant %q", se.Message, msg)
+	if msg != "" && e.Message != msg {
+		t.Fatalf("error message\n got %q\nwant %q", e.Message, msg)
 	}
 }
 
@@ -336,14 +336,14 @@ func tags(kv ...string) []metadata.ResourceTag {
 }
 
 // stsIn is an AssumeRole input for roleARN and session name.
-func stsIn(roleARN, name string, t []sts.Tag) sts.AssumeRoleInput {
-	return sts.AssumeRoleInput{RoleArn: roleARN, RoleSessionName: name, Tags: t}
+func stsIn(roleARN, name string, t []SessionTag) AssumeRoleInput {
+	return AssumeRoleInput{RoleArn: roleARN, RoleSessionName: name, Tags: t}
 }
 
-func sessTags(kv ...string) []sts.Tag {
-	var out []sts.Tag
+func sessTags(kv ...string) []SessionTag {
+	var out []SessionTag
 	for _, t := range tags(kv...) {
-		out = append(out, sts.Tag{Key: t.Key, Value: t.Value})
+		out = append(out, SessionTag{Key: t.Key, Value: t.Value})
 	}
 	return out
 }

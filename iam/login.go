@@ -11,8 +11,8 @@ import (
 
 	"github.com/berth-registry/berth/auth"
 	"github.com/berth-registry/berth/auth/token"
+	"github.com/berth-registry/berth/ecrmodel"
 	"github.com/berth-registry/berth/metadata"
-	"github.com/berth-registry/berth/registry"
 )
 
 // credentialCacheTTL bounds how long a checked registry credential is
@@ -49,8 +49,6 @@ type login struct {
 	until   time.Time // registry credentials only
 }
 
-var _ registry.Credentials = (*RegistryLogin)(nil)
-
 func (l *RegistryLogin) now() time.Time {
 	if l.Now != nil {
 		return l.Now()
@@ -58,8 +56,8 @@ func (l *RegistryLogin) now() time.Time {
 	return time.Now()
 }
 
-// Basic implements registry.Credentials. An expired token is
-// registry.ErrTokenExpired, so the client is told so in ECR's words.
+// Basic checks the Basic credentials of a /v2 request. An expired token
+// is ecrmodel.ErrTokenExpired, so the client is told so in ECR's words.
 func (l *RegistryLogin) Basic(ctx context.Context, user, password string) (auth.Principal, error) {
 	now := l.now()
 	key := sha256.Sum256([]byte(user + "\x00" + password))
@@ -87,7 +85,7 @@ func (l *RegistryLogin) Basic(ctx context.Context, user, password string) (auth.
 		l.mu.Unlock()
 	}
 	if !c.expires.IsZero() && !now.Before(c.expires) {
-		return auth.Principal{}, registry.ErrTokenExpired
+		return auth.Principal{}, ecrmodel.ErrTokenExpired
 	}
 	if user == "AWS" {
 		active, err := l.Keys.Active(ctx, c.p.AccessKeyID)
@@ -106,7 +104,7 @@ func (l *RegistryLogin) verify(password string) (login, error) {
 	p, claims, err := l.Tokens.Verify(password)
 	if err != nil {
 		if te := (*token.Error)(nil); errors.As(err, &te) && te.Kind == token.Expired {
-			return login{}, registry.ErrTokenExpired
+			return login{}, ecrmodel.ErrTokenExpired
 		}
 		return login{}, err
 	}

@@ -9,8 +9,8 @@ import (
 
 	"github.com/berth-registry/berth/auth"
 	"github.com/berth-registry/berth/auth/token"
+	"github.com/berth-registry/berth/ecrmodel"
 	"github.com/berth-registry/berth/metadata"
-	"github.com/berth-registry/berth/registry"
 )
 
 // loginEnv adds a token issuer and the RegistryLogin under test, all on
@@ -180,7 +180,7 @@ func TestRegistryLoginRevocation(t *testing.T) {
 			if err == nil {
 				t.Fatal("still accepted after the cache lifetime")
 			}
-			if errors.Is(err, registry.ErrTokenExpired) {
+			if errors.Is(err, ecrmodel.ErrTokenExpired) {
 				t.Fatalf("revoked login answered as expired: %v", err)
 			}
 		})
@@ -259,7 +259,7 @@ func TestRegistryLoginRefusals(t *testing.T) {
 			if err == nil {
 				t.Fatalf("accepted as %+v", p)
 			}
-			if got := errors.Is(err, registry.ErrTokenExpired); got != tc.expired {
+			if got := errors.Is(err, ecrmodel.ErrTokenExpired); got != tc.expired {
 				t.Fatalf("error %v: ErrTokenExpired %v, want %v", err, got, tc.expired)
 			}
 		})
@@ -279,7 +279,7 @@ func TestRegistryLoginExpiry(t *testing.T) {
 			t.Fatalf("two seconds before expiry: %v", err)
 		}
 		l.clk.Advance(3 * time.Second) // cached, but past the token's exp
-		if _, err := l.login.Basic(l.ctx, "AWS", pw); !errors.Is(err, registry.ErrTokenExpired) {
+		if _, err := l.login.Basic(l.ctx, "AWS", pw); !errors.Is(err, ecrmodel.ErrTokenExpired) {
 			t.Fatalf("past expiry from the cache: %v, want ErrTokenExpired", err)
 		}
 	})
@@ -292,7 +292,7 @@ func TestRegistryLoginExpiry(t *testing.T) {
 			t.Fatal(err)
 		}
 		l.clk.Advance(time.Hour + time.Minute)
-		if _, err := l.login.Basic(l.ctx, "AWS", pw); !errors.Is(err, registry.ErrTokenExpired) {
+		if _, err := l.login.Basic(l.ctx, "AWS", pw); !errors.Is(err, ecrmodel.ErrTokenExpired) {
 			t.Fatalf("past expiry: %v, want ErrTokenExpired", err)
 		}
 	})
@@ -317,7 +317,7 @@ func TestRegistryLoginExpiry(t *testing.T) {
 			t.Fatalf("before the ttl: %v", err)
 		}
 		l.clk.Advance(3 * time.Second) // cached verdict, expired credential
-		if _, err := l.login.Basic(l.ctx, user, pw); !errors.Is(err, registry.ErrTokenExpired) {
+		if _, err := l.login.Basic(l.ctx, user, pw); !errors.Is(err, ecrmodel.ErrTokenExpired) {
 			t.Fatalf("at the ttl: %v, want ErrTokenExpired", err)
 		}
 	})

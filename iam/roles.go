@@ -9,7 +9,6 @@ import (
 	"github.com/berth-registry/berth/auth"
 	"github.com/berth-registry/berth/auth/policy"
 	"github.com/berth-registry/berth/metadata"
-	"github.com/berth-registry/berth/sts"
 )
 
 // maxChained is the session limit of a role assumed by a role session.
@@ -27,20 +26,18 @@ type Roles struct {
 	Authz   *Authorizer
 }
 
-var _ sts.Roles = (*Roles)(nil)
-
 // AssumeRole makes a session of the role for caller.
-func (r *Roles) AssumeRole(ctx context.Context, caller auth.Principal, in sts.AssumeRoleInput, hr *http.Request) (sts.AssumeRoleOutput, error) {
-	var out sts.AssumeRoleOutput
+func (r *Roles) AssumeRole(ctx context.Context, caller auth.Principal, in AssumeRoleInput, hr *http.Request) (AssumeRoleOutput, error) {
+	var out AssumeRoleOutput
 	if in.Policy != "" || len(in.PolicyArns) > 0 {
-		return out, sts.Validation("Session policies (Policy, PolicyArns) are not supported by berth; attach the policies to the role instead.")
+		return out, errorf("AssumeRole", Invalid, "Session policies (Policy, PolicyArns) are not supported by berth; attach the policies to the role instead.")
 	}
 	if in.SerialNumber != "" || in.TokenCode != "" {
-		return out, sts.AccessDenied("MultiFactorAuthentication failed: berth has no MFA devices.")
+		return out, errorf("AssumeRole", Denied, "MultiFactorAuthentication failed: berth has no MFA devices.")
 	}
 	account, res, ok := ParseARN(in.RoleArn)
 	if !ok || !strings.HasPrefix(res, "role/") {
-		return out, sts.Validation("%s is invalid", in.RoleArn)
+		return out, errorf("AssumeRole", Invalid, "%s is invalid", in.RoleArn)
 	}
 	role, err := r.Service.Store.GetPrincipal(ctx, in.RoleArn)
 	notFound := metadata.Is(err, metadata.NotFound) || (err == nil && role.Kind != metadata.KindRole)
@@ -71,7 +68,7 @@ func (r *Roles) AssumeRole(ctx context.Context, caller auth.Principal, in sts.As
 	}
 	if notFound || role.TrustPolicy == "" {
 		// Even with authorization off.
-		return out, sts.AccessDenied(DenialMessage(c, policy.Decision{}, policy.Request{
+		return out, denied(DenialMessage(c, policy.Decision{}, policy.Request{
 			Principal: policyPrincipal(caller), Action: c.Action, Resource: c.Resource}))
 	}
 	if len(in.Tags) > 0 {
@@ -82,47 +79,50 @@ func (r *Roles) AssumeRole(ctx context.Context, caller auth.Principal, in sts.As
 	}
 	dur := in.Duration()
 	if caller.Kind() == auth.TypeAssumedRole && in.DurationSeconds != 0 && dur > maxChained {
-		return out, sts.Validation("The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.")
+		return out, errorf("AssumeRole", Invalid, "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.")
 	}
 	if max := time.Duration(role.MaxSessionSeconds) * time.Second; max > 0 && dur > max {
-		return out, sts.Validation("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
+		return out, errorf("AssumeRole", Invalid, "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
 	}
 	return r.Service.newSession(ctx, role, in.RoleSessionName, caller.ARN, c.RequestTags, dur)
 }
 
-// allow evaluates c and turns a denial into STS's AccessDenied.
+// denied is a Denied error carrying AWS's denial message.
+func denied(msg string) *Error { return &Error{Op: "AssumeRole", Kind: Denied, Message: msg} }
+
+// allow evaluates c and turns a denial into a Denied error.
 func (r *Roles) allow(ctx context.Context, c Check) error {
 	d, req, err := r.Authz.Authorize(ctx, c)
 	if err != nil {
 		return err
 	}
 	if !d.Allowed() {
-		return sts.AccessDenied(DenialMessage(c, d, req))
+		return denied(DenialMessage(c, d, req))
 	}
 	return nil
 }
 
 // newSession stores a session of role and returns its credentials.
-func (s *Service) newSession(ctx context.Context, role metadata.Principal, name, source string, tags []metadata.ResourceTag, dur time.Duration) (sts.AssumeRoleOutput, error) {
+func (s *Service) newSession(ctx context.Context, role metadata.Principal, name, source string, tags []metadata.ResourceTag, dur time.Duration) (AssumeRoleOutput, error) {
 	id, secret, err := auth.NewAccessKey(auth.PrefixTemporary)
 	if err != nil {
-		return sts.AssumeRoleOutput{}, err
+		return AssumeRoleOutput{}, err
 	}
 	token, err := auth.NewSessionToken()
 	if err != nil {
-		return sts.AssumeRoleOutput{}, err
+		return AssumeRoleOutput{}, err
 	}
 	sealed, err := auth.SealSession(s.Keyring, secret, token)
 	if err != nil {
-		return sts.AssumeRoleOutput{}, err
+		return AssumeRoleOutput{}, err
 	}
 	now := s.now().UTC()
 	exp := now.Add(dur).Truncate(time.Second)
 	if err := s.Store.CreateSession(ctx, metadata.Session{AccessKeyID: id, Sealed: sealed, RoleARN: role.ARN, SessionName: name,
 		Account: role.Account, SourceARN: source, Tags: tags, CreatedAt: now, Expires: exp}); err != nil {
-		return sts.AssumeRoleOutput{}, err
+		return AssumeRoleOutput{}, err
 	}
-	return sts.AssumeRoleOutput{
+	return AssumeRoleOutput{
 		AccessKeyID: id, SecretAccessKey: secret, SessionToken: token, Expiration: exp,
 		AssumedRoleID: role.ID + ":" + name, AssumedRoleARN: auth.SessionARN(role.Account, role.Name, name),
 	}, nil

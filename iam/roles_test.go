@@ -8,7 +8,6 @@ import (
 
 	"github.com/berth-registry/berth/auth"
 	"github.com/berth-registry/berth/metadata"
-	"github.com/berth-registry/berth/sts"
 )
 
 const (
@@ -48,130 +47,130 @@ func TestAssumeRole(t *testing.T) {
 	}
 	tests := []struct {
 		name  string
-		setup func(e *env) (auth.Principal, sts.AssumeRoleInput)
+		setup func(e *env) (auth.Principal, AssumeRoleInput)
 		// code is the sts error code ("" : success); msg, when set, the
 		// exact message, given the caller and the input.
 		code string
-		msg  func(caller auth.Principal, in sts.AssumeRoleInput) string
+		msg  func(caller auth.Principal, in AssumeRoleInput) string
 		// dur is the session length a success must have (0: one hour).
 		dur time.Duration
 		// undecided: refused before any policy is evaluated (no audit)
 		undecided bool
 	}{
-		{name: "trust names the user: no identity policy needed", setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
+		{name: "trust names the user: no identity policy needed", setup: func(e *env) (auth.Principal, AssumeRoleInput) {
 			u := e.user(acctA, "alice", nil)
 			e.role(acctA, "builder", trustDoc(aws(u.ARN), assume, ""), nil)
 			return u, stsIn(roleA("builder"), "s1", nil)
 		}},
 		{name: "trust names the account: identity allow needed", code: "AccessDenied",
-			msg: func(c auth.Principal, in sts.AssumeRoleInput) string {
+			msg: func(c auth.Principal, in AssumeRoleInput) string {
 				return msgBrief(c.ARN, "sts:AssumeRole", in.RoleArn)
 			},
-			setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
+			setup: func(e *env) (auth.Principal, AssumeRoleInput) {
 				u := e.user(acctA, "alice", nil)
 				e.role(acctA, "builder", trustDoc(aws("arn:aws:iam::111111111111:root"), assume, ""), nil)
 				return u, stsIn(roleA("builder"), "s1", nil)
 			}},
-		{name: "trust names the account, identity allows", setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
+		{name: "trust names the account, identity allows", setup: func(e *env) (auth.Principal, AssumeRoleInput) {
 			u := e.user(acctA, "alice", nil)
 			e.inline(u.ARN, "assume", allowAssume(roleA("builder")))
 			e.role(acctA, "builder", trustDoc(aws("111111111111"), assume, ""), nil)
 			return u, stsIn(roleA("builder"), "s1", nil)
 		}},
 		{name: "trust names the account, identity allows another role", code: "AccessDenied",
-			msg: func(c auth.Principal, in sts.AssumeRoleInput) string {
+			msg: func(c auth.Principal, in AssumeRoleInput) string {
 				return msgBrief(c.ARN, "sts:AssumeRole", in.RoleArn)
 			},
-			setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
+			setup: func(e *env) (auth.Principal, AssumeRoleInput) {
 				u := e.user(acctA, "alice", nil)
 				e.inline(u.ARN, "assume", allowAssume(roleA("other")))
 				e.role(acctA, "builder", "", nil)
 				return u, stsIn(roleA("builder"), "s1", nil)
 			}},
 		{name: "trust names another user", code: "AccessDenied",
-			msg: func(c auth.Principal, in sts.AssumeRoleInput) string {
+			msg: func(c auth.Principal, in AssumeRoleInput) string {
 				return msgBrief(c.ARN, "sts:AssumeRole", in.RoleArn)
 			},
-			setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
+			setup: func(e *env) (auth.Principal, AssumeRoleInput) {
 				u := e.user(acctA, "alice", nil, arnAdmin)
 				e.role(acctA, "builder", trustDoc(aws(UserARN(acctA, "/", "bob")), assume, ""), nil)
 				return u, stsIn(roleA("builder"), "s1", nil)
 			}},
 		{name: "identity deny beats the trust", code: "AccessDenied",
-			msg: func(c auth.Principal, in sts.AssumeRoleInput) string {
+			msg: func(c auth.Principal, in AssumeRoleInput) string {
 				return msgBrief(c.ARN, "sts:AssumeRole", in.RoleArn)
 			},
-			setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
+			setup: func(e *env) (auth.Principal, AssumeRoleInput) {
 				u := e.user(acctA, "alice", nil)
 				e.inline(u.ARN, "no", doc(`{"Effect":"Deny","Action":"sts:*","Resource":"*"}`))
 				e.role(acctA, "builder", trustDoc(aws(u.ARN), assume, ""), nil)
 				return u, stsIn(roleA("builder"), "s1", nil)
 			}},
-		{name: "trust names the service: service key", setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
+		{name: "trust names the service: service key", setup: func(e *env) (auth.Principal, AssumeRoleInput) {
 			e.role(acctA, "codebuild-role", trustDoc(`{"Service":"codebuild.amazonaws.com"}`, assume, ""), nil)
 			return e.serviceCaller(acctA, "codebuild.amazonaws.com"), stsIn(roleA("codebuild-role"), "AWSCodeBuild-1", nil)
 		}},
 		{name: "trust names another service", code: "AccessDenied",
-			msg: func(c auth.Principal, in sts.AssumeRoleInput) string {
+			msg: func(c auth.Principal, in AssumeRoleInput) string {
 				return msgBrief("codebuild.amazonaws.com", "sts:AssumeRole", in.RoleArn)
 			},
-			setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
+			setup: func(e *env) (auth.Principal, AssumeRoleInput) {
 				e.role(acctA, "ecs-role", trustDoc(`{"Service":"ecs-tasks.amazonaws.com"}`, assume, ""), nil)
 				return e.serviceCaller(acctA, "codebuild.amazonaws.com"), stsIn(roleA("ecs-role"), "s", nil)
 			}},
-		{name: "service key of another account", code: "AccessDenied", setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
+		{name: "service key of another account", code: "AccessDenied", setup: func(e *env) (auth.Principal, AssumeRoleInput) {
 			// A service key acts in its account: "the account whose roles it
 			// may assume" (auth.Principal.Account).
 			e.role(acctA, "codebuild-role", trustDoc(`{"Service":"codebuild.amazonaws.com"}`, assume, ""), nil)
 			return e.serviceCaller(acctB, "codebuild.amazonaws.com"), stsIn(roleA("codebuild-role"), "AWSCodeBuild-1", nil)
 		}},
 		{name: "cross account: trust names the user, no identity allow", code: "AccessDenied",
-			msg: func(c auth.Principal, in sts.AssumeRoleInput) string {
+			msg: func(c auth.Principal, in AssumeRoleInput) string {
 				return msgBrief(c.ARN, "sts:AssumeRole", in.RoleArn)
 			},
-			setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
+			setup: func(e *env) (auth.Principal, AssumeRoleInput) {
 				u := e.user(acctB, "ext", nil)
 				e.role(acctA, "deploy", trustDoc(aws(u.ARN), assume, ""), nil)
 				return u, stsIn(roleA("deploy"), "s", nil)
 			}},
-		{name: "cross account: trust names the user, identity allows", setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
+		{name: "cross account: trust names the user, identity allows", setup: func(e *env) (auth.Principal, AssumeRoleInput) {
 			u := e.user(acctB, "ext", nil)
 			e.inline(u.ARN, "assume", allowAssume("arn:aws:iam::111111111111:role/*"))
 			e.role(acctA, "deploy", trustDoc(aws(u.ARN), assume, ""), nil)
 			return u, stsIn(roleA("deploy"), "s", nil)
 		}},
-		{name: "cross account: trust names the account, identity allows", setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
+		{name: "cross account: trust names the account, identity allows", setup: func(e *env) (auth.Principal, AssumeRoleInput) {
 			u := e.user(acctB, "ext", nil, arnAdmin)
 			e.role(acctA, "deploy", trustDoc(aws("arn:aws:iam::222222222222:root"), assume, ""), nil)
 			return u, stsIn(roleA("deploy"), "s", nil)
 		}},
 		{name: "cross account: trust names only its own account", code: "AccessDenied",
-			msg: func(c auth.Principal, in sts.AssumeRoleInput) string {
+			msg: func(c auth.Principal, in AssumeRoleInput) string {
 				return msgBrief(c.ARN, "sts:AssumeRole", in.RoleArn)
 			},
-			setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
+			setup: func(e *env) (auth.Principal, AssumeRoleInput) {
 				u := e.user(acctB, "ext", nil, arnAdmin)
 				e.role(acctA, "deploy", "", nil)
 				return u, stsIn(roleA("deploy"), "s", nil)
 			}},
 		{name: "missing role: denied like a forbidden one", code: "AccessDenied",
-			msg: func(c auth.Principal, in sts.AssumeRoleInput) string {
+			msg: func(c auth.Principal, in AssumeRoleInput) string {
 				// What "trust names another user" answers for an existing role.
 				return msgBrief(c.ARN, "sts:AssumeRole", in.RoleArn)
 			},
-			setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
+			setup: func(e *env) (auth.Principal, AssumeRoleInput) {
 				u := e.user(acctA, "alice", nil, arnAdmin)
 				return u, stsIn(roleA("ghost"), "s1", nil)
 			}},
-		{name: "role ARN naming a user", code: "ValidationError", setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
+		{name: "role ARN naming a user", code: "ValidationError", setup: func(e *env) (auth.Principal, AssumeRoleInput) {
 			u := e.user(acctA, "alice", nil, arnAdmin)
 			return u, stsIn(u.ARN, "s1", nil)
 		}},
-		{name: "role ARN malformed", code: "ValidationError", setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
+		{name: "role ARN malformed", code: "ValidationError", setup: func(e *env) (auth.Principal, AssumeRoleInput) {
 			return e.user(acctA, "alice", nil, arnAdmin), stsIn("arn:aws:iam::12:role/x", "s1", nil)
 		}},
 		{name: "role stored without a trust policy is not assumable", code: "AccessDenied",
-			setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
+			setup: func(e *env) (auth.Principal, AssumeRoleInput) {
 				u := e.user(acctA, "admin", nil, arnAdmin)
 				_, err := e.st.CreatePrincipal(e.ctx, metadata.Principal{ARN: roleA("legacy"), Account: acctA, Kind: metadata.KindRole,
 					Name: "legacy", Path: "/", ID: "AROALEGACYLEGACYLEG", MaxSessionSeconds: 3600})
@@ -179,7 +178,7 @@ func TestAssumeRole(t *testing.T) {
 				return u, stsIn(roleA("legacy"), "s1", nil)
 			}},
 		{name: "role whose stored trust policy no longer parses", code: "AccessDenied",
-			setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
+			setup: func(e *env) (auth.Principal, AssumeRoleInput) {
 				u := e.user(acctA, "admin", nil, arnAdmin)
 				r := e.role(acctA, "legacy", trustDoc(aws(u.ARN), assume, ""), nil)
 				_, err := e.st.UpdatePrincipal(e.ctx, r.ARN, func(p *metadata.Principal) error {
@@ -191,14 +190,14 @@ func TestAssumeRole(t *testing.T) {
 			}},
 
 		// Conditions.
-		{name: "sts:ExternalId matches", setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
+		{name: "sts:ExternalId matches", setup: func(e *env) (auth.Principal, AssumeRoleInput) {
 			u := e.user(acctA, "alice", nil)
 			e.role(acctA, "vendor", trustDoc(aws(u.ARN), assume, `{"StringEquals":{"sts:ExternalId":"ext-123"}}`), nil)
 			in := stsIn(roleA("vendor"), "s1", nil)
 			in.ExternalId = "ext-123"
 			return u, in
 		}},
-		{name: "sts:ExternalId differs", code: "AccessDenied", setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
+		{name: "sts:ExternalId differs", code: "AccessDenied", setup: func(e *env) (auth.Principal, AssumeRoleInput) {
 			u := e.user(acctA, "alice", nil)
 			e.role(acctA, "vendor", trustDoc(aws(u.ARN), assume, `{"StringEquals":{"sts:ExternalId":"ext-123"}}`), nil)
 			in := stsIn(roleA("vendor"), "s1", nil)
@@ -206,25 +205,25 @@ func TestAssumeRole(t *testing.T) {
 			return u, in
 		}},
 		{name: "sts:ExternalId missing", code: "AccessDenied",
-			msg: func(c auth.Principal, in sts.AssumeRoleInput) string {
+			msg: func(c auth.Principal, in AssumeRoleInput) string {
 				return msgBrief(c.ARN, "sts:AssumeRole", in.RoleArn)
 			},
-			setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
+			setup: func(e *env) (auth.Principal, AssumeRoleInput) {
 				u := e.user(acctA, "alice", nil)
 				e.role(acctA, "vendor", trustDoc(aws(u.ARN), assume, `{"StringEquals":{"sts:ExternalId":"ext-123"}}`), nil)
 				return u, stsIn(roleA("vendor"), "s1", nil)
 			}},
-		{name: "sts:RoleSessionName matches", setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
+		{name: "sts:RoleSessionName matches", setup: func(e *env) (auth.Principal, AssumeRoleInput) {
 			u := e.user(acctA, "alice", nil)
 			e.role(acctA, "ci", trustDoc(aws(u.ARN), assume, `{"StringLike":{"sts:RoleSessionName":"ci-*"}}`), nil)
 			return u, stsIn(roleA("ci"), "ci-42", nil)
 		}},
-		{name: "sts:RoleSessionName differs", code: "AccessDenied", setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
+		{name: "sts:RoleSessionName differs", code: "AccessDenied", setup: func(e *env) (auth.Principal, AssumeRoleInput) {
 			u := e.user(acctA, "alice", nil)
 			e.role(acctA, "ci", trustDoc(aws(u.ARN), assume, `{"StringLike":{"sts:RoleSessionName":"ci-*"}}`), nil)
 			return u, stsIn(roleA("ci"), "dev-42", nil)
 		}},
-		{name: "sts:RoleSessionName must be the caller's username", setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
+		{name: "sts:RoleSessionName must be the caller's username", setup: func(e *env) (auth.Principal, AssumeRoleInput) {
 			u := e.user(acctA, "alice", nil)
 			e.role(acctA, "ci", trustDoc(aws(u.ARN), assume, `{"StringEquals":{"sts:RoleSessionName":"${aws:username}"}}`), nil)
 			return u, stsIn(roleA("ci"), "alice", nil)
@@ -232,20 +231,20 @@ func TestAssumeRole(t *testing.T) {
 
 		// Session tags.
 		{name: "session tags need sts:TagSession", code: "AccessDenied",
-			msg: func(c auth.Principal, in sts.AssumeRoleInput) string {
+			msg: func(c auth.Principal, in AssumeRoleInput) string {
 				return msgBrief(c.ARN, "sts:TagSession", in.RoleArn)
 			},
-			setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
+			setup: func(e *env) (auth.Principal, AssumeRoleInput) {
 				u := e.user(acctA, "alice", nil)
 				e.role(acctA, "ci", trustDoc(aws(u.ARN), assume, ""), nil)
 				return u, stsIn(roleA("ci"), "s1", sessTags("team", "platform"))
 			}},
-		{name: "session tags with sts:TagSession", setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
+		{name: "session tags with sts:TagSession", setup: func(e *env) (auth.Principal, AssumeRoleInput) {
 			u := e.user(acctA, "alice", nil)
 			e.role(acctA, "ci", trustDoc(aws(u.ARN), `["sts:AssumeRole","sts:TagSession"]`, ""), nil)
 			return u, stsIn(roleA("ci"), "s1", sessTags("team", "platform"))
 		}},
-		{name: "sts:TagSession conditioned on the tag value: allowed", setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
+		{name: "sts:TagSession conditioned on the tag value: allowed", setup: func(e *env) (auth.Principal, AssumeRoleInput) {
 			u := e.user(acctA, "alice", nil)
 			trust := doc(`{"Effect":"Allow","Principal":`+aws(u.ARN)+`,"Action":"sts:AssumeRole"}`,
 				`{"Effect":"Allow","Principal":`+aws(u.ARN)+`,"Action":"sts:TagSession","Condition":{"StringEquals":{"aws:RequestTag/team":"platform"}}}`)
@@ -253,47 +252,47 @@ func TestAssumeRole(t *testing.T) {
 			return u, stsIn(roleA("ci"), "s1", sessTags("team", "platform"))
 		}},
 		{name: "sts:TagSession conditioned on the tag value: refused", code: "AccessDenied",
-			msg: func(c auth.Principal, in sts.AssumeRoleInput) string {
+			msg: func(c auth.Principal, in AssumeRoleInput) string {
 				return msgBrief(c.ARN, "sts:TagSession", in.RoleArn)
 			},
-			setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
+			setup: func(e *env) (auth.Principal, AssumeRoleInput) {
 				u := e.user(acctA, "alice", nil)
 				trust := doc(`{"Effect":"Allow","Principal":`+aws(u.ARN)+`,"Action":"sts:AssumeRole"}`,
 					`{"Effect":"Allow","Principal":`+aws(u.ARN)+`,"Action":"sts:TagSession","Condition":{"StringEquals":{"aws:RequestTag/team":"platform"}}}`)
 				e.role(acctA, "ci", trust, nil)
 				return u, stsIn(roleA("ci"), "s1", sessTags("team", "web"))
 			}},
-		{name: "no tags: sts:TagSession not needed", setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
+		{name: "no tags: sts:TagSession not needed", setup: func(e *env) (auth.Principal, AssumeRoleInput) {
 			u := e.user(acctA, "alice", nil)
 			e.role(acctA, "ci", trustDoc(aws(u.ARN), assume, ""), nil)
 			return u, stsIn(roleA("ci"), "s1", nil)
 		}},
 
 		// Durations.
-		{name: "duration at the role's maximum", dur: 2 * time.Hour, setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
+		{name: "duration at the role's maximum", dur: 2 * time.Hour, setup: func(e *env) (auth.Principal, AssumeRoleInput) {
 			u := e.user(acctA, "alice", nil)
 			e.roleMax(acctA, "long", trustDoc(aws(u.ARN), assume, ""), 7200)
 			in := stsIn(roleA("long"), "s1", nil)
 			in.DurationSeconds = 7200
 			return u, in
 		}},
-		{name: "duration above the role's maximum", code: "ValidationError", msg: func(auth.Principal, sts.AssumeRoleInput) string { return msgMaxSession },
-			setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
+		{name: "duration above the role's maximum", code: "ValidationError", msg: func(auth.Principal, AssumeRoleInput) string { return msgMaxSession },
+			setup: func(e *env) (auth.Principal, AssumeRoleInput) {
 				u := e.user(acctA, "alice", nil)
 				e.roleMax(acctA, "long", trustDoc(aws(u.ARN), assume, ""), 7200)
 				in := stsIn(roleA("long"), "s1", nil)
 				in.DurationSeconds = 7201
 				return u, in
 			}},
-		{name: "duration above the default maximum", code: "ValidationError", msg: func(auth.Principal, sts.AssumeRoleInput) string { return msgMaxSession },
-			setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
+		{name: "duration above the default maximum", code: "ValidationError", msg: func(auth.Principal, AssumeRoleInput) string { return msgMaxSession },
+			setup: func(e *env) (auth.Principal, AssumeRoleInput) {
 				u := e.user(acctA, "alice", nil)
 				e.role(acctA, "short", trustDoc(aws(u.ARN), assume, ""), nil)
 				in := stsIn(roleA("short"), "s1", nil)
 				in.DurationSeconds = 3601
 				return u, in
 			}},
-		{name: "shorter duration", dur: 15 * time.Minute, setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
+		{name: "shorter duration", dur: 15 * time.Minute, setup: func(e *env) (auth.Principal, AssumeRoleInput) {
 			u := e.user(acctA, "alice", nil)
 			e.role(acctA, "short", trustDoc(aws(u.ARN), assume, ""), nil)
 			in := stsIn(roleA("short"), "s1", nil)
@@ -301,27 +300,27 @@ func TestAssumeRole(t *testing.T) {
 			return u, in
 		}},
 		{name: "role chaining: explicit duration above one hour", code: "ValidationError",
-			msg: func(auth.Principal, sts.AssumeRoleInput) string { return msgChained },
-			setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
+			msg: func(auth.Principal, AssumeRoleInput) string { return msgChained },
+			setup: func(e *env) (auth.Principal, AssumeRoleInput) {
 				first := e.role(acctA, "first", "", nil)
 				e.roleMax(acctA, "second", trustDoc(aws(first.ARN), assume, ""), 43200)
 				in := stsIn(roleA("second"), "s2", nil)
 				in.DurationSeconds = 3601
 				return session(first, "s1"), in
 			}},
-		{name: "role chaining: explicit one hour", dur: time.Hour, setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
+		{name: "role chaining: explicit one hour", dur: time.Hour, setup: func(e *env) (auth.Principal, AssumeRoleInput) {
 			first := e.role(acctA, "first", "", nil)
 			e.roleMax(acctA, "second", trustDoc(aws(first.ARN), assume, ""), 43200)
 			in := stsIn(roleA("second"), "s2", nil)
 			in.DurationSeconds = 3600
 			return session(first, "s1"), in
 		}},
-		{name: "role chaining: default duration", dur: time.Hour, setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
+		{name: "role chaining: default duration", dur: time.Hour, setup: func(e *env) (auth.Principal, AssumeRoleInput) {
 			first := e.role(acctA, "first", "", nil)
 			e.roleMax(acctA, "second", trustDoc(aws(first.ARN), assume, ""), 43200)
 			return session(first, "s1"), stsIn(roleA("second"), "s2", nil)
 		}},
-		{name: "user may take the role's maximum", dur: 12 * time.Hour, setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
+		{name: "user may take the role's maximum", dur: 12 * time.Hour, setup: func(e *env) (auth.Principal, AssumeRoleInput) {
 			u := e.user(acctA, "alice", nil)
 			e.roleMax(acctA, "second", trustDoc(aws(u.ARN), assume, ""), 43200)
 			in := stsIn(roleA("second"), "s2", nil)
@@ -330,21 +329,21 @@ func TestAssumeRole(t *testing.T) {
 		}},
 
 		// Unsupported parameters.
-		{name: "session policy", code: "ValidationError", setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
+		{name: "session policy", code: "ValidationError", setup: func(e *env) (auth.Principal, AssumeRoleInput) {
 			u := e.user(acctA, "alice", nil)
 			e.role(acctA, "ci", trustDoc(aws(u.ARN), assume, ""), nil)
 			in := stsIn(roleA("ci"), "s1", nil)
 			in.Policy = doc(`{"Effect":"Allow","Action":"ecr:*","Resource":"*"}`)
 			return u, in
 		}},
-		{name: "session policy ARNs", code: "ValidationError", setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
+		{name: "session policy ARNs", code: "ValidationError", setup: func(e *env) (auth.Principal, AssumeRoleInput) {
 			u := e.user(acctA, "alice", nil)
 			e.role(acctA, "ci", trustDoc(aws(u.ARN), assume, ""), nil)
 			in := stsIn(roleA("ci"), "s1", nil)
 			in.PolicyArns = []string{arnReadOnly}
 			return u, in
 		}},
-		{name: "MFA", code: "AccessDenied", undecided: true, setup: func(e *env) (auth.Principal, sts.AssumeRoleInput) {
+		{name: "MFA", code: "AccessDenied", undecided: true, setup: func(e *env) (auth.Principal, AssumeRoleInput) {
 			u := e.user(acctA, "alice", nil)
 			e.role(acctA, "ci", trustDoc(aws(u.ARN), assume, ""), nil)
 			in := stsIn(roleA("ci"), "s1", nil)
@@ -366,7 +365,7 @@ func TestAssumeRole(t *testing.T) {
 				if tc.code == "AccessDenied" && !tc.undecided {
 					// The audit record tells what the caller was told.
 					evs := e.audit.all()
-					if len(evs) == 0 || evs[len(evs)-1].Decision != "Deny" || evs[len(evs)-1].ErrorMessage != err.(*sts.Error).Message {
+					if len(evs) == 0 || evs[len(evs)-1].Decision != "Deny" || evs[len(evs)-1].ErrorMessage != err.(*Error).Message {
 						t.Errorf("last audit event %+v", evs)
 					}
 				}
@@ -389,7 +388,7 @@ func TestAssumeRole(t *testing.T) {
 
 // checkSession verifies AssumeRole's output and that the session it
 // stored is usable through KeyLookup.
-func checkSession(t *testing.T, e *env, in sts.AssumeRoleInput, out sts.AssumeRoleOutput, caller auth.Principal, dur time.Duration) {
+func checkSession(t *testing.T, e *env, in AssumeRoleInput, out AssumeRoleOutput, caller auth.Principal, dur time.Duration) {
 	t.Helper()
 	role, err := e.st.GetPrincipal(e.ctx, in.RoleArn)
 	if err != nil {
@@ -446,14 +445,14 @@ func TestAssumeRoleMissingIndistinguishable(t *testing.T) {
 		e.role(acctA, "exists", trustDoc(aws(UserARN(acctA, "/", "bob")), assume, ""), nil)
 		_, err1 := e.roles.AssumeRole(e.ctx, u, stsIn(RoleARN(acctA, "/", "exists"), "s", nil), nil)
 		_, err2 := e.roles.AssumeRole(e.ctx, u, stsIn(RoleARN(acctA, "/", "absent"), "s", nil), nil)
-		var s1, s2 *sts.Error
+		var s1, s2 *Error
 		if !errors.As(err1, &s1) || !errors.As(err2, &s2) {
 			t.Fatalf("errors %v / %v", err1, err2)
 		}
 		m1 := strings.ReplaceAll(s1.Message, "role/exists", "role/X")
 		m2 := strings.ReplaceAll(s2.Message, "role/absent", "role/X")
-		if s1.Code != s2.Code || m1 != m2 {
-			t.Errorf("policies %v: existing role: %s %q\n                 missing role:  %s %q", policies, s1.Code, s1.Message, s2.Code, s2.Message)
+		if s1.Kind != s2.Kind || m1 != m2 {
+			t.Errorf("policies %v: existing role: %s %q\n                 missing role:  %s %q", policies, s1.Kind.Code(), s1.Message, s2.Kind.Code(), s2.Message)
 		}
 	}
 }

@@ -5,44 +5,25 @@ import (
 	"net/url"
 
 	v2 "github.com/distribution/distribution/v3/registry/api/v2"
-)
 
-// Access is what a /v2 request asks to do, in ECR's terms: the IAM action
-// ECR checks for it and the repository it acts on. The same mapping
-// decides authorization (IAM issue) and audit records.
-type Access struct {
-	// Action is the ECR IAM action, e.g. "ecr:BatchGetImage"; "" for the
-	// version check (GET /v2/), which needs only a valid token.
-	Action string
-	// Repo is the repository the request names ("" for /v2/ and the
-	// catalog).
-	Repo string
-	// Push: the request writes to Repo (so a CREATE_ON_PUSH template may
-	// create it).
-	Push bool
-	// MountFrom is the source repository of a cross-repository mount: it
-	// needs read access there as well.
-	MountFrom string
-	// Route is distribution's route name (or "referrers", "catalog",
-	// "base").
-	Route string
-}
+	"github.com/berth-registry/berth/ecrmodel"
+)
 
 // classify maps a /v2 request to its Access. ok is false for paths no
 // route serves (the edge answers them).
-func (s *Server) classify(r *http.Request) (Access, bool) {
+func (s *Server) classify(r *http.Request) (ecrmodel.Access, bool) {
 	p := r.URL.Path
 	if p == "/v2/" || p == "/v2" {
-		return Access{Route: "base"}, true
+		return ecrmodel.Access{Route: "base"}, true
 	}
 	if name, _, ok := referrersPath(p); ok {
-		return Access{Action: "ecr:BatchGetImage", Repo: name, Route: "referrers"}, true
+		return ecrmodel.Access{Action: "ecr:BatchGetImage", Repo: name, Route: "referrers"}, true
 	}
 	m := routeOf(s.routes, r)
 	if m.name == "" {
-		return Access{}, false
+		return ecrmodel.Access{}, false
 	}
-	a := Access{Repo: m.vars["name"], Route: m.name}
+	a := ecrmodel.Access{Repo: m.vars["name"], Route: m.name}
 	read := r.Method == http.MethodGet || r.Method == http.MethodHead
 	switch m.name {
 	case v2.RouteNameCatalog:

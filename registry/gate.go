@@ -23,16 +23,11 @@ type Credentials interface {
 	Basic(ctx context.Context, user, password string) (auth.Principal, error)
 }
 
-// ErrTokenExpired is what Credentials returns for an expired login token:
-// the client is told so, in ECR's words, instead of being challenged.
-var ErrTokenExpired = errors.New("authorization token has expired")
-
-// Authorizer decides whether p may do a on the registry; a denial is a
-// *DeniedError carrying AWS's message. The IAM issue supplies the policy
-// engine; until then the gate's default allows a principal everything in
-// its own account's registry.
+// Authorizer decides whether p may do a on the registry; a denial is an
+// *ecrmodel.DeniedError carrying AWS's message. Without one (the registry's
+// own tests) a principal may do everything in its own account's registry.
 type Authorizer interface {
-	AuthorizeRegistry(ctx context.Context, p auth.Principal, registryID string, a Access, r *http.Request) error
+	AuthorizeRegistry(ctx context.Context, p auth.Principal, registryID string, a ecrmodel.Access, r *http.Request) error
 }
 
 // ExistenceCache is an optional capability of an Authorizer: a cached
@@ -41,11 +36,6 @@ type Authorizer interface {
 type ExistenceCache interface {
 	RepositoryExists(ctx context.Context, registryID, repo string) bool
 }
-
-// DeniedError is a policy denial, sent as 403 DENIED with Message.
-type DeniedError struct{ Message string }
-
-func (e *DeniedError) Error() string { return e.Message }
 
 // GateOptions configure the /v2 gate.
 type GateOptions struct {
@@ -70,15 +60,6 @@ type requestInfo struct {
 
 type requestInfoKey struct{}
 
-type requestIDKey struct{}
-
-// RequestID is the id the gate gave the /v2 request in ctx ("" outside
-// one); the answer carries it as X-Request-Id.
-func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
-}
-
 func infoFrom(ctx context.Context) (requestInfo, bool) {
 	ri, ok := ctx.Value(requestInfoKey{}).(requestInfo)
 	return ri, ok
@@ -93,7 +74,7 @@ func (s *Server) gate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// One id names the request in the audit log, the server log and
 		// the answer.
-		ctx := context.WithValue(r.Context(), requestIDKey{}, requestID(w.Header()))
+		ctx := ecrmodel.WithRequestID(r.Context(), requestID(w.Header()))
 		r = r.WithContext(ctx)
 		acc, routed := s.classify(r)
 		ri := requestInfo{RegistryID: g.RegistryID, Method: r.Method}
@@ -131,7 +112,7 @@ func (s *Server) gate(next http.Handler) http.Handler {
 				ctx = r.Context()
 			}
 			if err := s.authorize(ctx, p, ri.RegistryID, acc, r); err != nil {
-				var d *DeniedError
+				var d *ecrmodel.DeniedError
 				if errors.As(err, &d) {
 					writeError(w, http.StatusForbidden, "DENIED", d.Message, nil)
 					return
@@ -159,7 +140,7 @@ func (s *Server) gate(next http.Handler) http.Handler {
 // registry's BLOB_MOUNTING account setting is ENABLED; otherwise, as on
 // ECR, the request starts a plain upload (202) and reads nothing from the
 // source repository.
-func (s *Server) mountOrUpload(r *http.Request, registryID string, acc *Access) (*http.Request, error) {
+func (s *Server) mountOrUpload(r *http.Request, registryID string, acc *ecrmodel.Access) (*http.Request, error) {
 	v, err := ecrmodel.AccountSetting(r.Context(), s.opts.Gate.Store, registryID, "BLOB_MOUNTING")
 	if err != nil || v == "ENABLED" {
 		return r, err
@@ -195,7 +176,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, registryID
 		if err == nil {
 			return p, true
 		}
-		if errors.Is(err, ErrTokenExpired) {
+		if errors.Is(err, ecrmodel.ErrTokenExpired) {
 			writeError(w, http.StatusForbidden, "DENIED", "Your authorization token has expired. Reauthenticate and try again.", nil)
 			return auth.Principal{}, false
 		}
@@ -211,7 +192,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, registryID
 	return auth.Principal{}, false
 }
 
-func (s *Server) authorize(ctx context.Context, p auth.Principal, registryID string, a Access, r *http.Request) error {
+func (s *Server) authorize(ctx context.Context, p auth.Principal, registryID string, a ecrmodel.Access, r *http.Request) error {
 	g := s.opts.Gate
 	if g.Authorizer != nil {
 		return g.Authorizer.AuthorizeRegistry(ctx, p, registryID, a, r)
@@ -219,15 +200,15 @@ func (s *Server) authorize(ctx context.Context, p auth.Principal, registryID str
 	if a.Action == "" || p.Account == registryID {
 		return nil
 	}
-	resource := "arn:aws:ecr:" + g.Region + ":" + registryID + ":repository/" + a.Repo
-	return &DeniedError{Message: fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %s because no resource-based policy allows the %s action",
+	resource := ecrmodel.RepositoryARN(g.Region, registryID, a.Repo)
+	return &ecrmodel.DeniedError{Message: fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %s because no resource-based policy allows the %s action",
 		p.ARN, a.Action, resource, a.Action)}
 }
 
 // ensureRepository answers NAME_UNKNOWN, as ECR does, for a repository the
 // registry does not have, unless the request pushes and a CREATE_ON_PUSH
 // template covers the name: then the repository is created from it.
-func (s *Server) ensureRepository(w http.ResponseWriter, r *http.Request, ri requestInfo, a Access) bool {
+func (s *Server) ensureRepository(w http.ResponseWriter, r *http.Request, ri requestInfo, a ecrmodel.Access) bool {
 	g := s.opts.Gate
 	ctx := r.Context()
 	if ec, ok := g.Authorizer.(ExistenceCache); ok && ec.RepositoryExists(ctx, ri.RegistryID, a.Repo) {
@@ -244,10 +225,10 @@ func (s *Server) ensureRepository(w http.ResponseWriter, r *http.Request, ri req
 	if a.Push {
 		// Creating on push is CreateRepository: the pusher needs it too.
 		allow := func() error {
-			return s.authorize(ctx, ri.Principal, ri.RegistryID, Access{Action: "ecr:CreateRepository", Repo: a.Repo, Route: a.Route}, r)
+			return s.authorize(ctx, ri.Principal, ri.RegistryID, ecrmodel.Access{Action: "ecr:CreateRepository", Repo: a.Repo, Route: a.Route}, r)
 		}
 		created, err := s.createOnPush(ctx, ri.RegistryID, a.Repo, allow)
-		if d := (*DeniedError)(nil); errors.As(err, &d) {
+		if d := (*ecrmodel.DeniedError)(nil); errors.As(err, &d) {
 			writeError(w, http.StatusForbidden, "DENIED", d.Message, nil)
 			return false
 		}

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/berth-registry/berth/iam"
 )
 
 // awsCLI finds the aws CLI, skipping the test without it.
@@ -128,7 +130,7 @@ func TestAWSCLI(t *testing.T) {
 		}
 		calls := roles.recorded()
 		last := calls[len(calls)-1]
-		if last.DurationSeconds != 1800 || len(last.Tags) != 1 || last.Tags[0] != (Tag{"team", "blue"}) {
+		if last.DurationSeconds != 1800 || len(last.Tags) != 1 || last.Tags[0] != (iam.SessionTag{Key: "team", Value: "blue"}) {
 			t.Errorf("Roles got %+v", last)
 		}
 	})

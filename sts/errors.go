@@ -7,6 +7,7 @@ import (
 
 	"github.com/berth-registry/berth/auth"
 	"github.com/berth-registry/berth/auth/sigv4"
+	"github.com/berth-registry/berth/iam"
 )
 
 // Error is an STS error as sent on the wire.
@@ -119,4 +120,29 @@ func authError(err error) (*Error, bool) {
 		return &Error{Code: "ExpiredToken", Message: msgExpiredToken, Status: http.StatusBadRequest}, true
 	}
 	return nil, false
+}
+
+// roleError words an error of the identity service for STS (nil for an
+// unexpected one, which is an internal failure): the service names the
+// kind, the edge the code and the status.
+func roleError(err error) *Error {
+	var se *Error
+	if errors.As(err, &se) {
+		return se
+	}
+	var ie *iam.Error
+	if !errors.As(err, &ie) {
+		return nil
+	}
+	switch ie.Kind {
+	case iam.Invalid:
+		return Validation("%s", ie.Message)
+	case iam.Denied:
+		return AccessDenied(ie.Message)
+	case iam.Malformed:
+		return MalformedPolicyDocument(ie.Message)
+	case iam.Limit:
+		return PackedPolicyTooLarge(ie.Message)
+	}
+	return nil
 }

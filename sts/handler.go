@@ -150,8 +150,7 @@ func (c *call) assumeRole(params assumeRoleParams) (any, *Error) {
 	ctx := auth.WithPrincipal(c.r.Context(), c.principal)
 	out, err := c.h.Roles.AssumeRole(ctx, c.principal, in, c.r)
 	if err != nil {
-		var se *Error
-		if errors.As(err, &se) {
+		if se := roleError(err); se != nil {
 			return nil, se
 		}
 		return nil, c.internal("AssumeRole", err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/berth-registry/berth/auth"
 	"github.com/berth-registry/berth/auth/sigv4"
+	"github.com/berth-registry/berth/iam"
 )
 
 func TestGetCallerIdentityXML(t *testing.T) {
@@ -51,11 +52,11 @@ func TestAssumeRoleXML(t *testing.T) {
 	exp := time.Date(2026, 12, 3, 14, 0, 0, 999, time.FixedZone("CET", 2*3600))
 	cases := []struct {
 		name  string
-		extra func(*AssumeRoleOutput)
+		extra func(*iam.AssumeRoleOutput)
 		tail  string
 	}{
 		{"plain", nil, ""},
-		{"packed size and source identity", func(o *AssumeRoleOutput) { o.PackedPolicySize, o.SourceIdentity = 6, "dev" },
+		{"packed size and source identity", func(o *iam.AssumeRoleOutput) { o.PackedPolicySize, o.SourceIdentity = 6, "dev" },
 			"\n    <PackedPolicySize>6</PackedPolicySize>\n    <SourceIdentity>dev</SourceIdentity>"},
 	}
 	for _, c := range cases {
@@ -343,10 +344,10 @@ func TestNoSecretsLogged(t *testing.T) {
 			t.Errorf("log holds a secret:\n%s", out)
 		}
 	}
-	o := AssumeRoleOutput{AccessKeyID: sessAKID, SecretAccessKey: sessKey, SessionToken: sessToken}
+	o := iam.AssumeRoleOutput{AccessKeyID: sessAKID, SecretAccessKey: sessKey, SessionToken: sessToken}
 	for _, s := range []string{fmt.Sprint(o), fmt.Sprintf("%+v", o), fmt.Sprintf("%#v", o)} {
 		if strings.Contains(s, sessKey) || strings.Contains(s, sessToken) {
-			t.Errorf("AssumeRoleOutput formats its secrets: %s", s)
+			t.Errorf("iam.AssumeRoleOutput formats its secrets: %s", s)
 		}
 	}
 }

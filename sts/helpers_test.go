@@ -14,6 +14,7 @@ import (
 
 	"github.com/berth-registry/berth/auth"
 	"github.com/berth-registry/berth/auth/sigv4"
+	"github.com/berth-registry/berth/iam"
 )
 
 const (
@@ -61,14 +62,14 @@ func (a *fakeAuthn) Authenticate(*http.Request, []byte) (auth.Principal, error) 
 // errs, and records what it was asked.
 type fakeRoles struct {
 	mu      sync.Mutex
-	calls   []AssumeRoleInput
+	calls   []iam.AssumeRoleInput
 	callers []auth.Principal
 	errs    map[string]error // by role ARN
 	expires time.Time
-	extra   func(*AssumeRoleOutput)
+	extra   func(*iam.AssumeRoleOutput)
 }
 
-func (f *fakeRoles) AssumeRole(ctx context.Context, caller auth.Principal, in AssumeRoleInput, r *http.Request) (AssumeRoleOutput, error) {
+func (f *fakeRoles) AssumeRole(ctx context.Context, caller auth.Principal, in iam.AssumeRoleInput, r *http.Request) (iam.AssumeRoleOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if p, ok := auth.PrincipalFrom(ctx); !ok || p != caller {
@@ -77,10 +78,10 @@ func (f *fakeRoles) AssumeRole(ctx context.Context, caller auth.Principal, in As
 	f.calls = append(f.calls, in)
 	f.callers = append(f.callers, caller)
 	if err := f.errs[in.RoleArn]; err != nil {
-		return AssumeRoleOutput{}, err
+		return iam.AssumeRoleOutput{}, err
 	}
 	sp := sessionPrincipal(in.RoleSessionName)
-	out := AssumeRoleOutput{
+	out := iam.AssumeRoleOutput{
 		AccessKeyID: sessAKID, SecretAccessKey: sessKey, SessionToken: sessToken,
 		Expiration: f.expires, AssumedRoleID: sp.UserID, AssumedRoleARN: sp.ARN,
 	}
@@ -90,16 +91,16 @@ func (f *fakeRoles) AssumeRole(ctx context.Context, caller auth.Principal, in As
 	return out, nil
 }
 
-func (f *fakeRoles) setExtra(fn func(*AssumeRoleOutput)) {
+func (f *fakeRoles) setExtra(fn func(*iam.AssumeRoleOutput)) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.extra = fn
 }
 
-func (f *fakeRoles) recorded() []AssumeRoleInput {
+func (f *fakeRoles) recorded() []iam.AssumeRoleInput {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]AssumeRoleInput(nil), f.calls...)
+	return append([]iam.AssumeRoleInput(nil), f.calls...)
 }
 
 // keys is a sigv4 Lookup knowing alice's long-lived key and, when

@@ -19,6 +19,7 @@ import (
 
 	"github.com/berth-registry/berth/auth"
 	"github.com/berth-registry/berth/auth/sigv4"
+	"github.com/berth-registry/berth/iam"
 )
 
 // realServer is the handler behind the project's SigV4 verifier for signing
@@ -117,10 +118,10 @@ func TestSDK(t *testing.T) {
 	if aws.ToString(u.Arn) != "arn:aws:sts::123456789012:assumed-role/ci/sdk-session" || aws.ToString(u.AssumedRoleId) != roleID+":sdk-session" {
 		t.Errorf("assumed role user %s %s", aws.ToString(u.Arn), aws.ToString(u.AssumedRoleId))
 	}
-	want := AssumeRoleInput{
+	want := iam.AssumeRoleInput{
 		RoleArn: roleARN, RoleSessionName: "sdk-session", DurationSeconds: 900, ExternalId: "ext-1",
 		Policy: `{"Version":"2012-10-17","Statement":[]}`, SourceIdentity: "alice",
-		PolicyArns: []string{"arn:aws:iam::aws:policy/ReadOnlyAccess"}, Tags: []Tag{{"team", "blue"}, {"env", ""}},
+		PolicyArns: []string{"arn:aws:iam::aws:policy/ReadOnlyAccess"}, Tags: []iam.SessionTag{{Key: "team", Value: "blue"}, {Key: "env", Value: ""}},
 		TransitiveTagKeys: []string{"team"},
 	}
 	if got := roles.recorded(); len(got) != 1 || !reflect.DeepEqual(got[0], want) {
@@ -141,7 +142,7 @@ func TestSDK(t *testing.T) {
 	expectAPIError(t, "session key without token", err, "InvalidClientTokenId", "The security token included in the request is invalid.")
 
 	t.Run("packed policy size and source identity", func(t *testing.T) {
-		roles.setExtra(func(o *AssumeRoleOutput) { o.PackedPolicySize, o.SourceIdentity = 7, "alice" })
+		roles.setExtra(func(o *iam.AssumeRoleOutput) { o.PackedPolicySize, o.SourceIdentity = 7, "alice" })
 		defer roles.setExtra(nil)
 		out, err := c.AssumeRole(ctx, &awssts.AssumeRoleInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String("s2")})
 		if err != nil {

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/berth-registry/berth/iam"
 )
 
 // Limits from the STS API reference (sts-2011-06-15 model).
@@ -120,10 +122,10 @@ func parseDuration(s *string) (int32, *Error) {
 
 // validateAssumeRole applies the API reference's constraints, in the
 // model's member order, and returns the input Roles receives.
-func validateAssumeRole(p assumeRoleParams) (AssumeRoleInput, *Error) {
+func validateAssumeRole(p assumeRoleParams) (iam.AssumeRoleInput, *Error) {
 	dur, e := parseDuration(p.DurationSeconds)
 	if e != nil {
-		return AssumeRoleInput{}, e
+		return iam.AssumeRoleInput{}, e
 	}
 	var v violations
 	v.str(p.RoleArn, "roleArn", true, 20, 2048, patARN)
@@ -162,9 +164,9 @@ func validateAssumeRole(p assumeRoleParams) (AssumeRoleInput, *Error) {
 	v.str(p.TokenCode, "tokenCode", false, 6, 6, patTokenCode)
 	v.str(p.SourceIdentity, "sourceIdentity", false, 2, 64, patSessionName)
 	if e := v.err(); e != nil {
-		return AssumeRoleInput{}, e
+		return iam.AssumeRoleInput{}, e
 	}
-	in := AssumeRoleInput{
+	in := iam.AssumeRoleInput{
 		RoleArn:           *p.RoleArn,
 		RoleSessionName:   *p.RoleSessionName,
 		DurationSeconds:   dur,
@@ -177,12 +179,12 @@ func validateAssumeRole(p assumeRoleParams) (AssumeRoleInput, *Error) {
 		TransitiveTagKeys: p.TransitiveTagKeys,
 	}
 	for _, t := range p.Tags {
-		in.Tags = append(in.Tags, Tag{Key: *t.Key, Value: *t.Value})
+		in.Tags = append(in.Tags, iam.SessionTag{Key: *t.Key, Value: *t.Value})
 	}
 	// A well-formed string that is no ARN at all: AWS says so before
 	// looking for the role.
 	if !looksLikeARN(in.RoleArn) {
-		return AssumeRoleInput{}, &Error{Code: codeValidation, Message: in.RoleArn + " is invalid"}
+		return iam.AssumeRoleInput{}, &Error{Code: codeValidation, Message: in.RoleArn + " is invalid"}
 	}
 	return in, nil
 }

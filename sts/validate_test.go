@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/berth-registry/berth/iam"
 )
 
 const (
@@ -217,29 +219,29 @@ func TestAssumeRoleInput(t *testing.T) {
 	cases := []struct {
 		name  string
 		edits map[string]string
-		want  AssumeRoleInput
+		want  iam.AssumeRoleInput
 	}{
-		{"minimal", nil, AssumeRoleInput{RoleArn: roleARN, RoleSessionName: "s1"}},
-		{"every parameter", full, AssumeRoleInput{
+		{"minimal", nil, iam.AssumeRoleInput{RoleArn: roleARN, RoleSessionName: "s1"}},
+		{"every parameter", full, iam.AssumeRoleInput{
 			RoleArn: roleARN, RoleSessionName: "s1", DurationSeconds: 43200, ExternalId: "ext:id/1",
 			Policy: `{"Version":"2012-10-17"}`, SourceIdentity: "dev@example.com",
 			SerialNumber: "arn:aws:iam::123456789012:mfa/alice", TokenCode: "123456",
 			PolicyArns:        []string{"arn:aws:iam::123456789012:policy/a", "arn:aws:iam::aws:policy/ReadOnlyAccess"},
-			Tags:              []Tag{{"team", "blue green"}, {"project", ""}},
+			Tags:              []iam.SessionTag{{Key: "team", Value: "blue green"}, {Key: "project", Value: ""}},
 			TransitiveTagKeys: []string{"team"},
 		}},
 		{"empty lists", map[string]string{"PolicyArns": "", "Tags": "", "TransitiveTagKeys": ""},
-			AssumeRoleInput{RoleArn: roleARN, RoleSessionName: "s1"}},
-		{"leading plus", map[string]string{"DurationSeconds": "+900"}, AssumeRoleInput{RoleArn: roleARN, RoleSessionName: "s1", DurationSeconds: 900}},
-		{"leading zero", map[string]string{"DurationSeconds": "0900"}, AssumeRoleInput{RoleArn: roleARN, RoleSessionName: "s1", DurationSeconds: 900}},
+			iam.AssumeRoleInput{RoleArn: roleARN, RoleSessionName: "s1"}},
+		{"leading plus", map[string]string{"DurationSeconds": "+900"}, iam.AssumeRoleInput{RoleArn: roleARN, RoleSessionName: "s1", DurationSeconds: 900}},
+		{"leading zero", map[string]string{"DurationSeconds": "0900"}, iam.AssumeRoleInput{RoleArn: roleARN, RoleSessionName: "s1", DurationSeconds: 900}},
 		{"64-character session name", map[string]string{"RoleSessionName": strings.Repeat("b", 64)},
-			AssumeRoleInput{RoleArn: roleARN, RoleSessionName: strings.Repeat("b", 64)}},
+			iam.AssumeRoleInput{RoleArn: roleARN, RoleSessionName: strings.Repeat("b", 64)}},
 		{"list members in index order, gaps closed, non-canonical ignored", map[string]string{
 			"TransitiveTagKeys.member.10": "c", "TransitiveTagKeys.member.2": "b", "TransitiveTagKeys.member.1": "a",
 			"TransitiveTagKeys.member.01": "x", "TransitiveTagKeys.member.0": "x", "TransitiveTagKeys.member.3.x": "x",
-		}, AssumeRoleInput{RoleArn: roleARN, RoleSessionName: "s1", TransitiveTagKeys: []string{"a", "b", "c"}}},
+		}, iam.AssumeRoleInput{RoleArn: roleARN, RoleSessionName: "s1", TransitiveTagKeys: []string{"a", "b", "c"}}},
 		{"unknown parameters ignored", map[string]string{"Unknown": "v", "ProvidedContexts.member.1.ProviderArn": "x"},
-			AssumeRoleInput{RoleArn: roleARN, RoleSessionName: "s1"}},
+			iam.AssumeRoleInput{RoleArn: roleARN, RoleSessionName: "s1"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -261,17 +263,17 @@ func TestAssumeRoleInput(t *testing.T) {
 		if w := post(h, assumeRoleForm(tags50)); w.Code != http.StatusOK {
 			t.Fatalf("status %d:\n%s", w.Code, w.Body)
 		}
-		if got := roles.recorded(); len(got) != 1 || len(got[0].Tags) != 50 || got[0].Tags[49] != (Tag{"k50", "v"}) {
+		if got := roles.recorded(); len(got) != 1 || len(got[0].Tags) != 50 || got[0].Tags[49] != (iam.SessionTag{Key: "k50", Value: "v"}) {
 			t.Errorf("Roles got %+v", got)
 		}
 	})
 }
 
 func TestDuration(t *testing.T) {
-	if d := (AssumeRoleInput{}).Duration(); d != time.Hour {
+	if d := (iam.AssumeRoleInput{}).Duration(); d != time.Hour {
 		t.Errorf("default %v", d)
 	}
-	if d := (AssumeRoleInput{DurationSeconds: 900}).Duration(); d != 15*time.Minute {
+	if d := (iam.AssumeRoleInput{DurationSeconds: 900}).Duration(); d != 15*time.Minute {
 		t.Errorf("900 s is %v", d)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/berth-registry/berth/iam"
 )
 
 const (
@@ -76,7 +78,7 @@ func callerIdentityDoc(arn, userID, account, reqID string) any {
 	return &d
 }
 
-func assumeRoleDoc(o AssumeRoleOutput, reqID string) any {
+func assumeRoleDoc(o iam.AssumeRoleOutput, reqID string) any {
 	var d assumeRoleResponse
 	d.NS = Namespace
 	d.Result.AssumedRoleUser.AssumedRoleID = o.AssumedRoleID
