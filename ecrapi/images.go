@@ -7,6 +7,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/opencontainers/go-digest"
+
+	"github.com/berth-registry/berth/ecrmodel"
 )
 
 // The image operations. Manifests are stored and read through the
@@ -168,7 +170,7 @@ func imageNotFoundErr(id imgID, reg, repo string) *Error {
 
 // registryErr maps the Registry errors every operation may see.
 func (a *API) registryErr(err error, reg, repo string) error {
-	if errors.Is(err, ErrRepositoryUnknown) {
+	if errors.Is(err, ecrmodel.ErrRepositoryUnknown) {
 		return a.repoNotFound(reg, repo)
 	}
 	return err

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/berth-registry/berth/ecrmodel"
 	"github.com/berth-registry/berth/metadata"
 )
 
@@ -190,7 +191,7 @@ func (a *API) deleteImage(ctx context.Context, reg, repo string, del deletion, g
 func (a *API) removeImage(ctx context.Context, reg, repo, dgst string, ifUntagged bool) error {
 	err := a.d.Registry.DeleteManifest(ctx, reg, repo, dgst, ifUntagged)
 	switch {
-	case err == nil, errors.Is(err, ErrManifestUnknown):
+	case err == nil, errors.Is(err, ecrmodel.ErrManifestUnknown):
 		return nil
 	case metadata.Is(err, metadata.Referenced), metadata.Is(err, metadata.Changed):
 		return err

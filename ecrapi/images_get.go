@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/berth-registry/berth/ecrmodel"
 	"github.com/berth-registry/berth/metadata"
 )
 
@@ -66,9 +67,9 @@ func (a *API) getImage(ctx context.Context, reg, repo string, id imgID, accept [
 	}
 	m, err := a.d.Registry.GetManifest(ctx, reg, repo, ref, accept)
 	switch {
-	case errors.Is(err, ErrManifestUnknown):
+	case errors.Is(err, ecrmodel.ErrManifestUnknown):
 		return nil, notFound(id), nil
-	case errors.Is(err, ErrMediaTypeNotAccepted):
+	case errors.Is(err, ecrmodel.ErrMediaTypeNotAccepted):
 		return nil, &imgFailure{ImageID: id, FailureCode: "UnsupportedImageType", FailureReason: reasonNotAccepted}, nil
 	case err != nil:
 		return nil, nil, a.registryErr(err, reg, repo)

@@ -91,7 +91,7 @@ func (a *API) putImage(ctx context.Context, req *Request) (any, error) {
 	}
 	got, err := a.d.Registry.PutManifest(ctx, reg, name, tag, mt, []byte(body))
 	if err != nil {
-		return nil, a.putImageErr(ctx, err, reg, name, tag, []byte(body))
+		return nil, a.putImageErr(err, reg, name, tag)
 	}
 	return map[string]any{"image": imgOut{
 		RegistryID: reg, RepositoryName: name, ImageID: newImgID(got, tag),
@@ -138,55 +138,23 @@ func declaredMediaType(body []byte) (mt string, ok bool) {
 }
 
 // putImageErr maps a failed PutManifest to ECR's exception.
-func (a *API) putImageErr(ctx context.Context, err error, reg, repo, tag string, body []byte) error {
+func (a *API) putImageErr(err error, reg, repo, tag string) error {
+	var unknown *ecrmodel.ManifestRefsUnknownError
+	var invalid *ecrmodel.ManifestInvalidError
 	switch {
-	case errors.Is(err, ErrTagImmutable):
+	case errors.Is(err, ecrmodel.ErrTagImmutable):
 		return tagImmutableErr(tag, repo)
-	case errors.Is(err, ErrManifestBlobUnknown):
-		missing := a.missingBlobs(ctx, reg, repo, body)
-		return errorf("LayersNotFoundException",
-			"Layers with digests '[%s]' required for pushing image into repository with name '%s' in the registry with id '%s' do not exist",
-			strings.Join(missing, ", "), repo, reg)
-	case errors.Is(err, ErrManifestChildUnknown):
+	case errors.As(err, &unknown) && unknown.Children:
 		return errorf("ReferencedImagesNotFoundException",
 			"Some of the images referenced by the manifest list do not exist in the repository with name '%s' in the registry with id '%s'", repo, reg)
-	case errors.Is(err, ErrDigestMismatch):
+	case errors.As(err, &unknown):
+		return errorf("LayersNotFoundException",
+			"Layers with digests '[%s]' required for pushing image into repository with name '%s' in the registry with id '%s' do not exist",
+			strings.Join(unknown.Digests, ", "), repo, reg)
+	case errors.Is(err, ecrmodel.ErrDigestMismatch):
 		return errorf("ImageDigestDoesNotMatchException", "The image digest does not match the digest calculated for the image manifest")
-	case errors.Is(err, ErrManifestInvalid):
-		msg := err.Error()
-		if i := strings.Index(msg, ErrManifestInvalid.Error()); i >= 0 {
-			msg = msg[i:]
-		}
-		return errorf("InvalidParameterException", "Invalid parameter at 'ImageManifest' failed to satisfy constraint: '%s'", msg)
+	case errors.As(err, &invalid):
+		return errorf("InvalidParameterException", "Invalid parameter at 'ImageManifest' failed to satisfy constraint: '%s'", invalid.Error())
 	}
 	return a.registryErr(err, reg, repo)
-}
-
-// missingBlobs lists the config and layers of a manifest the repository
-// lacks (foreign layers, fetched from their URLs, excepted). It runs only
-// to word LayersNotFoundException.
-func (a *API) missingBlobs(ctx context.Context, reg, repo string, body []byte) []string {
-	type desc struct {
-		Digest string   `json:"digest"`
-		URLs   []string `json:"urls"`
-	}
-	var m struct {
-		Config *desc  `json:"config"`
-		Layers []desc `json:"layers"`
-	}
-	_ = json.Unmarshal(body, &m)
-	all := m.Layers
-	if m.Config != nil {
-		all = append([]desc{*m.Config}, all...)
-	}
-	var missing []string
-	for _, d := range all {
-		if len(d.URLs) > 0 || !parsableDigest(d.Digest) || slices.Contains(missing, d.Digest) {
-			continue
-		}
-		if _, err := a.d.Registry.StatBlob(ctx, reg, repo, d.Digest); errors.Is(err, ErrBlobUnknown) {
-			missing = append(missing, d.Digest)
-		}
-	}
-	return missing
 }

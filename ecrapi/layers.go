@@ -8,6 +8,8 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/berth-registry/berth/ecrmodel"
 )
 
 // The layer operations: checking, uploading (initiate, parts, complete)
@@ -67,7 +69,7 @@ func uploadNotFound(reg, repo, id string) *Error {
 
 // uploadErr maps the Registry errors of an upload.
 func (a *API) uploadErr(err error, reg, repo, id string) error {
-	if errors.Is(err, ErrUploadUnknown) {
+	if errors.Is(err, ecrmodel.ErrUploadUnknown) {
 		return uploadNotFound(reg, repo, id)
 	}
 	return a.registryErr(err, reg, repo)
@@ -126,7 +128,7 @@ func (a *API) batchCheckLayerAvailability(ctx context.Context, req *Request) (an
 			switch {
 			case err == nil:
 				sizes[i], found[i] = n, true
-			case !errors.Is(err, ErrBlobUnknown):
+			case !errors.Is(err, ecrmodel.ErrBlobUnknown):
 				return err
 			}
 			return nil
@@ -225,7 +227,7 @@ func (a *API) uploadLayerPart(ctx context.Context, req *Request) (any, error) {
 		// Probe for the bytes received (an offset no upload is at
 		// answers with them), to tell the client where to resume.
 		_, err := a.d.Registry.UploadPart(ctx, reg, name, id, -1, nil)
-		var pe *PartError
+		var pe *ecrmodel.PartError
 		if !errors.As(err, &pe) {
 			return nil, a.uploadErr(err, reg, name, id)
 		}
@@ -239,7 +241,7 @@ func (a *API) uploadLayerPart(ctx context.Context, req *Request) (any, error) {
 		return nil, errorf("LayerPartTooSmallException", "Layer parts must be at least 5 MiB in size.")
 	}
 	got, err := a.d.Registry.UploadPart(ctx, reg, name, id, first, in.LayerPartBlob)
-	var pe *PartError
+	var pe *ecrmodel.PartError
 	if errors.As(err, &pe) {
 		return nil, invalidLayerPart(reg, name, id, pe.LastValidByte, notConsecutive)
 	}
@@ -291,14 +293,14 @@ func (a *API) completeLayerUpload(ctx context.Context, req *Request) (any, error
 	case err == nil:
 		return nil, errorf("LayerAlreadyExistsException",
 			"The layer with digest '%s' already exists in the repository with name '%s' in the registry with id '%s'", d, name, reg)
-	case !errors.Is(err, ErrBlobUnknown):
+	case !errors.Is(err, ecrmodel.ErrBlobUnknown):
 		return nil, a.registryErr(err, reg, name)
 	}
 	err := a.d.Registry.CompleteUpload(ctx, reg, name, id, d)
 	switch {
-	case errors.Is(err, ErrEmptyUpload):
+	case errors.Is(err, ecrmodel.ErrEmptyUpload):
 		return nil, errorf("EmptyUploadException", "The layer upload with id '%s' does not contain any layer parts", id)
-	case errors.Is(err, ErrDigestMismatch):
+	case errors.Is(err, ecrmodel.ErrDigestMismatch):
 		return nil, invalid
 	case err != nil:
 		return nil, a.uploadErr(err, reg, name, id)
@@ -330,7 +332,7 @@ func (a *API) getDownloadURLForLayer(ctx context.Context, req *Request) (any, er
 		return nil, missing
 	}
 	if _, err := a.d.Registry.StatBlob(ctx, reg, name, d); err != nil {
-		if errors.Is(err, ErrBlobUnknown) {
+		if errors.Is(err, ecrmodel.ErrBlobUnknown) {
 			return nil, missing
 		}
 		return nil, a.registryErr(err, reg, name)

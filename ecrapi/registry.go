@@ -2,27 +2,29 @@ package ecrapi
 
 import (
 	"context"
-	"errors"
+
+	"github.com/berth-registry/berth/ecrmodel"
 )
 
 // Registry is the embedded registry as the API uses it: manifests and
 // blobs go through the same code (validation, storage, metadata
-// recording, tag immutability) as the /v2 path. berth's registry package
-// implements it in process.
+// recording, tag immutability, blob accounting) as the /v2 path.
+// registry.ECRBackend implements it in process; its errors are
+// ecrmodel's typed values.
 type Registry interface {
 	// GetManifest returns the manifest ref (a tag or digest) of repo in
 	// registryID, negotiated against accept (empty: any). It records a pull.
-	GetManifest(ctx context.Context, registryID, repo, ref string, accept []string) (Manifest, error)
+	GetManifest(ctx context.Context, registryID, repo, ref string, accept []string) (ecrmodel.Manifest, error)
 	// PutManifest stores body as a manifest of mediaType (empty: detected
 	// from the body) under tag (empty: by digest only) and returns its
-	// digest. Tag immutability violations are ErrTagImmutable.
+	// digest. Tag immutability violations are ecrmodel.ErrTagImmutable.
 	PutManifest(ctx context.Context, registryID, repo, tag, mediaType string, body []byte) (string, error)
 	// StatBlob reports the size of blob digest if repo holds it.
 	StatBlob(ctx context.Context, registryID, repo, digest string) (size int64, err error)
 	// InitiateUpload starts a layer upload; the id is a UUID.
 	InitiateUpload(ctx context.Context, registryID, repo string) (uploadID string, err error)
 	// UploadPart appends data at byte offset first (which must equal the
-	// bytes received so far: else *PartError) and returns the last byte
+	// bytes received so far: else *ecrmodel.PartError) and returns the last byte
 	// received.
 	UploadPart(ctx context.Context, registryID, repo, uploadID string, first int64, data []byte) (last int64, err error)
 	// CompleteUpload commits the upload as blob digest.
@@ -38,38 +40,3 @@ type Registry interface {
 	// repo without other credentials.
 	DownloadURL(ctx context.Context, registryID, repo, digest string) (string, error)
 }
-
-// Manifest is a stored manifest.
-type Manifest struct {
-	Digest    string
-	MediaType string
-	Body      []byte
-}
-
-// Registry errors. Implementations wrap these (errors.Is).
-var (
-	ErrRepositoryUnknown = errors.New("repository unknown")
-	ErrManifestUnknown   = errors.New("manifest unknown")
-	ErrBlobUnknown       = errors.New("blob unknown")
-	ErrUploadUnknown     = errors.New("upload unknown")
-	ErrDigestMismatch    = errors.New("digest does not match content")
-	ErrEmptyUpload       = errors.New("upload is empty")
-	ErrTagImmutable      = errors.New("tag is immutable")
-	// ErrManifestInvalid: the body is not a manifest berth accepts; the
-	// wrapped message says why.
-	ErrManifestInvalid = errors.New("manifest invalid")
-	// ErrManifestBlobUnknown: a layer or config the manifest names is
-	// not in the repository.
-	ErrManifestBlobUnknown = errors.New("manifest references unknown blobs")
-	// ErrManifestChildUnknown: an index names a manifest not in the
-	// repository.
-	ErrManifestChildUnknown = errors.New("manifest references unknown manifests")
-	// ErrMediaTypeNotAccepted: no stored form matches accept.
-	ErrMediaTypeNotAccepted = errors.New("media type not accepted")
-)
-
-// PartError is an UploadPart whose first byte does not follow the bytes
-// received so far.
-type PartError struct{ LastValidByte int64 }
-
-func (e *PartError) Error() string { return "layer part not consecutive to the last byte received" }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/berth-registry/berth/ecrmodel"
 	"github.com/berth-registry/berth/metadata"
 )
 
@@ -283,7 +284,7 @@ func (a *API) deleteRepository(ctx context.Context, req *Request) (any, error) {
 		// read consults; storage left behind is only unreferenced data,
 		// so a failure here is logged rather than undoing the delete.
 		err := a.d.Registry.DeleteRepository(ctx, reg, in.RepositoryName)
-		if err != nil && !errors.Is(err, ErrRepositoryUnknown) {
+		if err != nil && !errors.Is(err, ecrmodel.ErrRepositoryUnknown) {
 			a.d.Log.Error("ecr api: deleting repository storage", "request_id", req.RequestID,
 				"registry", reg, "repository", in.RepositoryName, "err", err)
 		}

@@ -49,6 +49,8 @@ type Node struct {
 
 	cp  *controlPlane
 	ttl time.Duration
+	// handler serves http.addr; apiHandler ecr.api_addr.
+	handler, apiHandler http.Handler
 }
 
 // New builds a node. Close releases it.
@@ -86,19 +88,8 @@ func New(ctx context.Context, c *config.Config, o Options) (*Node, error) {
 		App: registry.AppOptions{Driver: drv, HTTPSecret: secret, DeleteEnabled: c.Registry.DeleteEnabled,
 			PurgeAge: c.Registry.PurgeAge(), Meta: cp.meta},
 		Metrics: o.Metrics,
-		Ready: func(ctx context.Context) error {
-			if err := cp.store.Ping(ctx); err != nil {
-				return fmt.Errorf("metadata: %w", err)
-			}
-			if err := backend.Ready(ctx); err != nil {
-				return err
-			}
-			return keys.check(ctx)
-		},
-		Log:  o.Log,
-		Gate: cp.gate,
-		// The API calls the server's /v2 in process: bind it late.
-		API: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { n.API.ServeHTTP(w, r) }),
+		Log:     o.Log,
+		Gate:    cp.gate,
 	})
 	if err != nil {
 		cp.Close()
@@ -106,6 +97,17 @@ func New(ctx context.Context, c *config.Config, o Options) (*Node, error) {
 	}
 	n.Server = srv
 	n.API = cp.api(c, srv, secret, o.Log)
+	ready := func(ctx context.Context) error {
+		if err := cp.store.Ping(ctx); err != nil {
+			return fmt.Errorf("metadata: %w", err)
+		}
+		if err := backend.Ready(ctx); err != nil {
+			return err
+		}
+		return keys.check(ctx)
+	}
+	n.handler = srv.Wrap(mainMux(srv.V2(), n.API, ready, o.Metrics))
+	n.apiHandler = srv.Wrap(apiMux(n.API))
 	name := nodeName()
 	n.Lifecycle = cp.lifecycle(c.Lifecycle.Every(), name, o.Log)
 	n.GC = &gc.Collector{Store: cp.store, Driver: drv, Interval: c.GC.Every(), PurgeAge: c.Registry.PurgeAge(),
@@ -161,8 +163,12 @@ func (n *Node) PruneSessions(ctx context.Context, interval time.Duration, log *s
 	}
 }
 
-// Handler is the node's whole HTTP surface.
-func (n *Node) Handler() http.Handler { return n.Server.Handler() }
+// Handler is the node's whole HTTP surface (http.addr).
+func (n *Node) Handler() http.Handler { return n.handler }
+
+// APIHandler serves the ECR API and STS alone (ecr.api_addr), with the
+// same metrics and panic recovery as Handler.
+func (n *Node) APIHandler() http.Handler { return n.apiHandler }
 
 // Close stops background work and closes the metadata store.
 func (n *Node) Close() error {

@@ -3,11 +3,13 @@ package registry
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"sync"
 	"time"
 
 	"github.com/distribution/distribution/v3/configuration"
 	"github.com/distribution/distribution/v3/registry/handlers"
+	"github.com/distribution/distribution/v3/registry/storage"
 	storagedriver "github.com/distribution/distribution/v3/registry/storage/driver"
 	"github.com/distribution/distribution/v3/registry/storage/driver/factory"
 )
@@ -83,10 +85,23 @@ func distributionConfig(o AppOptions) *configuration.Configuration {
 	cfg.HTTP.Secret = o.HTTPSecret
 	cfg.Log.Level = "error"
 	cfg.Log.AccessLog.Disabled = true
-	// Foreign (non-distributable) layers carry URLs to fetch them from; the
-	// registry must accept such manifests without having the blobs.
-	cfg.Validation.Manifests.URLs.Allow = []string{"^https?://"}
+	cfg.Validation.Manifests.URLs.Allow = []string{foreignLayerURLs}
 	return cfg
+}
+
+// foreignLayerURLs are the URLs foreign (non-distributable) layers may
+// name: the registry accepts such manifests without having the blobs.
+const foreignLayerURLs = "^https?://"
+
+// namespaceOptions give berth's own namespace over the App's driver (the
+// ECR API's in-process calls, deletes) the App's validation: manifests
+// are checked alike whichever way they come.
+func namespaceOptions() []storage.RegistryOption {
+	return []storage.RegistryOption{
+		storage.EnableDelete,
+		storage.ManifestURLsAllowRegexp(regexp.MustCompile("(?:" + foreignLayerURLs + ")")),
+		storage.EnableValidateImageIndexImagesExist,
+	}
 }
 
 // newApp creates the App, turning its configuration panics into errors.

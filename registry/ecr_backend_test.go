@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http/httptest"
 	"net/url"
 	"path"
@@ -17,7 +16,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/berth-registry/berth/ecrapi"
+	"github.com/berth-registry/berth/ecrmodel"
 	"github.com/berth-registry/berth/metadata"
 )
 
@@ -27,7 +26,7 @@ import (
 func newTestBackend(t *testing.T, deleteEnabled bool, repos ...string) (*ECRBackend, *inmemory.Driver) {
 	t.Helper()
 	drv := inmemory.New()
-	ts := startTestServer(t, AppOptions{Driver: drv, HTTPSecret: "backend-test", DeleteEnabled: deleteEnabled, PurgeAge: time.Hour}, nil)
+	ts := startTestServer(t, AppOptions{Driver: drv, HTTPSecret: "backend-test", DeleteEnabled: deleteEnabled, PurgeAge: time.Hour})
 	for _, r := range repos {
 		if _, err := ts.store.CreateRepository(context.Background(), metadata.Repository{RegistryID: testReg, Name: r}); err != nil {
 			t.Fatal(err)
@@ -114,7 +113,7 @@ func TestECRBackendManifestsAndBlobs(t *testing.T) {
 	if n, err := b.StatBlob(ctx, testReg, repo, layer); err != nil || n != 3 {
 		t.Fatalf("StatBlob = %d, %v", n, err)
 	}
-	if _, err := b.StatBlob(ctx, testReg, repo, digest.FromString("nope").String()); !errors.Is(err, ecrapi.ErrBlobUnknown) {
+	if _, err := b.StatBlob(ctx, testReg, repo, digest.FromString("nope").String()); !errors.Is(err, ecrmodel.ErrBlobUnknown) {
 		t.Fatalf("StatBlob of a missing blob: %v", err)
 	}
 
@@ -132,13 +131,13 @@ func TestECRBackendManifestsAndBlobs(t *testing.T) {
 			t.Fatalf("GetManifest %s = %+v, %v", ref, m, err)
 		}
 	}
-	if _, err := b.GetManifest(ctx, testReg, repo, "v1", []string{"application/vnd.docker.distribution.manifest.v2+json"}); !errors.Is(err, ecrapi.ErrMediaTypeNotAccepted) {
+	if _, err := b.GetManifest(ctx, testReg, repo, "v1", []string{"application/vnd.docker.distribution.manifest.v2+json"}); !errors.Is(err, ecrmodel.ErrMediaTypeNotAccepted) {
 		t.Fatalf("GetManifest with a foreign accept list: %v", err)
 	}
 	if _, err := b.GetManifest(ctx, testReg, repo, "v1", []string{"application/*"}); err != nil {
 		t.Fatalf("GetManifest accepting application/*: %v", err)
 	}
-	if _, err := b.GetManifest(ctx, testReg, repo, "v2", nil); !errors.Is(err, ecrapi.ErrManifestUnknown) {
+	if _, err := b.GetManifest(ctx, testReg, repo, "v2", nil); !errors.Is(err, ecrmodel.ErrManifestUnknown) {
 		t.Fatalf("GetManifest of an unknown tag: %v", err)
 	}
 
@@ -148,20 +147,7 @@ func TestECRBackendManifestsAndBlobs(t *testing.T) {
 		t.Fatalf("PutManifest index = %s, %v", got, err)
 	}
 
-	missing := digest.FromString("missing").String()
-	for _, c := range []struct {
-		name string
-		body []byte
-		want error
-	}{
-		{"missing layer", ociManifest(t, cfg, missing), ecrapi.ErrManifestBlobUnknown},
-		{"missing child", ociIndex(t, missing), ecrapi.ErrManifestChildUnknown},
-		{"not a manifest", []byte(`{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json", "config": 7}`), ecrapi.ErrManifestInvalid},
-	} {
-		if _, err := b.PutManifest(ctx, testReg, repo, "bad", "", c.body); !errors.Is(err, c.want) {
-			t.Errorf("%s: %v, want %v", c.name, err, c.want)
-		}
-	}
+	// Failures: TestPutErrors.
 
 	u, err := b.DownloadURL(ctx, testReg, repo, layer)
 	if err != nil || !strings.HasPrefix(u, "https://registry.example/v2/"+repo+"/blobs/"+layer+"?") {
@@ -183,7 +169,7 @@ func TestECRBackendUploads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := b.CompleteUpload(ctx, testReg, repo, id, digest.FromString("").String()); !errors.Is(err, ecrapi.ErrEmptyUpload) {
+	if err := b.CompleteUpload(ctx, testReg, repo, id, digest.FromString("").String()); !errors.Is(err, ecrmodel.ErrEmptyUpload) {
 		t.Fatalf("completing an empty upload: %v", err)
 	}
 	// One byte: the Range header says "0-0" as for none; the state
@@ -192,7 +178,7 @@ func TestECRBackendUploads(t *testing.T) {
 		t.Fatalf("first part: %d, %v", last, err)
 	}
 	for _, first := range []int64{0, 5, -1} {
-		var pe *ecrapi.PartError
+		var pe *ecrmodel.PartError
 		if _, err := b.UploadPart(ctx, testReg, repo, id, first, []byte("y")); !errors.As(err, &pe) || pe.LastValidByte != 0 {
 			t.Fatalf("part at %d: %v, want PartError{0}", first, err)
 		}
@@ -200,15 +186,15 @@ func TestECRBackendUploads(t *testing.T) {
 	if last, err := b.UploadPart(ctx, testReg, repo, id, 1, []byte("yz")); err != nil || last != 2 {
 		t.Fatalf("second part: %d, %v", last, err)
 	}
-	if err := b.CompleteUpload(ctx, testReg, repo, id, digest.FromString("other").String()); !errors.Is(err, ecrapi.ErrDigestMismatch) {
+	if err := b.CompleteUpload(ctx, testReg, repo, id, digest.FromString("other").String()); !errors.Is(err, ecrmodel.ErrDigestMismatch) {
 		t.Fatalf("completing with a wrong digest: %v", err)
 	}
 
 	unknown := "6f1d6a5e-8a44-4b1e-9a53-1c2b3d4e5f60"
-	if _, err := b.UploadPart(ctx, testReg, repo, unknown, 0, []byte("x")); !errors.Is(err, ecrapi.ErrUploadUnknown) {
+	if _, err := b.UploadPart(ctx, testReg, repo, unknown, 0, []byte("x")); !errors.Is(err, ecrmodel.ErrUploadUnknown) {
 		t.Fatalf("part of an unknown upload: %v", err)
 	}
-	if err := b.CompleteUpload(ctx, testReg, repo, unknown, digest.FromString("x").String()); !errors.Is(err, ecrapi.ErrUploadUnknown) {
+	if err := b.CompleteUpload(ctx, testReg, repo, unknown, digest.FromString("x").String()); !errors.Is(err, ecrmodel.ErrUploadUnknown) {
 		t.Fatalf("completing an unknown upload: %v", err)
 	}
 
@@ -221,7 +207,11 @@ func TestECRBackendUploads(t *testing.T) {
 	if _, err := b.UploadPart(ctx, testReg, repo, id, 0, []byte("hello ")); err != nil {
 		t.Fatal(err)
 	}
-	other := NewECRBackend(b.v2, b.urls, b.publicBase)
+	meta2, err := NewMeta(b.meta.store, b.driver, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := &ECRBackend{meta: meta2, urls: b.urls, publicBase: b.publicBase, driver: b.driver}
 	if _, err := other.UploadPart(ctx, testReg, repo, id, 6, []byte("world")); err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +247,7 @@ func TestECRBackendDeletes(t *testing.T) {
 				t.Fatalf("DeleteManifest: %v", err)
 			}
 			for _, tag := range []string{"a", "b"} {
-				if _, err := b.GetManifest(ctx, testReg, repo, tag, nil); !errors.Is(err, ecrapi.ErrManifestUnknown) {
+				if _, err := b.GetManifest(ctx, testReg, repo, tag, nil); !errors.Is(err, ecrmodel.ErrManifestUnknown) {
 					t.Fatalf("tag %s after DeleteManifest: %v", tag, err)
 				}
 			}
@@ -265,7 +255,7 @@ func TestECRBackendDeletes(t *testing.T) {
 			if _, err := drv.Stat(ctx, link); !isPathNotFound(err) {
 				t.Fatalf("revision link after DeleteManifest: %v", err)
 			}
-			if err := b.DeleteManifest(ctx, testReg, repo, digest.FromString("none").String(), false); !errors.Is(err, ecrapi.ErrManifestUnknown) {
+			if err := b.DeleteManifest(ctx, testReg, repo, digest.FromString("none").String(), false); !errors.Is(err, ecrmodel.ErrManifestUnknown) {
 				t.Fatalf("DeleteManifest of a missing manifest: %v", err)
 			}
 
@@ -278,67 +268,37 @@ func TestECRBackendDeletes(t *testing.T) {
 			if err := b.DeleteRepository(ctx, testReg, repo); err != nil {
 				t.Fatalf("DeleteRepository again: %v", err)
 			}
-			if err := b.DeleteRepository(ctx, testReg, "../escape"); !errors.Is(err, ecrapi.ErrRepositoryUnknown) {
+			if err := b.DeleteRepository(ctx, testReg, "../escape"); !errors.Is(err, ecrmodel.ErrRepositoryUnknown) {
 				t.Fatalf("DeleteRepository of a bad name: %v", err)
 			}
 		})
 	}
 }
 
-func TestECRBackendWithoutStorage(t *testing.T) {
-	b, _ := newTestBackend(t, false)
-	bare := NewECRBackend(b.v2, b.urls, b.publicBase)
+// TestPutErrors: what a manifest put fails with becomes ecrmodel's typed
+// errors, never wording to parse.
+func TestPutErrors(t *testing.T) {
+	b, _ := newTestBackend(t, true, "errs", "other")
 	ctx := context.Background()
-	if err := bare.DeleteRepository(ctx, testReg, "x/y"); !errors.Is(err, errNoStorage) {
-		t.Fatalf("DeleteRepository: %v", err)
+	cfg := pushBlob(t, b, "errs", []byte("{}"), 2)
+	missing := digest.FromString("missing").String()
+	var unknown *ecrmodel.ManifestRefsUnknownError
+	_, err := b.PutManifest(ctx, testReg, "errs", "x", "", ociManifest(t, cfg, missing))
+	if !errors.As(err, &unknown) || unknown.Children || len(unknown.Digests) != 1 || unknown.Digests[0] != missing {
+		t.Fatalf("missing layer: %v", err)
 	}
-	if err := bare.DeleteManifest(ctx, testReg, "x/y", digest.FromString("x").String(), false); !errors.Is(err, errNoStorage) {
-		t.Fatalf("DeleteManifest: %v", err)
+	_, err = b.PutManifest(ctx, testReg, "errs", "x", "", ociIndex(t, missing))
+	if !errors.As(err, &unknown) || !unknown.Children {
+		t.Fatalf("missing child: %v", err)
 	}
-}
-
-func TestErrorKind(t *testing.T) {
-	for _, c := range []struct {
-		code, sent string
-		want       error
-	}{
-		{"NAME_UNKNOWN", "", ecrapi.ErrRepositoryUnknown},
-		{"MANIFEST_UNKNOWN", "", ecrapi.ErrManifestUnknown},
-		{"BLOB_UNKNOWN", "", ecrapi.ErrBlobUnknown},
-		{"BLOB_UPLOAD_UNKNOWN", "", ecrapi.ErrUploadUnknown},
-		{"DIGEST_INVALID", "", ecrapi.ErrDigestMismatch},
-		{"MANIFEST_INVALID", "", ecrapi.ErrManifestInvalid},
-		{"UNSUPPORTED", "", ecrapi.ErrManifestInvalid},
-		{"MANIFEST_BLOB_UNKNOWN", v1.MediaTypeImageManifest, ecrapi.ErrManifestBlobUnknown},
-		{"MANIFEST_BLOB_UNKNOWN", v1.MediaTypeImageIndex, ecrapi.ErrManifestChildUnknown},
-		{"MANIFEST_BLOB_UNKNOWN", "application/vnd.docker.distribution.manifest.list.v2+json", ecrapi.ErrManifestChildUnknown},
-		{"TAG_INVALID", "", ecrapi.ErrTagImmutable},
-		{"DENIED", "", nil},
-		{"UNKNOWN", "", nil},
-	} {
-		if got := errorKind(c.code, c.sent); got != c.want {
-			t.Errorf("errorKind(%s, %q) = %v, want %v", c.code, c.sent, got, c.want)
+	var invalid *ecrmodel.ManifestInvalidError
+	for _, body := range []string{`null`, `{"schemaVersion":1}`, `{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json", "config": 7}`} {
+		if _, err := b.PutManifest(ctx, testReg, "errs", "x", "", []byte(body)); !errors.As(err, &invalid) {
+			t.Errorf("%s: %v, want ManifestInvalidError", body, err)
 		}
 	}
-	rec := newBufferedResponse()
-	rec.code = 404
-	_, _ = io.WriteString(&rec.body, `{"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known to registry","detail":{"name":"x"}}]}`)
-	e := (&ECRBackend{}).fail("Op", rec, "")
-	if !errors.Is(e, ecrapi.ErrRepositoryUnknown) || e.Code != "NAME_UNKNOWN" || !strings.Contains(e.Error(), `{"name":"x"}`) {
-		t.Fatalf("fail = %v", e)
-	}
-}
-
-func TestUploadOffsets(t *testing.T) {
-	for _, c := range []struct {
-		rng  string
-		want int64
-	}{{"0-0", 0}, {"0-9", 10}, {"", 0}, {"junk", 0}} {
-		if got := rangeSize(c.rng); got != c.want {
-			t.Errorf("rangeSize(%q) = %d, want %d", c.rng, got, c.want)
-		}
-	}
-	if _, ok := stateOffset("not base64!"); ok {
-		t.Error("stateOffset accepted garbage")
+	// A blob pushed to another repository is not this one's to reference.
+	if _, err := b.PutManifest(ctx, testReg, "other", "x", "", ociManifest(t, cfg)); !errors.As(err, &unknown) || unknown.Digests[0] != cfg {
+		t.Fatalf("blob of another repository: %v", err)
 	}
 }

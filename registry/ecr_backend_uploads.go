@@ -1,137 +1,120 @@
 package registry
 
 import (
+	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
-	"strconv"
-	"strings"
 
+	"github.com/distribution/distribution/v3"
 	"github.com/opencontainers/go-digest"
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/berth-registry/berth/ecrapi"
+	"github.com/berth-registry/berth/ecrmodel"
+	"github.com/berth-registry/berth/metadata"
 )
 
 // InitiateUpload opens an upload session; its id is distribution's UUID.
 func (b *ECRBackend) InitiateUpload(ctx context.Context, registryID, repo string) (string, error) {
-	const op = "InitiateUpload"
-	rec := b.call(ctx, registryID, http.MethodPost, "/v2/"+repo+"/blobs/uploads/", nil, nil)
-	if rec.code != http.StatusAccepted {
-		return "", b.fail(op, rec, "")
+	ctx, r, err := b.repository(ctx, registryID, repo, http.MethodPost)
+	if err != nil {
+		return "", err
 	}
-	id := rec.header.Get("Docker-Upload-UUID")
-	if id == "" {
-		return "", &BackendError{Op: op, Status: rec.code, Detail: "no Docker-Upload-UUID"}
+	bw, err := r.Blobs(ctx).Create(ctx)
+	if err != nil {
+		return "", err
 	}
+	id := bw.ID()
+	if err := bw.Close(); err != nil {
+		return "", err
+	}
+	b.meta.noteUpload(ctx, registryID, repo, id)
 	return id, nil
+}
+
+// resume opens upload id for writing, holding its lease (one writer per
+// upload, whichever node or path writes it).
+func (b *ECRBackend) resume(ctx context.Context, registryID, repo, id, method string) (distribution.BlobWriter, func(), error) {
+	ctx, r, err := b.repository(ctx, registryID, repo, method)
+	if err != nil {
+		return nil, nil, err
+	}
+	release, ok, err := b.meta.claimUpload(ctx, id, "ecr/"+ecrmodel.NewRequestID())
+	if err != nil {
+		return nil, nil, err
+	}
+	if !ok {
+		return nil, nil, ecrmodel.ErrRetry
+	}
+	bw, err := r.Blobs(ctx).Resume(ctx, id)
+	if err != nil {
+		release()
+		if errors.Is(err, distribution.ErrBlobUploadUnknown) {
+			return nil, nil, fmt.Errorf("%w: %s", ecrmodel.ErrUploadUnknown, id)
+		}
+		return nil, nil, err
+	}
+	return bw, release, nil
 }
 
 // UploadPart appends data at offset first and returns the last byte now
 // received.
 func (b *ECRBackend) UploadPart(ctx context.Context, registryID, repo, uploadID string, first int64, data []byte) (int64, error) {
-	const op = "UploadPart"
-	loc, received, err := b.uploadStatus(ctx, op, registryID, repo, uploadID)
+	bw, release, err := b.resume(ctx, registryID, repo, uploadID, http.MethodPatch)
+	if errors.Is(err, ecrmodel.ErrRetry) {
+		// Another part is being written: the client asks again.
+		return 0, &ecrmodel.PartError{LastValidByte: first - 1}
+	}
 	if err != nil {
 		return 0, err
 	}
-	if first != received {
-		return 0, &ecrapi.PartError{LastValidByte: received - 1}
+	defer release()
+	if size := bw.Size(); size != first {
+		_ = bw.Close()
+		return 0, &ecrmodel.PartError{LastValidByte: size - 1}
 	}
-	if len(data) == 0 {
-		return received - 1, nil
+	if _, err := bw.ReadFrom(bytes.NewReader(data)); err != nil {
+		_ = bw.Close()
+		return 0, err
 	}
-	last := first + int64(len(data)) - 1
-	h := http.Header{
-		"Content-Type":   {"application/octet-stream"},
-		"Content-Range":  {fmt.Sprintf("%d-%d", first, last)},
-		"Content-Length": {strconv.Itoa(len(data))}, // distribution checks the range only with it
+	if err := bw.Close(); err != nil {
+		return 0, err
 	}
-	rec := b.call(ctx, registryID, http.MethodPatch, loc, h, data)
-	switch rec.code {
-	case http.StatusAccepted:
-		return last, nil
-	case http.StatusRequestedRangeNotSatisfiable:
-		// Another part landed since the status: report where it ended.
-		if _, received, err = b.uploadStatus(ctx, op, registryID, repo, uploadID); err != nil {
-			return 0, err
-		}
-		return 0, &ecrapi.PartError{LastValidByte: received - 1}
-	}
-	return 0, b.fail(op, rec, "")
+	b.meta.noteUpload(ctx, registryID, repo, uploadID)
+	return bw.Size() - 1, nil
 }
 
-// CompleteUpload commits the upload as blob dgst.
+// CompleteUpload commits the upload as blob dgst, recording the
+// repository's link to it first (as a /v2 completion does).
 func (b *ECRBackend) CompleteUpload(ctx context.Context, registryID, repo, uploadID, dgst string) error {
-	const op = "CompleteUpload"
-	if _, err := digest.Parse(dgst); err != nil {
-		return &BackendError{Op: op, Kind: ecrapi.ErrDigestMismatch, Detail: dgst, Err: err}
+	d, err := digest.Parse(dgst)
+	if err != nil {
+		return fmt.Errorf("%w: %s", ecrmodel.ErrDigestMismatch, dgst)
 	}
-	loc, received, err := b.uploadStatus(ctx, op, registryID, repo, uploadID)
+	bw, release, err := b.resume(ctx, registryID, repo, uploadID, http.MethodPut)
 	if err != nil {
 		return err
 	}
-	if received == 0 {
-		return &BackendError{Op: op, Kind: ecrapi.ErrEmptyUpload, Detail: uploadID}
+	defer release()
+	if bw.Size() == 0 {
+		_ = bw.Close()
+		return fmt.Errorf("%w: %s", ecrmodel.ErrEmptyUpload, uploadID)
 	}
-	u, _ := url.Parse(loc) // built by uploadStatus
-	q := u.Query()
-	q.Set("digest", dgst)
-	u.RawQuery = q.Encode()
-	rec := b.call(ctx, registryID, http.MethodPut, u.RequestURI(), nil, nil)
-	if rec.code == http.StatusCreated {
-		return nil
+	if err := b.meta.recordLink(ctx, registryID, repo, d, nil, metadata.EventUpload); err != nil {
+		_ = bw.Close()
+		if metadata.Is(err, metadata.Changed) {
+			return ecrmodel.ErrRetry
+		}
+		return err
 	}
-	e := b.fail(op, rec, "")
-	if e.Code == "BLOB_UPLOAD_INVALID" {
-		e.Kind = ecrapi.ErrDigestMismatch // wrong length or an unsupported digest
+	if _, err := bw.Commit(ctx, v1.Descriptor{Digest: d}); err != nil {
+		var bad distribution.ErrBlobInvalidDigest
+		if errors.As(err, &bad) || errors.Is(err, distribution.ErrBlobInvalidLength) || errors.Is(err, digest.ErrDigestUnsupported) {
+			return fmt.Errorf("%w: %v", ecrmodel.ErrDigestMismatch, err)
+		}
+		return err
 	}
-	return e
-}
-
-// uploadStatus asks /v2 where upload id stands: the request target for
-// its next PATCH or PUT (with a fresh _state) and the bytes received.
-func (b *ECRBackend) uploadStatus(ctx context.Context, op, registryID, repo, id string) (string, int64, error) {
-	rec := b.call(ctx, registryID, http.MethodGet, "/v2/"+repo+"/blobs/uploads/"+url.PathEscape(id), nil, nil)
-	if rec.code != http.StatusNoContent {
-		return "", 0, b.fail(op, rec, "")
-	}
-	loc, err := url.Parse(rec.header.Get("Location"))
-	if err != nil || loc.Path == "" {
-		return "", 0, &BackendError{Op: op, Status: rec.code, Detail: "no usable Location for upload " + id}
-	}
-	received, ok := stateOffset(loc.Query().Get("_state"))
-	if !ok {
-		received = rangeSize(rec.header.Get("Range"))
-	}
-	return loc.RequestURI(), received, nil
-}
-
-// stateOffset reads the offset from distribution's upload state token
-// (base64url of an HMAC-SHA256 followed by the JSON state). The Range
-// header cannot tell 0 bytes from 1 ("0-0" for both); the token can. The
-// token came from our own App, so there is nothing to verify.
-func stateOffset(token string) (int64, bool) {
-	b, err := base64.URLEncoding.DecodeString(token)
-	if err != nil || len(b) <= sha256.Size {
-		return 0, false
-	}
-	var st struct{ Offset *int64 }
-	if json.Unmarshal(b[sha256.Size:], &st) != nil || st.Offset == nil {
-		return 0, false
-	}
-	return *st.Offset, true
-}
-
-// rangeSize reads a Range header "0-<last>" ("0-0" taken as empty).
-func rangeSize(h string) int64 {
-	_, last, ok := strings.Cut(h, "-")
-	n, err := strconv.ParseInt(last, 10, 64)
-	if !ok || err != nil || n <= 0 {
-		return 0
-	}
-	return n + 1
+	b.meta.forgetUpload(ctx, uploadID)
+	return nil
 }

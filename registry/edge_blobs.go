@@ -90,23 +90,6 @@ func (e *edge) serveBlob(w http.ResponseWriter, r *http.Request, name, ref strin
 	}), r)
 }
 
-// recordLink records, before distribution writes it, the link a
-// completed upload or a mount makes; false when it answered (503) instead.
-func (e *edge) recordLink(w http.ResponseWriter, r *http.Request, name string, canonical digest.Digest, aliases []string, event string) bool {
-	ctx := r.Context()
-	err := e.meta.store.RecordBlob(ctx, metadata.BlobLink{RegistryID: registryOf(ctx), Repository: name, Digest: canonical.String(),
-		Kind: metadata.LinkLayer}, 0, aliases, event)
-	switch {
-	case err == nil:
-		return true
-	case metadata.Is(err, metadata.Changed):
-		retryLater(w, "the blob "+canonical.String())
-	default:
-		e.fail(w, "recording the blob", err, "repository", name, "digest", canonical)
-	}
-	return false
-}
-
 // startUpload passes a POST that starts an upload to the App and records
 // the upload it starts.
 func (e *edge) startUpload(w http.ResponseWriter, r *http.Request, name string) {
@@ -118,27 +101,26 @@ func (e *edge) startUpload(w http.ResponseWriter, r *http.Request, name string) 
 	rec.sendTo(w)
 }
 
-// noteUpload records (or touches) an upload in progress. A failure only
-// delays its purge (distribution's own purger remains the backstop).
-func (e *edge) noteUpload(ctx context.Context, name, id string) {
-	if id == "" {
-		return
+// recordLink records the link a completed upload or a mount makes, before
+// distribution writes it; false when it answered (503) instead.
+func (e *edge) recordLink(w http.ResponseWriter, r *http.Request, name string, canonical digest.Digest, aliases []string, event string) bool {
+	err := e.meta.recordLink(r.Context(), registryOf(r.Context()), name, canonical, aliases, event)
+	switch {
+	case err == nil:
+		return true
+	case metadata.Is(err, metadata.Changed):
+		retryLater(w, "the blob "+canonical.String())
+	default:
+		e.fail(w, "recording the blob", err, "repository", name, "digest", canonical)
 	}
-	if err := e.meta.store.RecordUpload(ctx, metadata.Upload{ID: id, RegistryID: registryOf(ctx), Repository: name}); err != nil {
-		e.log.Warn("recording an upload", "repository", name, "upload", id, "error", err)
-	}
+	return false
 }
 
-// forgetUpload drops the record of an upload that completed or was
-// cancelled.
-func (e *edge) forgetUpload(ctx context.Context, id string) {
-	if id == "" {
-		return
-	}
-	if err := e.meta.store.ForgetUpload(ctx, id); err != nil {
-		e.log.Warn("forgetting an upload", "upload", id, "error", err)
-	}
+func (e *edge) noteUpload(ctx context.Context, name, id string) {
+	e.meta.noteUpload(ctx, registryOf(ctx), name, id)
 }
+
+func (e *edge) forgetUpload(ctx context.Context, id string) { e.meta.forgetUpload(ctx, id) }
 
 // patchUpload passes a PATCH to the App and touches the upload's record.
 func (e *edge) patchUpload(w http.ResponseWriter, r *http.Request, name, id string) {

@@ -36,7 +36,7 @@ type testRegistry struct {
 func newTestRegistry(t *testing.T) *testRegistry {
 	t.Helper()
 	drv := inmemory.New()
-	url := startServer(t, AppOptions{Driver: drv, HTTPSecret: "edge-test", DeleteEnabled: true, PurgeAge: time.Hour}, nil)
+	url := startServer(t, AppOptions{Driver: drv, HTTPSecret: "edge-test", DeleteEnabled: true, PurgeAge: time.Hour})
 	return &testRegistry{t: t, url: url, driver: drv}
 }
 

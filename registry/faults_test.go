@@ -163,7 +163,7 @@ func TestStorageFaults(t *testing.T) {
 		t.Run(sc.name, func(t *testing.T) {
 			for n := 1; ; n++ {
 				drv := &faultyDriver{StorageDriver: inmemory.New()}
-				ts := startTestServer(t, AppOptions{Driver: drv, HTTPSecret: "faults", DeleteEnabled: true, PurgeAge: time.Hour}, nil)
+				ts := startTestServer(t, AppOptions{Driver: drv, HTTPSecret: "faults", DeleteEnabled: true, PurgeAge: time.Hour})
 				e := &env{tr: &testRegistry{t: t, url: ts.url, driver: drv}, st: ts.store, drv: drv}
 				e.old = e.tr.image(repo, digest.SHA256, v1.MediaTypeImageConfig, "", nil, map[string]string{"old": "1"})
 				if res := e.tr.putManifest(repo, tag, v1.MediaTypeImageManifest, e.old); res.code != http.StatusCreated {

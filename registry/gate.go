@@ -66,9 +66,9 @@ func infoFrom(ctx context.Context) (requestInfo, bool) {
 }
 
 // gate is ECR's front door on /v2: every request needs a valid login token
-// (or is an in-process call of the ECR API, or a signed blob URL from
-// GetDownloadUrlForLayer), must be allowed, and must name a repository
-// that exists (or that a CREATE_ON_PUSH template creates on push).
+// (or is a signed blob URL from GetDownloadUrlForLayer), must be allowed,
+// and must name a repository that exists (or that a CREATE_ON_PUSH
+// template creates on push).
 func (s *Server) gate(next http.Handler) http.Handler {
 	g := s.opts.Gate
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -83,7 +83,6 @@ func (s *Server) gate(next http.Handler) http.Handler {
 			ri.RegistryID = id
 		}
 		switch {
-		case isInternal(ctx, &ri):
 		case routed && acc.Route == "blob" && r.URL.Query().Has("X-Berth-Signature") && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 			name, dgst := acc.Repo, routeOf(s.routes, r).vars["digest"]
 			if g.BlobURLs == nil || !g.BlobURLs.Verify(r, ri.RegistryID, name, dgst) {
@@ -153,17 +152,6 @@ func (s *Server) mountOrUpload(r *http.Request, registryID string, acc *ecrmodel
 	r.RequestURI = r.URL.RequestURI()
 	acc.MountFrom = ""
 	return r, nil
-}
-
-// isInternal reports an in-process call of the ECR API, filling ri.
-func isInternal(ctx context.Context, ri *requestInfo) bool {
-	c, ok := internalFrom(ctx)
-	if !ok {
-		return false
-	}
-	ri.RegistryID = c.RegistryID
-	ri.Principal, _ = auth.PrincipalFrom(ctx)
-	return true
 }
 
 // authenticate checks the Basic credentials; without valid ones it answers

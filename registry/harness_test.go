@@ -80,7 +80,7 @@ func openTestStore(t *testing.T) metadata.Store {
 }
 
 // startTestServer runs a Server over app's driver behind httptest.
-func startTestServer(t *testing.T, app AppOptions, ready func(context.Context) error) *testServer {
+func startTestServer(t *testing.T, app AppOptions) *testServer {
 	t.Helper()
 	st := openTestStore(t)
 	meta, err := NewMeta(st, app.Driver, slog.New(slog.DiscardHandler))
@@ -89,10 +89,10 @@ func startTestServer(t *testing.T, app AppOptions, ready func(context.Context) e
 	}
 	t.Cleanup(meta.Close)
 	app.Meta = meta
+	m := metrics.New("test-version")
 	s, err := New(context.Background(), Options{
 		App:     app,
-		Metrics: metrics.New("test-version"),
-		Ready:   ready,
+		Metrics: m,
 		Log:     slog.New(slog.DiscardHandler),
 		Gate: GateOptions{Store: st, Credentials: testCredentials{}, RegistryID: testReg,
 			Region: "us-east-1", PublicHost: "registry.test"},
@@ -101,16 +101,20 @@ func startTestServer(t *testing.T, app AppOptions, ready func(context.Context) e
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = s.Close() })
-	ts := httptest.NewServer(s.Handler())
+	// The registry's part of a node's mux (node/mux.go has the rest).
+	mux := http.NewServeMux()
+	mux.Handle("/v2/", s.V2())
+	mux.Handle("GET /metrics", m.Handler())
+	ts := httptest.NewServer(s.Wrap(mux))
 	t.Cleanup(ts.Close)
 	return &testServer{srv: s, store: st, url: ts.URL}
 }
 
 // startServer runs a Server with app behind httptest and returns its URL.
-func startServer(t *testing.T, app AppOptions, ready func(context.Context) error) string {
-	return startTestServer(t, app, ready).url
+func startServer(t *testing.T, app AppOptions) string {
+	return startTestServer(t, app).url
 }
 
-func serve(t *testing.T, drv storagedriver.StorageDriver, ready func(context.Context) error) string {
-	return startServer(t, AppOptions{Driver: drv, HTTPSecret: "t", PurgeAge: 3600e9}, ready)
+func serve(t *testing.T, drv storagedriver.StorageDriver) string {
+	return startServer(t, AppOptions{Driver: drv, HTTPSecret: "t", PurgeAge: 3600e9})
 }

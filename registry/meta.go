@@ -43,7 +43,7 @@ type Meta struct {
 // NewMeta builds the middleware over st and the storage driver drv, and
 // starts batching pull times; Close flushes them.
 func NewMeta(st metadata.Store, drv storagedriver.StorageDriver, log *slog.Logger) (*Meta, error) {
-	ns, err := storage.NewRegistry(context.Background(), drv, storage.EnableDelete)
+	ns, err := storage.NewRegistry(context.Background(), drv, namespaceOptions()...)
 	if err != nil {
 		return nil, fmt.Errorf("registry: storage namespace: %w", err)
 	}
@@ -72,8 +72,13 @@ func registerMeta() {
 		}
 		// The factory's ctx is the App's: the request's gate information
 		// is read from the contexts the services are called with.
-		return &storeRepo{Repository: repo, meta: m, known: map[string]metadata.ManifestRef{}}, nil
+		return m.wrap(repo), nil
 	})
+}
+
+// wrap is repository r as the store sees it.
+func (m *Meta) wrap(r distribution.Repository) *storeRepo {
+	return &storeRepo{Repository: r, meta: m, known: map[string]metadata.ManifestRef{}}
 }
 
 // storeRepo is one request's view of a repository. distribution builds it

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"time"
 
 	"github.com/distribution/distribution/v3/registry/api/errcode"
 	v2 "github.com/distribution/distribution/v3/registry/api/v2"
@@ -19,80 +18,46 @@ import (
 type Options struct {
 	App     AppOptions
 	Metrics *metrics.Metrics
-	// Ready reports whether storage is reachable (/readyz).
-	Ready func(context.Context) error
-	Log   *slog.Logger
+	Log     *slog.Logger
 	// Gate configures authentication and ECR semantics on /v2. With a nil
 	// Gate.Store the registry serves anonymously (the registry core's own
 	// tests); berth serve always wires it.
 	Gate GateOptions
-	// API serves POST / (the ECR JSON API; STS with the IAM issue).
-	API http.Handler
 }
 
-// Server is berth's HTTP handler.
+// Server is the registry: the embedded App behind berth's gate and edge.
+// The node mounts V2 on its mux and wraps every listener with Wrap.
 type Server struct {
-	app     *handlers.App
-	opts    Options
-	routes  *mux.Router
-	handler http.Handler
-	v2      http.Handler // /v2 with gate, edge and App: in-process calls go here
+	app    *handlers.App
+	opts   Options
+	routes *mux.Router
+	v2     http.Handler
 }
 
-// V2 is the /v2 handler (gate, edge, App) for in-process calls of the ECR
-// API; requests must carry withInternal's mark or credentials.
+// V2 is the /v2/ handler: gate, edge and App.
 func (s *Server) V2() http.Handler { return s.v2 }
 
-// New builds the App and the mux around it.
+// New builds the App and berth's handlers around it.
 func New(ctx context.Context, o Options) (*Server, error) {
 	app, err := newApp(ctx, o.App)
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{app: app, opts: o, routes: v2.Router()}
-	mux := http.NewServeMux() // never http.DefaultServeMux: distribution registers debug handlers there
 	v2h := s.refuseDeletes(s.checkNames(s.oneWriterPerUpload(s.edge(app))))
 	if o.Gate.Store != nil {
 		v2h = s.gate(v2h)
 	}
 	s.v2 = s.hideInternalErrors(v2h)
-	mux.Handle("/v2/", s.v2)
-	if o.API != nil {
-		mux.Handle("POST /{$}", o.API)
-	}
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeHealth(w, nil) })
-	mux.HandleFunc("GET /readyz", s.readyz)
-	mux.Handle("GET /metrics", o.Metrics.Handler())
-	s.handler = s.instrument(s.recoverPanics(mux))
 	return s, nil
 }
 
-// Handler is the whole HTTP surface.
-func (s *Server) Handler() http.Handler { return s.handler }
+// Wrap is what every listener's handler gets: request metrics by route
+// (berth_http_*) and panic recovery.
+func (s *Server) Wrap(h http.Handler) http.Handler { return s.instrument(s.recoverPanics(h)) }
 
 // Close stops the App's background work (upload purger).
 func (s *Server) Close() error { return s.app.Shutdown() }
-
-func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
-	defer cancel()
-	var err error
-	if s.opts.Ready != nil {
-		err = s.opts.Ready(ctx)
-	}
-	writeHealth(w, err)
-}
-
-func writeHealth(w http.ResponseWriter, err error) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	if err != nil {
-		w.WriteHeader(http.StatusServiceUnavailable)
-		_ = json.NewEncoder(w).Encode(map[string]string{"status": "unavailable", "error": err.Error()})
-		return
-	}
-	_ = json.NewEncoder(w).Encode(map[string]string{"status": "ok"})
-}
 
 // recoverPanics turns a panic in a handler into a logged 500 instead of a
 // dropped connection.
@@ -119,10 +84,8 @@ func (s *Server) refuseDeletes(next http.Handler) http.Handler {
 		// Cancelling an upload is always allowed, as in distribution: it
 		// deletes nothing anyone could pull.
 		if r.Method == http.MethodDelete && !s.opts.App.DeleteEnabled && routeOf(s.routes, r).name != v2.RouteNameBlobUploadChunk {
-			if _, internal := internalFrom(r.Context()); !internal {
-				writeError(w, http.StatusMethodNotAllowed, "UNSUPPORTED", "The operation is unsupported.", nil)
-				return
-			}
+			writeError(w, http.StatusMethodNotAllowed, "UNSUPPORTED", "The operation is unsupported.", nil)
+			return
 		}
 		next.ServeHTTP(w, r)
 	})

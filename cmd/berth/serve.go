@@ -47,7 +47,6 @@ func serve(args []string) error {
 		return err
 	}
 	defer n.Close()
-	api := n.API
 	go n.Lifecycle.Run(ctx)
 	go n.GC.Run(ctx)
 	go n.PruneSessions(ctx, time.Hour, log)
@@ -89,7 +88,7 @@ func serve(args []string) error {
 	errc := make(chan error, 2)
 	go func() { errc <- hs.Serve(ln) }()
 	if c.ECR.APIAddr != "" {
-		apiSrv, err := serveAPI(c, hs, api, log)
+		apiSrv, err := serveAPI(c, hs, n.APIHandler(), log)
 		if err != nil {
 			return err
 		}
@@ -142,16 +141,15 @@ func certHosts(c *config.Config) []string {
 	return hosts
 }
 
-// serveAPI serves the ECR API alone on ecr.api_addr, with the main
-// listener's TLS settings.
-func serveAPI(c *config.Config, main *http.Server, api http.Handler, log *slog.Logger) (*http.Server, error) {
+// serveAPI serves the ECR API alone on ecr.api_addr (h: the node's API
+// handler, wrapped like the main one), with the main listener's TLS
+// settings.
+func serveAPI(c *config.Config, main *http.Server, h http.Handler, log *slog.Logger) (*http.Server, error) {
 	ln, err := net.Listen("tcp", c.ECR.APIAddr)
 	if err != nil {
 		return nil, fmt.Errorf("ecr.api_addr: %w", err)
 	}
-	mux := http.NewServeMux()
-	mux.Handle("POST /{$}", api)
-	hs := &http.Server{Handler: httpx.MinRate(mux, httpx.Bulk), ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+	hs := &http.Server{Handler: httpx.MinRate(h, httpx.Bulk), ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	if main.TLSConfig != nil {
 		ln = tls.NewListener(ln, main.TLSConfig)
 	}

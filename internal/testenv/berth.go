@@ -267,6 +267,29 @@ func stopProcess(p *os.Process, exited <-chan struct{}, grace time.Duration) {
 	}
 }
 
+// Stacks ends a running process with SIGQUIT, which makes the Go runtime
+// print every goroutine's stack, and returns what it printed from then on:
+// where a hung server is stuck. "" if the process has exited already.
+func (b *Berth) Stacks() string {
+	if b.cmd == nil || b.cmd.Process == nil {
+		return ""
+	}
+	select {
+	case <-b.exited:
+		return ""
+	default:
+	}
+	from := len(b.Log())
+	_ = b.cmd.Process.Signal(syscall.SIGQUIT)
+	select {
+	case <-b.exited:
+	case <-time.After(10 * time.Second):
+		_ = b.cmd.Process.Kill()
+		<-b.exited
+	}
+	return b.Log()[from:]
+}
+
 // Log is everything the process printed.
 func (b *Berth) Log() string {
 	b.mu.Lock()

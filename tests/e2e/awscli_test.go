@@ -65,7 +65,7 @@ func TestAWSCLI(t *testing.T) {
 		o.ListenIP, o.Host = "::1", loopbackName(t)
 	}
 	b := testenv.StartBerth(t, o)
-	watchLog(t, b.Log)
+	watchLog(t, b)
 	ac := newAWSCLI(t, newCLI(t, b.CACert), b)
 	reg := b.Addr
 

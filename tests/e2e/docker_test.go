@@ -32,7 +32,7 @@ func TestDocker(t *testing.T) {
 	host := loopbackName(t)
 	m := sharedMinIO(t)
 	b := testenv.StartBerth(t, testenv.BerthOptions{ListenIP: "::1", Host: host, Storage: m.S3Storage(newBucket(t, m), "berth")})
-	watchLog(t, b.Log)
+	watchLog(t, b)
 	c := newCLI(t, b.CACert).login(b)
 	reg := b.Addr
 	name := reg + "/e2e/docker"

@@ -35,7 +35,7 @@ const (
 func startDiskBerth(t *testing.T, o testenv.BerthOptions) *testenv.Berth {
 	t.Helper()
 	b := testenv.StartBerth(t, o)
-	watchLog(t, b.Log)
+	watchLog(t, b)
 	return b
 }
 

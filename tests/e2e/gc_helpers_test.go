@@ -41,7 +41,7 @@ func startGCBerth(t *testing.T, store, extra string) (*testenv.Berth, gcStorage)
 		o.Storage = s.m.S3Storage(s.bucket, "berth")
 	}
 	b := testenv.StartBerth(t, o)
-	watchLog(t, b.Log)
+	watchLog(t, b)
 	if store == "disk" {
 		s.dir = filepath.Join(b.DataDir, "storage")
 	}

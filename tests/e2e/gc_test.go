@@ -156,7 +156,7 @@ func TestGCWhilePushingAndPulling(t *testing.T) {
 		Extra:   fmt.Sprintf("metadata: {engine: postgres, dsn: %q}\n%s", dsn, gcFast),
 	})
 	for _, b := range nodes {
-		watchLog(t, b.Log)
+		watchLog(t, b)
 	}
 	s := gcStorage{m: m, bucket: bucket}
 	ctx := testenv.Ctx(t, 10*time.Minute)

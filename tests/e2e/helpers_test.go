@@ -53,19 +53,23 @@ func startBerth(t *testing.T, store string) *testenv.Berth {
 		t.Fatalf("unknown store %q", store)
 	}
 	b := testenv.StartBerth(t, o)
-	watchLog(t, b.Log)
+	watchLog(t, b)
 	return b
 }
 
 // watchLog fails the test if the log mentions a panic, and shows the log's
-// tail when the test failed.
-func watchLog(t *testing.T, log func() string) {
+// tail when the test failed, with every goroutine's stack if the server
+// still runs (a hang shows where it hangs).
+func watchLog(t *testing.T, b *testenv.Berth) {
 	t.Cleanup(func() {
-		l := log()
+		l := b.Log()
 		if strings.Contains(strings.ToLower(l), "panic") {
 			t.Errorf("berth log mentions a panic:\n%s", tail(l, 8000))
 		} else if t.Failed() {
 			t.Logf("berth log (tail):\n%s", tail(l, 4000))
+			if st := b.Stacks(); st != "" {
+				t.Logf("berth goroutines at the end of the test:\n%s", head(st, 256<<10))
+			}
 		}
 	})
 }
@@ -953,4 +957,12 @@ func inspect(t *testing.T, c *cli, docker, ref string, v any) {
 	if err := json.Unmarshal(list[0], v); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// head is the first n bytes of s.
+func head(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "\n…"
+	}
+	return s
 }

@@ -17,7 +17,7 @@ func TestMinIOOutage(t *testing.T) {
 	t.Parallel()
 	m := testenv.StartMinIO(t)
 	b := testenv.StartBerth(t, testenv.BerthOptions{Storage: m.S3Storage(newBucket(t, m), "berth")})
-	watchLog(t, b.Log)
+	watchLog(t, b)
 	a := newAPI(t, b)
 	const repo = "e2e/outage"
 

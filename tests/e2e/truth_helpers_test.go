@@ -40,7 +40,7 @@ func startCluster(t *testing.T, n int, extra string) []*testenv.Berth {
 	}
 	nodes := testenv.StartCluster(t, n, o)
 	for _, b := range nodes {
-		watchLog(t, b.Log)
+		watchLog(t, b)
 	}
 	return nodes
 }
