@@ -13,6 +13,7 @@ import (
 	"slices"
 	"time"
 
+	storagedriver "github.com/distribution/distribution/v3/registry/storage/driver"
 	"github.com/opencontainers/go-digest"
 
 	"github.com/berth-registry/berth/audit"
@@ -42,7 +43,6 @@ type controlPlane struct {
 	meta     *registry.Meta
 	blobURLs *registry.BlobURLSigner
 	gate     registry.GateOptions
-	backend  *registry.ECRBackend
 }
 
 // lifecycle is the runner applying lifecycle policies: an expired image
@@ -60,9 +60,10 @@ func (cp *controlPlane) lifecycle(interval time.Duration, node string, log *slog
 }
 
 // openControlPlane opens the metadata store, the token keys, the key
-// lookup and the audit log, makes the bootstrap admin at first start and
-// applies the declarative identity file.
-func openControlPlane(ctx context.Context, c *config.Config, kr *crypt.Keyring, secret string, log *slog.Logger, out io.Writer) (*controlPlane, error) {
+// lookup and the audit log, builds the metadata middleware over drv, makes
+// the bootstrap admin at first start and applies the declarative identity
+// file. Every field is set when it returns.
+func openControlPlane(ctx context.Context, c *config.Config, kr *crypt.Keyring, drv storagedriver.StorageDriver, secret string, log *slog.Logger, out io.Writer) (*controlPlane, error) {
 	if c.Metadata.Engine == "sqlite" {
 		if err := os.MkdirAll(filepath.Dir(c.Metadata.DSN), 0o700); err != nil {
 			return nil, fmt.Errorf("metadata.dsn: %w", err)
@@ -77,6 +78,9 @@ func openControlPlane(ctx context.Context, c *config.Config, kr *crypt.Keyring, 
 	fail := func(err error) (*controlPlane, error) { cp.Close(); return nil, err }
 	if err := st.EnsureRegistry(ctx, c.ECR.RegistryID); err != nil {
 		return fail(fmt.Errorf("metadata: %w", err))
+	}
+	if cp.meta, err = registry.NewMeta(st, drv, log); err != nil {
+		return fail(err)
 	}
 	keys, err := token.LoadOrCreate(c.ECR.TokenKeys)
 	if err != nil {
@@ -144,7 +148,7 @@ const stsGlobalRegion = "us-east-1"
 // beside it on POST /.
 func (cp *controlPlane) api(c *config.Config, srv *registry.Server, secret string, log *slog.Logger) http.Handler {
 	// Download URLs point at berth itself, with the scheme it serves.
-	cp.backend = srv.ECRBackend(cp.blobURLs, c.HTTP.Scheme()+"://"+c.ECR.PublicHost)
+	backend := srv.ECRBackend(cp.blobURLs, c.HTTP.Scheme()+"://"+c.ECR.PublicHost)
 	// A request signed for another region is refused, as AWS's regional
 	// endpoints do. STS also takes us-east-1, the scope of STS's global
 	// endpoint, which berth's stands in for as well.
@@ -152,7 +156,7 @@ func (cp *controlPlane) api(c *config.Config, srv *registry.Server, secret strin
 	stsVerifier := &sigv4.Verifier{Lookup: cp.keys.Lookup, Regions: slices.Compact([]string{c.ECR.Region, stsGlobalRegion})}
 	ecr := ecrapi.New(ecrapi.Deps{
 		Store:      cp.store,
-		Registry:   cp.backend,
+		Registry:   backend,
 		Authn:      &auth.APIAuthenticator{Verifier: ecrVerifier, Service: "ecr"},
 		Authz:      iam.APIAuthorizer{Authz: cp.authz},
 		Tokens:     cp.tokens,
@@ -176,6 +180,7 @@ func (cp *controlPlane) api(c *config.Config, srv *registry.Server, secret strin
 	})
 }
 
+// Close flushes pull times and closes the audit log and the store.
 func (cp *controlPlane) Close() {
 	if cp.meta != nil {
 		cp.meta.Close()

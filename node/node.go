@@ -73,12 +73,8 @@ func New(ctx context.Context, c *config.Config, o Options) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("http.secret: %w", err)
 	}
-	cp, err := openControlPlane(ctx, c, kr, secret, o.Log, o.Out)
+	cp, err := openControlPlane(ctx, c, kr, drv, secret, o.Log, o.Out)
 	if err != nil {
-		return nil, err
-	}
-	if cp.meta, err = registry.NewMeta(cp.store, drv, o.Log); err != nil {
-		cp.Close()
 		return nil, err
 	}
 	n := &Node{Store: cp.store, StorageDesc: desc, cp: cp}

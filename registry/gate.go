@@ -39,7 +39,7 @@ type ExistenceCache interface {
 
 // GateOptions configure the /v2 gate.
 type GateOptions struct {
-	Store       metadata.Store
+	Store       GateStore
 	Credentials Credentials
 	Authorizer  Authorizer // nil: own account only
 	BlobURLs    *BlobURLSigner

@@ -79,8 +79,9 @@ func openTestStore(t *testing.T) metadata.Store {
 	return st
 }
 
-// startTestServer runs a Server over app's driver behind httptest.
-func startTestServer(t *testing.T, app AppOptions) *testServer {
+// startTestServer runs a Server over app's driver behind httptest; gate
+// changes its gate's options (credentials and authorizer).
+func startTestServer(t *testing.T, app AppOptions, gate ...func(*GateOptions)) *testServer {
 	t.Helper()
 	st := openTestStore(t)
 	meta, err := NewMeta(st, app.Driver, slog.New(slog.DiscardHandler))
@@ -90,12 +91,16 @@ func startTestServer(t *testing.T, app AppOptions) *testServer {
 	t.Cleanup(meta.Close)
 	app.Meta = meta
 	m := metrics.New("test-version")
+	g := GateOptions{Store: st, Credentials: testCredentials{}, RegistryID: testReg,
+		Region: "us-east-1", PublicHost: "registry.test"}
+	for _, f := range gate {
+		f(&g)
+	}
 	s, err := New(context.Background(), Options{
 		App:     app,
 		Metrics: m,
 		Log:     slog.New(slog.DiscardHandler),
-		Gate: GateOptions{Store: st, Credentials: testCredentials{}, RegistryID: testReg,
-			Region: "us-east-1", PublicHost: "registry.test"},
+		Gate:    g,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -30,7 +30,7 @@ const metaName = "berth-metadata"
 // content, so a crash or a failed storage call at any point leaves nothing
 // listed that cannot be pulled.
 type Meta struct {
-	store metadata.Store
+	store MetaStore
 	log   *slog.Logger
 	cache *manifestCache
 	pulls *pullRecorder
@@ -42,7 +42,7 @@ type Meta struct {
 
 // NewMeta builds the middleware over st and the storage driver drv, and
 // starts batching pull times; Close flushes them.
-func NewMeta(st metadata.Store, drv storagedriver.StorageDriver, log *slog.Logger) (*Meta, error) {
+func NewMeta(st MetaStore, drv storagedriver.StorageDriver, log *slog.Logger) (*Meta, error) {
 	ns, err := storage.NewRegistry(context.Background(), drv, namespaceOptions()...)
 	if err != nil {
 		return nil, fmt.Errorf("registry: storage namespace: %w", err)

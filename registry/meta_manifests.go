@@ -273,7 +273,7 @@ type manifestDoc struct {
 }
 
 // imageRecord builds the metadata record of a manifest.
-func imageRecord(ctx context.Context, st metadata.Store, registryID, repo string, d digest.Digest, mediaType string, payload []byte) (metadata.Image, error) {
+func imageRecord(ctx context.Context, st MetaStore, registryID, repo string, d digest.Digest, mediaType string, payload []byte) (metadata.Image, error) {
 	var doc manifestDoc
 	if err := json.Unmarshal(payload, &doc); err != nil {
 		return metadata.Image{}, errcode.ErrorCodeManifestInvalid.WithDetail(err.Error())

@@ -14,7 +14,7 @@ import (
 // pullRecorder batches manifest pulls into lastRecordedPullTime writes:
 // one store transaction every pullFlushEvery instead of one per GET.
 type pullRecorder struct {
-	store metadata.Store
+	store MetaStore
 	log   *slog.Logger
 
 	mu      sync.Mutex
@@ -29,7 +29,7 @@ type pullKey struct{ registry, repo, digest string }
 // pullFlushEvery bounds how stale a lastRecordedPullTime can be.
 const pullFlushEvery = 2 * time.Second
 
-func newPullRecorder(st metadata.Store, log *slog.Logger) *pullRecorder {
+func newPullRecorder(st MetaStore, log *slog.Logger) *pullRecorder {
 	p := &pullRecorder{store: st, log: log, pending: map[pullKey]time.Time{}, stop: make(chan struct{}), done: make(chan struct{})}
 	go p.loop()
 	return p

@@ -10,8 +10,6 @@ package disk
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -223,10 +221,4 @@ func (b *Backend) Ready(context.Context) error {
 	}
 	f.Close()
 	return os.Remove(f.Name())
-}
-
-func randomSuffix() string {
-	var r [8]byte
-	_, _ = rand.Read(r[:])
-	return hex.EncodeToString(r[:])
 }

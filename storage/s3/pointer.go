@@ -3,7 +3,6 @@ package s3
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"net/http"
@@ -113,8 +112,3 @@ func (b *Backend) removeTargets(ctx context.Context, targets []string) error {
 	}
 	return b.removeKeys(ctx, keys)
 }
-
-// encodeB64 is for upload records kept in metadata.
-func encodeB64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
-
-func decodeB64(s string) ([]byte, error) { return base64.StdEncoding.DecodeString(s) }
