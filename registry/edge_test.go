@@ -28,7 +28,7 @@ func TestMain(m *testing.M) {
 
 // testRegistry is a Server on an in-memory driver behind httptest.
 type testRegistry struct {
-	t      *testing.T
+	t      testing.TB
 	url    string
 	driver storagedriver.StorageDriver
 }
@@ -121,7 +121,7 @@ func (tr *testRegistry) putManifest(repo, ref, mediaType string, body []byte) re
 	return tr.do(http.MethodPut, "/v2/"+repo+"/manifests/"+ref, body, "Content-Type", mediaType)
 }
 
-func mustJSON(t *testing.T, v any) []byte {
+func mustJSON(t testing.TB, v any) []byte {
 	t.Helper()
 	b, err := json.Marshal(v)
 	if err != nil {

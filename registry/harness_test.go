@@ -59,7 +59,7 @@ type testServer struct {
 // openTestStore opens a SQLite store whose registry testReg creates
 // repositories on push (a ROOT CREATE_ON_PUSH template) and allows blob
 // mounts.
-func openTestStore(t *testing.T) metadata.Store {
+func openTestStore(t testing.TB) metadata.Store {
 	t.Helper()
 	ctx := context.Background()
 	st, err := metadata.Open(ctx, "sqlite", filepath.Join(t.TempDir(), "metadata.db"), metadata.WithTagRule(ecrmodel.TagImmutable))
@@ -81,7 +81,7 @@ func openTestStore(t *testing.T) metadata.Store {
 
 // startTestServer runs a Server over app's driver behind httptest; gate
 // changes its gate's options (credentials and authorizer).
-func startTestServer(t *testing.T, app AppOptions, gate ...func(*GateOptions)) *testServer {
+func startTestServer(t testing.TB, app AppOptions, gate ...func(*GateOptions)) *testServer {
 	t.Helper()
 	st := openTestStore(t)
 	meta, err := NewMeta(st, app.Driver, slog.New(slog.DiscardHandler))

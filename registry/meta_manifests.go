@@ -221,8 +221,11 @@ func (m *storeManifests) checkReferences(ctx context.Context, mf distribution.Ma
 	var canonical []string
 	seen := map[digest.Digest]bool{}
 	for _, d := range refs {
-		if d.Digest.Validate() != nil || seen[d.Digest] || (!index && len(d.URLs) > 0) {
-			continue // invalid digests and foreign layers: distribution's call
+		if err := d.Digest.Validate(); err != nil {
+			return nil, errcode.ErrorCodeManifestInvalid.WithDetail(fmt.Sprintf("descriptor digest %q: %v", d.Digest, err))
+		}
+		if seen[d.Digest] || (!index && len(d.URLs) > 0) {
+			continue // foreign layers: distribution's call
 		}
 		seen[d.Digest] = true
 		g.Go(func() error {
