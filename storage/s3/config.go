@@ -58,7 +58,7 @@ type Config struct {
 	// concurrent uploads. Default <data_dir>/spool.
 	SpoolDir string `yaml:"spool_dir"`
 	// PartMemory is the budget, in bytes, of the memory all uploads of
-	// this node fill parts in (default 48 MiB); parts past it go through
+	// this node fill parts in (default 32 MiB); parts past it go through
 	// spool files in SpoolDir. In memory a part costs no local disk write
 	// and read back, which was a sixth of a push's CPU; the budget keeps 32
 	// concurrent pushes within ~150 MiB of RSS. Negative: always spool.
@@ -81,7 +81,7 @@ const (
 	maxPartSize        = 5 << 30 // S3's maximum part size
 	maxParts           = 10000   // S3's maximum part number
 	defaultConcurrency = 3
-	defaultPartMemory  = 48 << 20
+	defaultPartMemory  = 32 << 20
 	maxConcurrency     = 64
 )
 

@@ -46,7 +46,7 @@ func (p *partPool) get() []byte {
 	}
 	p.alloc += p.size
 	p.inUse += p.size
-	return make([]byte, 0, p.size)
+	return allocPartBuf(p.size)
 }
 
 func (p *partPool) put(b []byte) {
