@@ -21,11 +21,13 @@ const (
 	// pipelineMin is how many segments a read must span to be worth a
 	// goroutine: manifests, links and small blobs are read in line.
 	pipelineMin = 4
-	// chunkSegs segments (about 1 MiB) are read and decrypted at once.
-	chunkSegs = 16
+	// chunkSegs segments (about 256 KiB) are read and decrypted at once.
+	chunkSegs = 4
 	// pipeDepth chunks are buffered per reader: one being copied out, one
 	// decrypted ahead, one being read. Memory per open reader is
-	// pipeDepth × chunkSegs × SlotSize ≈ 3 MiB, taken as it is needed.
+	// pipeDepth × chunkSegs × SlotSize ≈ 770 KiB, taken as it is needed:
+	// 32 concurrent pulls with 1 MiB chunks held ~100 MiB more, which the
+	// next burst of pushes then found still mapped (RSS).
 	pipeDepth = 3
 )
 
