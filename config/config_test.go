@@ -70,11 +70,13 @@ func TestErrorsNameTheField(t *testing.T) {
 func TestEnvOverridesFile(t *testing.T) {
 	p := write(t, "http: {addr: '127.0.0.1:6000'}\nstorage: {backend: s3, s3: {endpoint: 'a:1', bucket: bkt}}\n")
 	c, err := Load(p, []string{"BERTH_HTTP_ADDR=127.0.0.1:7000", "BERTH_STORAGE_S3_ACCESS_KEY=ak", "BERTH_STORAGE_S3_SECRET_KEY=sk",
-		"BERTH_STORAGE_S3_PATH_STYLE=true", "BERTH_HTTP_HOSTS=a.example, b.example", "BERTH_TOOLS=/x"})
+		"BERTH_STORAGE_S3_PATH_STYLE=true", "BERTH_HTTP_HOSTS=a.example, b.example", "BERTH_TOOLS=/x",
+		"BERTH_STORAGE_S3_SIGNED_PAYLOADS=true", "BERTH_STORAGE_S3_PART_MEMORY=16777216"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.HTTP.Addr != "127.0.0.1:7000" || c.Storage.S3.AccessKey != "ak" || !c.Storage.S3.PathStyle ||
+		!c.Storage.S3.SignedPayloads || c.Storage.S3.PartMemory != 16<<20 ||
 		len(c.HTTP.Hosts) != 2 || c.HTTP.Hosts[1] != "b.example" {
 		t.Fatalf("env not applied: %+v", c)
 	}

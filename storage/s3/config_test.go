@@ -34,6 +34,9 @@ func TestValidate(t *testing.T) {
 		{"token alone", func(c *Config) { c.AccessKey, c.SecretKey, c.SessionToken = "", "", "t" }, "storage.s3.session_token:"},
 		{"negative part size", func(c *Config) { c.PartSize = -1 }, "storage.s3.part_size:"},
 		{"huge part size", func(c *Config) { c.PartSize = 6 << 30 }, "storage.s3.part_size:"},
+		{"part memory off", func(c *Config) { c.PartMemory = -1 }, ""},
+		{"huge part memory", func(c *Config) { c.PartMemory = 2 << 40 }, "storage.s3.part_memory:"},
+		{"signed payloads", func(c *Config) { c.SignedPayloads = true }, ""},
 		{"negative concurrency", func(c *Config) { c.UploadConcurrency = -1 }, "storage.s3.upload_concurrency:"},
 		{"missing CA", func(c *Config) { c.CAFile = "/nonexistent/ca.pem" }, "storage.s3.ca_file:"},
 		{"prefix dots", func(c *Config) { c.Prefix = "a/../b" }, "storage.s3.prefix:"},
@@ -71,6 +74,11 @@ func TestDefaults(t *testing.T) {
 	}
 	if (Config{}).region() != "us-east-1" || (Config{}).concurrency() != 3 {
 		t.Error("region/concurrency defaults")
+	}
+	for in, want := range map[int64]int64{0: 32 << 20, -1: 0, 1 << 20: 1 << 20} {
+		if got := (Config{PartMemory: in}).partMemory(); got != want {
+			t.Errorf("partMemory(%d) = %d, want %d", in, got, want)
+		}
 	}
 }
 
