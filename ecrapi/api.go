@@ -22,6 +22,7 @@ import (
 	"github.com/berth-registry/berth/ecrmodel"
 	"github.com/berth-registry/berth/internal/httpx"
 	"github.com/berth-registry/berth/metadata"
+	"github.com/berth-registry/berth/pullthrough"
 )
 
 // TargetPrefix is ECR's X-Amz-Target prefix.
@@ -51,6 +52,9 @@ type Deps struct {
 	Authn    Authenticator
 	Authz    Authorizer // nil: every authenticated principal is allowed
 	Tokens   TokenIssuer
+	// PullThrough holds the pull-through cache rules (nil: rules over
+	// Store, without an upstream client).
+	PullThrough *pullthrough.Rules
 	// RegistryID is the default registry's 12-digit id; Region its region.
 	RegistryID string
 	Region     string
@@ -132,6 +136,7 @@ func New(d Deps) *API {
 	a.registerPolicyOps()
 	a.registerLifecycleOps()
 	a.registerRegistryOps()
+	a.registerPullThroughOps()
 	return a
 }
 

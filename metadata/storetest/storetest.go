@@ -56,6 +56,7 @@ func Run(t *testing.T, open Open) {
 		{"ExpireImage", testExpireImage},
 		{"Leases", testLeases},
 		{"LifecycleRuns", testLifecycleRuns},
+		{"PullThroughRules", testPullThroughRules},
 	}
 	// The store applies ECR's tag rule as berth wires it.
 	rule := metadata.WithTagRule(ecrmodel.TagImmutable)
