@@ -26,6 +26,7 @@ import (
 	"github.com/berth-registry/berth/iam"
 	"github.com/berth-registry/berth/lifecycle"
 	"github.com/berth-registry/berth/metadata"
+	"github.com/berth-registry/berth/pullthrough"
 	"github.com/berth-registry/berth/registry"
 	"github.com/berth-registry/berth/storage/crypt"
 	"github.com/berth-registry/berth/sts"
@@ -43,6 +44,7 @@ type controlPlane struct {
 	meta     *registry.Meta
 	blobURLs *registry.BlobURLSigner
 	gate     registry.GateOptions
+	ptc      *pullthrough.Rules
 }
 
 // lifecycle is the runner applying lifecycle policies: an expired image
@@ -120,6 +122,9 @@ func openControlPlane(ctx context.Context, c *config.Config, kr *crypt.Keyring, 
 		Authorizer:  iam.RegistryAuthorizer{Authz: cp.authz, Region: c.ECR.Region},
 		BlobURLs:    cp.blobURLs, RegistryID: c.ECR.RegistryID, Region: c.ECR.Region, PublicHost: c.ECR.PublicHost,
 	}
+	if cp.ptc, cp.gate.PullThrough, err = pullThrough(c, st, log); err != nil {
+		return fail(fmt.Errorf("pull_through: %w", err))
+	}
 	return cp, nil
 }
 
@@ -155,16 +160,17 @@ func (cp *controlPlane) api(c *config.Config, srv *registry.Server, secret strin
 	ecrVerifier := &sigv4.Verifier{Lookup: cp.keys.Lookup, Regions: []string{c.ECR.Region}}
 	stsVerifier := &sigv4.Verifier{Lookup: cp.keys.Lookup, Regions: slices.Compact([]string{c.ECR.Region, stsGlobalRegion})}
 	ecr := ecrapi.New(ecrapi.Deps{
-		Store:      cp.store,
-		Registry:   backend,
-		Authn:      &auth.APIAuthenticator{Verifier: ecrVerifier, Service: "ecr"},
-		Authz:      iam.APIAuthorizer{Authz: cp.authz},
-		Tokens:     cp.tokens,
-		RegistryID: c.ECR.RegistryID,
-		Region:     c.ECR.Region,
-		Host:       c.ECR.PublicHost,
-		PageKey:    derive(secret, "next-token"),
-		Log:        log,
+		Store:       cp.store,
+		Registry:    backend,
+		Authn:       &auth.APIAuthenticator{Verifier: ecrVerifier, Service: "ecr"},
+		Authz:       iam.APIAuthorizer{Authz: cp.authz},
+		Tokens:      cp.tokens,
+		PullThrough: cp.ptc,
+		RegistryID:  c.ECR.RegistryID,
+		Region:      c.ECR.Region,
+		Host:        c.ECR.PublicHost,
+		PageKey:     derive(secret, "next-token"),
+		Log:         log,
 	})
 	stsh := &sts.Handler{
 		Authn: &auth.APIAuthenticator{Verifier: stsVerifier, Service: "sts"},
