@@ -18,6 +18,6 @@ func pullThrough(c *config.Config, st metadata.Store, log *slog.Logger) (*pullth
 	}
 	ups := &pullthrough.Upstreams{HTTP: hc}
 	rules := &pullthrough.Rules{Store: st, Region: c.ECR.Region, Upstreams: ups}
-	im := &pullthrough.Importer{Rules: rules, Upstreams: ups, Checks: st, Recheck: c.PullThrough.Recheck(), Log: log}
+	im := &pullthrough.Importer{Rules: rules, Upstreams: ups, Checks: st, Leases: st, Recheck: c.PullThrough.Recheck(), Log: log}
 	return rules, im, nil
 }

@@ -2,6 +2,7 @@ package pullthrough
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -41,11 +42,22 @@ type CheckStore interface {
 	MarkTagChecked(ctx context.Context, registryID, repo, tag string, at time.Time) error
 }
 
+// Leases are the store's named, expiring claims (metadata/leases.go): one
+// node at a time fetches a given (repository, digest) across the cluster.
+type Leases interface {
+	AcquireLease(ctx context.Context, name, owner string, ttl time.Duration) (bool, error)
+	RenewLease(ctx context.Context, name, owner string, ttl time.Duration) (bool, error)
+	ReleaseLease(ctx context.Context, name, owner string) error
+}
+
 // Importer fetches images from upstreams into cache repositories.
 type Importer struct {
 	Rules     *Rules
 	Upstreams *Upstreams
 	Checks    CheckStore
+	// Leases make each fetch happen once across nodes (nil: no
+	// coordination, one node).
+	Leases Leases
 	// Recheck is the tag re-check interval (DefaultRecheck when zero).
 	Recheck time.Duration
 	Log     *slog.Logger
@@ -136,7 +148,15 @@ func (im *Importer) EnsureManifest(ctx context.Context, t Target, ref string, lo
 		}
 		im.log().Info("pull-through: tag moved upstream", "repository", t.Repo, "tag", ref, "from", have, "to", up)
 	}
-	if err := im.importManifest(ctx, t, u, ref, local, 0); err != nil {
+	err = im.once(ctx, t, "manifest", ref, func() (bool, error) {
+		// Another puller may have imported it meanwhile.
+		d, ok, err := local.ManifestDigest(ctx, ref)
+		if isDigest || !cached {
+			return ok, err
+		}
+		return ok && d != have, err // the moved tag, re-imported
+	}, func() error { return im.importManifest(ctx, t, u, ref, local, 0) })
+	if err != nil {
 		if cached {
 			im.log().Warn("pull-through: re-import failed; serving the cache", "repository", t.Repo, "ref", ref, "error", err)
 			return nil
@@ -230,14 +250,71 @@ func (im *Importer) importManifest(ctx context.Context, t Target, u *Upstream, r
 }
 
 func (im *Importer) importBlob(ctx context.Context, t Target, u *Upstream, dgst string, local Local) error {
-	ok, err := local.HasBlob(ctx, dgst)
-	if err != nil || ok {
+	have := func() (bool, error) { return local.HasBlob(ctx, dgst) }
+	if ok, err := have(); err != nil || ok {
 		return err
 	}
-	rc, size, err := u.GetBlob(ctx, t.Upstream, dgst)
-	if err != nil {
+	return im.once(ctx, t, "blob", dgst, have, func() error {
+		rc, size, err := u.GetBlob(ctx, t.Upstream, dgst)
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		return local.PutBlob(ctx, dgst, size, rc)
+	})
+}
+
+// leaseTTL bounds how long a node that died mid-fetch blocks the others;
+// a live fetch renews its lease.
+const leaseTTL = 30 * time.Second
+
+// once runs fetch for (repository, kind, ref) on one node at a time across
+// the cluster: the others wait for the lease and then find the content
+// there (done), or fetch it themselves when the holder failed.
+func (im *Importer) once(ctx context.Context, t Target, kind, ref string, done func() (bool, error), fetch func() error) error {
+	if im.Leases == nil {
+		return fetch()
+	}
+	name := "pull-through/" + kind + "/" + t.RegistryID + "/" + t.Repo + "@" + ref
+	owner := ownerID()
+	for {
+		got, err := im.Leases.AcquireLease(ctx, name, owner, leaseTTL)
+		if err != nil {
+			return err
+		}
+		if got {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	defer func() { _ = im.Leases.ReleaseLease(context.WithoutCancel(ctx), name, owner) }()
+	if ok, err := done(); err != nil || ok {
 		return err
 	}
-	defer rc.Close()
-	return local.PutBlob(ctx, dgst, size, rc)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		tk := time.NewTicker(leaseTTL / 3)
+		defer tk.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tk.C:
+				_, _ = im.Leases.RenewLease(context.WithoutCancel(ctx), name, owner, leaseTTL)
+			}
+		}
+	}()
+	return fetch()
+}
+
+// ownerID names one fetch (a lease owner).
+func ownerID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return "fetch/" + hex.EncodeToString(b[:])
 }
