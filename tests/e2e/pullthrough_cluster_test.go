@@ -29,6 +29,8 @@ type countingProxy struct {
 	caFile string
 	mu     sync.Mutex
 	blobs  map[string]int
+	// corrupt, when set, is a blob digest whose bytes the proxy changes.
+	corrupt string
 }
 
 func newCountingProxy(t *testing.T, up *refRegistry) *countingProxy {
@@ -44,6 +46,12 @@ func newCountingProxy(t *testing.T, up *refRegistry) *countingProxy {
 			p.mu.Unlock()
 		}
 		r.Host = target.Host
+		p.mu.Lock()
+		bad := p.corrupt != "" && strings.HasSuffix(r.URL.Path, "/blobs/"+p.corrupt)
+		p.mu.Unlock()
+		if bad {
+			w = &flipWriter{ResponseWriter: w}
+		}
 		rp.ServeHTTP(w, r)
 	}))
 	p.srv.TLS = &tls.Config{MinVersion: tls.VersionTLS12}
@@ -137,5 +145,68 @@ func TestPullThroughOnceAcrossNodes(t *testing.T) {
 		if n != 1 {
 			t.Errorf("blob %s fetched %d times from upstream, want once", d, n)
 		}
+	}
+}
+
+// flipWriter changes the first byte of a body: a lying upstream.
+type flipWriter struct {
+	http.ResponseWriter
+	done bool
+}
+
+func (f *flipWriter) Write(b []byte) (int, error) {
+	if !f.done && len(b) > 0 {
+		f.done = true
+		c := append([]byte(nil), b...)
+		c[0] ^= 0xff
+		return f.ResponseWriter.Write(c)
+	}
+	return f.ResponseWriter.Write(b)
+}
+
+// TestPullThroughLyingUpstream: an upstream whose blob bytes do not match
+// their digest fails the pull and leaves no image and no such blob in the
+// cache; once the upstream tells the truth the same pull works.
+func TestPullThroughLyingUpstream(t *testing.T) {
+	t.Parallel()
+	up := startRefRegistry(t)
+	proxy := newCountingProxy(t, up)
+	b := testenv.StartBerth(t, testenv.BerthOptions{Extra: fmt.Sprintf("pull_through:\n  ca_file: %s\n", proxy.caFile)})
+	watchLog(t, b)
+	ctx := testenv.Ctx(t, 3*time.Minute)
+	c := newCLI(t, bothCAs(t, b.CACert, up.caFile)).login(b)
+	crane := goTool(t, "crane")
+	c.write("l.tar", makeTar(t, tarFile{name: "x", data: randBytes(t, 1<<20)}))
+	upRef := up.addr + "/lib/liar:v1"
+	c.run(crane, "append", "-f", c.path("l.tar"), "-t", upRef)
+	m := parseManifest(t, []byte(c.run(crane, "manifest", upRef).stdout))
+	layer := m.Layers[0].Digest
+	proxy.mu.Lock()
+	proxy.corrupt = layer
+	proxy.mu.Unlock()
+	if _, err := b.ECR().CreatePullThroughCacheRule(ctx, &ecr.CreatePullThroughCacheRuleInput{
+		EcrRepositoryPrefix: aws.String("lie"), UpstreamRegistryUrl: aws.String(proxy.addr())}); err != nil {
+		t.Fatal(err)
+	}
+	ref := b.Addr + "/lie/lib/liar:v1"
+	if res, err := c.try(crane, "manifest", ref); err == nil {
+		t.Fatalf("pull through a lying upstream succeeded: %s", res.stdout)
+	}
+	imgs, err := b.ECR().DescribeImages(ctx, &ecr.DescribeImagesInput{RepositoryName: aws.String("lie/lib/liar")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(imgs.ImageDetails) != 0 {
+		t.Fatalf("images after a failed import: %+v", imgs.ImageDetails)
+	}
+	a := newAPI(t, b)
+	if st := a.headStatus("/v2/lie/lib/liar/blobs/" + layer); st != http.StatusNotFound {
+		t.Fatalf("HEAD of the corrupted blob: %d, want 404", st)
+	}
+	proxy.mu.Lock()
+	proxy.corrupt = ""
+	proxy.mu.Unlock()
+	if d := strings.TrimSpace(c.run(crane, "digest", ref).stdout); d != strings.TrimSpace(c.run(crane, "digest", upRef).stdout) {
+		t.Fatalf("after the upstream recovered: %s", d)
 	}
 }
