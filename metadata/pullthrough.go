@@ -43,6 +43,14 @@ type PullThrough interface {
 	TagCheckedAt(ctx context.Context, registryID, repo, tag string) (at time.Time, ok bool, err error)
 	// MarkTagChecked records such a comparison at at.
 	MarkTagChecked(ctx context.Context, registryID, repo, tag string, at time.Time) error
+
+	// Secrets Manager secrets (upstream credentials), by account; id is a
+	// name or an ARN (secrets.go).
+	CreateSecret(ctx context.Context, s Secret) (Secret, error)
+	GetSecret(ctx context.Context, account, id string) (Secret, error)
+	ListSecrets(ctx context.Context, account string, p Page) ([]Secret, string, error)
+	UpdateSecret(ctx context.Context, account, id string, fn func(*Secret) error) (Secret, error)
+	DeleteSecret(ctx context.Context, account, id string) (Secret, error)
 }
 
 const ptcCols = `registry_id, prefix, upstream_url, upstream_registry, upstream_prefix, credential_arn,

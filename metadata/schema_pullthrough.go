@@ -1,7 +1,8 @@
 package metadata
 
-// pullThroughMigration is schema version 6: pull-through cache rules and
-// when each cached tag was last checked upstream. (Version 5 belongs to
+// pullThroughMigration is schema version 6: pull-through cache rules,
+// when each cached tag was last checked upstream, and the secrets holding
+// upstream credentials. (Version 5 belongs to
 // another change; the migrator applies whatever versions are missing, in
 // list order, so versions need not be contiguous.)
 func pullThroughMigration() migration {
@@ -32,6 +33,22 @@ func pullThroughMigration() migration {
 			checked_at BIGINT NOT NULL,
 			PRIMARY KEY (registry_id, repo, tag)
 		)`,
+			// Secrets Manager secrets (the upstream credentials of
+			// pull-through cache rules): value sealed by the keyring,
+			// base64.
+			`CREATE TABLE secrets (
+			account {key} NOT NULL,
+			name {key} NOT NULL,
+			arn {key} NOT NULL,
+			description TEXT NOT NULL,
+			value TEXT NOT NULL,
+			version_id TEXT NOT NULL,
+			tags TEXT NOT NULL,
+			created_at BIGINT NOT NULL,
+			updated_at BIGINT NOT NULL,
+			PRIMARY KEY (account, name)
+		)`,
+			`CREATE UNIQUE INDEX secrets_arn ON secrets (arn)`,
 		},
 	}
 }

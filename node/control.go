@@ -28,6 +28,7 @@ import (
 	"github.com/berth-registry/berth/metadata"
 	"github.com/berth-registry/berth/pullthrough"
 	"github.com/berth-registry/berth/registry"
+	"github.com/berth-registry/berth/secretsmanager"
 	"github.com/berth-registry/berth/storage/crypt"
 	"github.com/berth-registry/berth/sts"
 )
@@ -45,6 +46,7 @@ type controlPlane struct {
 	blobURLs *registry.BlobURLSigner
 	gate     registry.GateOptions
 	ptc      *pullthrough.Rules
+	keyring  *crypt.Keyring
 }
 
 // lifecycle is the runner applying lifecycle policies: an expired image
@@ -90,6 +92,7 @@ func openControlPlane(ctx context.Context, c *config.Config, kr *crypt.Keyring, 
 	}
 	cp.tokens = &token.Issuer{Keys: keys, TTL: c.ECR.TTL(), Issuer: "berth"}
 	cp.keys = &auth.KeyLookup{Store: st, Keyring: kr}
+	cp.keyring = kr
 	cp.iam = &iam.Service{Store: st, Keyring: kr}
 	if err := bootstrapAdmin(ctx, c, cp.iam, out); err != nil {
 		return fail(err)
@@ -122,7 +125,7 @@ func openControlPlane(ctx context.Context, c *config.Config, kr *crypt.Keyring, 
 		Authorizer:  iam.RegistryAuthorizer{Authz: cp.authz, Region: c.ECR.Region},
 		BlobURLs:    cp.blobURLs, RegistryID: c.ECR.RegistryID, Region: c.ECR.Region, PublicHost: c.ECR.PublicHost,
 	}
-	if cp.ptc, cp.gate.PullThrough, err = pullThrough(c, st, log); err != nil {
+	if cp.ptc, cp.gate.PullThrough, err = pullThrough(c, st, kr, log); err != nil {
 		return fail(fmt.Errorf("pull_through: %w", err))
 	}
 	return cp, nil
@@ -177,9 +180,16 @@ func (cp *controlPlane) api(c *config.Config, srv *registry.Server, secret strin
 		Roles: &iam.Roles{Service: cp.iam, Authz: cp.authz},
 		Log:   log,
 	}
+	smh := &secretsmanager.Handler{Store: cp.store, Keyring: cp.keyring, Region: c.ECR.Region, Log: log,
+		Authn: &auth.APIAuthenticator{Verifier: ecrVerifier, Service: "secretsmanager"},
+		Authz: iam.APIAuthorizer{Authz: cp.authz}}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if sts.Handles(r) {
 			stsh.ServeHTTP(w, r)
+			return
+		}
+		if secretsmanager.Handles(r) {
+			smh.ServeHTTP(w, r)
 			return
 		}
 		ecr.ServeHTTP(w, r)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/berth-registry/berth/internal/testenv"
 	"github.com/berth-registry/berth/tlsgen"
@@ -26,7 +27,9 @@ type refRegistry struct {
 	exited       chan struct{}
 }
 
-func startRefRegistry(t *testing.T) *refRegistry {
+// startRefRegistry starts it; with login = user, password it requires
+// that basic login (htpasswd).
+func startRefRegistry(t *testing.T, login ...string) *refRegistry {
 	t.Helper()
 	bin := goTool(t, "registry")
 	dir := t.TempDir()
@@ -35,7 +38,19 @@ func startRefRegistry(t *testing.T) *refRegistry {
 		t.Fatal(err)
 	}
 	port := testenv.FreePort()
-	cfg := fmt.Sprintf(`version: 0.1
+	authCfg := ""
+	if len(login) == 2 {
+		hash, err := bcrypt.GenerateFromPassword([]byte(login[1]), bcrypt.MinCost)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hp := filepath.Join(dir, "htpasswd")
+		if err := os.WriteFile(hp, []byte(login[0]+":"+string(hash)+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		authCfg = fmt.Sprintf("auth:\n  htpasswd:\n    realm: upstream\n    path: %s\n", hp)
+	}
+	cfg := authCfg + fmt.Sprintf(`version: 0.1
 log:
   level: warn
 storage:
@@ -74,7 +89,7 @@ http:
 		resp, err := hc.Get("https://" + rr.addr + "/v2/")
 		if err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+			if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusUnauthorized {
 				return rr
 			}
 		}
