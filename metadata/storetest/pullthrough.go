@@ -94,3 +94,39 @@ func testPullThroughRules(t *testing.T, s metadata.Store) {
 		t.Fatalf("checked at: %v %v %v, want %v", got, ok, err, at)
 	}
 }
+
+func testSecrets(t *testing.T, s metadata.Store) {
+	ctx := context.Background()
+	const arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/hub-AbCdEf"
+	sec, err := s.CreateSecret(ctx, metadata.Secret{Account: reg, Name: "ecr-pullthroughcache/hub", ARN: arn,
+		Value: []byte{0, 1, 2, 255}, VersionID: "v1", Tags: []metadata.ResourceTag{{Key: "k", Value: "v"}}})
+	if err != nil || sec.CreatedAt.IsZero() {
+		t.Fatalf("create: %+v %v", sec, err)
+	}
+	if _, err := s.CreateSecret(ctx, metadata.Secret{Account: reg, Name: "ecr-pullthroughcache/hub", ARN: arn + "x"}); !metadata.Is(err, metadata.AlreadyExists) {
+		t.Fatalf("duplicate: %v", err)
+	}
+	for _, id := range []string{"ecr-pullthroughcache/hub", arn} {
+		got, err := s.GetSecret(ctx, reg, id)
+		if err != nil || string(got.Value) != "\x00\x01\x02\xff" || got.ARN != arn || len(got.Tags) != 1 {
+			t.Fatalf("get %s: %+v %v", id, got, err)
+		}
+	}
+	if _, err := s.GetSecret(ctx, "210987654321", arn); !metadata.Is(err, metadata.NotFound) {
+		t.Fatalf("another account's: %v", err)
+	}
+	up, err := s.UpdateSecret(ctx, reg, arn, func(x *metadata.Secret) error { x.Value, x.VersionID = []byte("new"), "v2"; return nil })
+	if err != nil || string(up.Value) != "new" || up.VersionID != "v2" {
+		t.Fatalf("update: %+v %v", up, err)
+	}
+	list, next, err := s.ListSecrets(ctx, reg, metadata.Page{})
+	if err != nil || len(list) != 1 || next != "" {
+		t.Fatalf("list: %+v %q %v", list, next, err)
+	}
+	if _, err := s.DeleteSecret(ctx, reg, "ecr-pullthroughcache/hub"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetSecret(ctx, reg, arn); !metadata.Is(err, metadata.NotFound) {
+		t.Fatalf("after delete: %v", err)
+	}
+}
