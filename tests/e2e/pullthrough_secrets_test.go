@@ -57,6 +57,15 @@ func TestPullThroughSecretsCLI(t *testing.T) {
 	}
 	ac.ok(nil, "secretsmanager", "untag-resource", "--secret-id", created.ARN, "--tag-keys", "team")
 	ac.fails("ResourceNotFoundException", "secretsmanager", "get-secret-value", "--secret-id", "nope")
+	// secretsmanager:* actions are IAM-checked: an ECR reader may not read
+	// the secret, nor create one.
+	id, key := b.NewUser("000000000000", "ptc-ecr-reader", "AmazonEC2ContainerRegistryReadOnly")
+	reader := ac.as(id, key, "")
+	res := reader.fails("AccessDeniedException", "secretsmanager", "get-secret-value", "--secret-id", created.ARN)
+	if !strings.Contains(res.stderr, "is not authorized to perform: secretsmanager:GetSecretValue on resource: "+created.ARN) {
+		t.Fatalf("denial: %s", res.stderr)
+	}
+	reader.fails("AccessDeniedException", "secretsmanager", "create-secret", "--name", "ecr-pullthroughcache/mine", "--secret-string", "x")
 	// The sealed value is not in the metadata store in the clear.
 	if hits, _ := scanFor(t, b.DataDir, []byte("upstream-pass")); len(hits) > 0 {
 		t.Fatalf("the secret's value is in the clear in %v", hits)
