@@ -80,6 +80,7 @@ func New(ctx context.Context, c *config.Config, o Options) (*Node, error) {
 	n := &Node{Store: cp.store, StorageDesc: desc, cp: cp}
 	keys := newKeyHealth(drv, o.Metrics, o.Log)
 	_ = keys.check(ctx) // logs and sets the gauge at start
+	ptcMetrics(cp.gate.PullThrough, o.Metrics)
 	srv, err := registry.New(ctx, registry.Options{
 		App: registry.AppOptions{Driver: drv, HTTPSecret: secret, DeleteEnabled: c.Registry.DeleteEnabled,
 			PurgeAge: c.Registry.PurgeAge(), Meta: cp.meta},

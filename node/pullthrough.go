@@ -3,9 +3,11 @@ package node
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/berth-registry/berth/config"
 	"github.com/berth-registry/berth/metadata"
+	"github.com/berth-registry/berth/metrics"
 	"github.com/berth-registry/berth/pullthrough"
 	"github.com/berth-registry/berth/secretsmanager"
 	"github.com/berth-registry/berth/storage/crypt"
@@ -47,4 +49,28 @@ func (s secretCheck) CheckSecret(ctx context.Context, account, arn string) error
 		return pullthrough.ErrSecretNotFound
 	}
 	return err
+}
+
+// ptcMetrics feeds the pull-through cache's collectors.
+func ptcMetrics(im *pullthrough.Importer, m *metrics.Metrics) {
+	if im == nil || m == nil || m.PullThrough == nil {
+		return
+	}
+	p := m.PullThrough
+	im.Count = func(what string, n int64) {
+		switch what {
+		case "hit":
+			p.Hits.Add(float64(n))
+		case "miss":
+			p.Misses.Add(float64(n))
+		case "bytes":
+			p.BytesFetched.Add(float64(n))
+		}
+	}
+	im.Upstreams.Observe = func(d time.Duration, err error) {
+		p.UpstreamLatency.Observe(d.Seconds())
+		if err != nil {
+			p.UpstreamErrors.Inc()
+		}
+	}
 }

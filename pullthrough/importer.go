@@ -62,6 +62,15 @@ type Importer struct {
 	Recheck time.Duration
 	Log     *slog.Logger
 	Now     func() time.Time
+	// Count, when set, counts "hit", "miss" and fetched blob bytes
+	// ("bytes", n).
+	Count func(what string, n int64)
+}
+
+func (im *Importer) count(what string, n int64) {
+	if im.Count != nil {
+		im.Count(what, n)
+	}
 }
 
 // Target is one pull of a cache repository.
@@ -111,6 +120,7 @@ func (im *Importer) EnsureManifest(ctx context.Context, t Target, ref string, lo
 		return err
 	}
 	if isDigest && cached {
+		im.count("hit", 1)
 		return nil
 	}
 	if !isDigest && cached {
@@ -119,6 +129,7 @@ func (im *Importer) EnsureManifest(ctx context.Context, t Target, ref string, lo
 			return err
 		}
 		if ok && im.now().Sub(at) < im.recheck() {
+			im.count("hit", 1)
 			return nil
 		}
 	}
@@ -144,10 +155,12 @@ func (im *Importer) EnsureManifest(ctx context.Context, t Target, ref string, lo
 			im.log().Warn("pull-through: tag re-check failed; serving the cache", "repository", t.Repo, "tag", ref, "error", err)
 			return nil
 		case up == have:
+			im.count("hit", 1)
 			return im.Checks.MarkTagChecked(ctx, t.RegistryID, t.Repo, ref, im.now())
 		}
 		im.log().Info("pull-through: tag moved upstream", "repository", t.Repo, "tag", ref, "from", have, "to", up)
 	}
+	im.count("miss", 1)
 	err = im.once(ctx, t, "manifest", ref, func() (bool, error) {
 		// Another puller may have imported it meanwhile.
 		d, ok, err := local.ManifestDigest(ctx, ref)
@@ -260,7 +273,7 @@ func (im *Importer) importBlob(ctx context.Context, t Target, u *Upstream, dgst 
 			return err
 		}
 		defer rc.Close()
-		return local.PutBlob(ctx, dgst, size, rc)
+		return local.PutBlob(ctx, dgst, size, &countingReader{r: rc, add: func(n int) { im.count("bytes", int64(n)) }})
 	})
 }
 
@@ -317,4 +330,18 @@ func ownerID() string {
 	var b [12]byte
 	_, _ = rand.Read(b[:])
 	return "fetch/" + hex.EncodeToString(b[:])
+}
+
+// countingReader reports the bytes read through it.
+type countingReader struct {
+	r   io.Reader
+	add func(int)
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if n > 0 {
+		c.add(n)
+	}
+	return n, err
 }

@@ -383,11 +383,14 @@ type Upstreams struct {
 	HTTP *http.Client
 	// Credentials opens a rule's credentialArn (nil: anonymous only).
 	Credentials func(ctx context.Context, registryID, arn string) (*Credentials, error)
+	// Observe, when set, sees every upstream request's latency and
+	// outcome.
+	Observe func(d time.Duration, err error)
 }
 
 // For is the upstream of rule r.
 func (us *Upstreams) For(ctx context.Context, r metadata.PullThroughRule) (*Upstream, error) {
-	u := &Upstream{HTTP: us.HTTP, Host: r.UpstreamURL}
+	u := &Upstream{HTTP: us.HTTP, Host: r.UpstreamURL, Observe: us.Observe}
 	if r.CredentialArn != "" {
 		if us.Credentials == nil {
 			return nil, ErrSecretNotFound

@@ -98,6 +98,9 @@ type Upstream struct {
 	Host  string // host[:port]
 	Creds *Credentials
 
+	// Observe, when set, sees each request's latency and outcome.
+	Observe func(d time.Duration, err error)
+
 	mu     sync.Mutex
 	tokens map[string]string // scope → bearer token
 	basic  bool
@@ -162,7 +165,11 @@ func (u *Upstream) GetBlob(ctx context.Context, repo, dgst string) (io.ReadClose
 func pullScope(repo string) string { return "repository:" + repo + ":pull" }
 
 // do sends one request, answering an auth challenge once.
-func (u *Upstream) do(ctx context.Context, method, path, scope string, hdr http.Header) (*http.Response, error) {
+func (u *Upstream) do(ctx context.Context, method, path, scope string, hdr http.Header) (resp *http.Response, err error) {
+	if u.Observe != nil {
+		start := time.Now()
+		defer func() { u.Observe(time.Since(start), err) }()
+	}
 	send := func() (*http.Response, error) {
 		req, err := http.NewRequestWithContext(ctx, method, u.url(path), nil)
 		if err != nil {
@@ -186,7 +193,7 @@ func (u *Upstream) do(ctx context.Context, method, path, scope string, hdr http.
 		}
 		return resp, nil
 	}
-	resp, err := send()
+	resp, err = send()
 	if err != nil {
 		return nil, err
 	}

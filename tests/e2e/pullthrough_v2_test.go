@@ -3,6 +3,7 @@ package e2e_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -186,6 +187,29 @@ func TestPullThroughFromReferenceRegistry(t *testing.T) {
 	time.Sleep(3500 * time.Millisecond)
 	if d := strings.TrimSpace(c.run(crane, "digest", ref).stdout); d != upDigest2 {
 		t.Fatalf("after the re-check interval: %s, want the moved tag's %s", d, upDigest2)
+	}
+
+	// A first pull by digest (berth, unlike ECR, imports it).
+	c.write("l3.tar", makeTar(t, tarFile{name: "d.txt", data: randBytes(t, 50<<10)}))
+	c.run(crane, "append", "-f", c.path("l3.tar"), "-t", up.addr+"/lib/app:bydigest")
+	byDigest := strings.TrimSpace(c.run(crane, "digest", up.addr+"/lib/app:bydigest").stdout)
+	sameBytes(t, "manifest pulled by digest", []byte(c.run(crane, "manifest", b.Addr+"/ref/lib/app@"+byDigest).stdout),
+		[]byte(c.run(crane, "manifest", up.addr+"/lib/app@"+byDigest).stdout))
+
+	// The pull-through collectors saw the imports.
+	mresp, err := clientFor(t, b.CACert).Get(b.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mbody, _ := io.ReadAll(mresp.Body)
+	mresp.Body.Close()
+	for _, want := range []string{"berth_pull_through_misses_total 3", "berth_pull_through_hits_total", "berth_pull_through_upstream_seconds_count"} {
+		if !strings.Contains(string(mbody), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	if strings.Contains(string(mbody), "berth_pull_through_bytes_fetched_total 0\n") {
+		t.Errorf("/metrics: no bytes fetched")
 	}
 
 	// Callers without the pull-through permissions, as on ECR.
