@@ -30,7 +30,11 @@ func TestPullThroughRulesCLI(t *testing.T) {
 	var who struct{ Account string }
 	ac.ok(&who, "sts", "get-caller-identity")
 	acct := who.Account
-	secret := fmt.Sprintf("arn:aws:secretsmanager:us-east-1:%s:secret:ecr-pullthroughcache/docker-hub-AbCdEf", acct)
+	// Rules name existing secrets of their account.
+	var sec1, sec2 struct{ ARN string }
+	ac.ok(&sec1, "secretsmanager", "create-secret", "--name", "ecr-pullthroughcache/docker-hub", "--secret-string", `{"username":"u","accessToken":"t"}`)
+	ac.ok(&sec2, "secretsmanager", "create-secret", "--name", "ecr-pullthroughcache/docker-hub-2", "--secret-string", `{"username":"u","accessToken":"t2"}`)
+	secret := sec1.ARN
 
 	var created cliPTCRule
 	ac.ok(&created, "ecr", "create-pull-through-cache-rule", "--ecr-repository-prefix", "docker-hub/",
@@ -89,7 +93,10 @@ func TestPullThroughRulesCLI(t *testing.T) {
 	}
 
 	var updated cliPTCRule
-	secret2 := strings.Replace(secret, "docker-hub-AbCdEf", "docker-hub-2-XyZabc", 1)
+	secret2 := sec2.ARN
+	// A well-formed ARN of no secret.
+	ac.fails("SecretNotFoundException", "ecr", "update-pull-through-cache-rule", "--ecr-repository-prefix", "docker-hub",
+		"--credential-arn", fmt.Sprintf("arn:aws:secretsmanager:us-east-1:%s:secret:ecr-pullthroughcache/none-AbCdEf", acct))
 	ac.ok(&updated, "ecr", "update-pull-through-cache-rule", "--ecr-repository-prefix", "docker-hub", "--credential-arn", secret2)
 	if updated.CredentialArn != secret2 || updated.UpdatedAt == 0 || updated.RegistryId != acct {
 		t.Fatalf("updated %+v", updated)
