@@ -21,7 +21,6 @@ import (
 	"github.com/berth-registry/berth/auth"
 	"github.com/berth-registry/berth/ecrmodel"
 	"github.com/berth-registry/berth/internal/httpx"
-	"github.com/berth-registry/berth/metadata"
 )
 
 // TargetPrefix is ECR's X-Amz-Target prefix.
@@ -46,7 +45,7 @@ type TokenIssuer interface {
 
 // Deps are the API's typed dependencies.
 type Deps struct {
-	Store    metadata.Store
+	Store    Store // the metadata store, or as much of it as Store asks
 	Registry Registry
 	Authn    Authenticator
 	Authz    Authorizer // nil: every authenticated principal is allowed
