@@ -355,8 +355,7 @@ func (a *API) lifecycleStoreErr(err error, registryID, repo string) error {
 	// GetLifecyclePreview).
 	switch me.Entity {
 	case "repository":
-		return errorf("RepositoryNotFoundException",
-			"The repository with name '%s' does not exist in the registry with id '%s'", repo, registryID)
+		return a.repoNotFound(registryID, repo)
 	case "policy":
 		return errorf("LifecyclePolicyNotFoundException",
 			"Lifecycle policy does not exist for the repository with name '%s' in the registry with id '%s'", repo, registryID)

@@ -68,7 +68,8 @@ func (a *API) repoPolicyNotFound(reg, name string) *Error {
 type setRepositoryPolicyIn struct {
 	scopeIn
 	PolicyText *string `json:"policyText"`
-	// Force would skip ECR's lock-out check, which arrives with IAM.
+	// Force skips ECR's check that the policy does not lock the caller
+	// out; berth makes no such check, so force changes nothing.
 	Force bool `json:"force"`
 }
 
