@@ -357,16 +357,16 @@ type authorizationDataOut struct {
 	ProxyEndpoint      string `json:"proxyEndpoint"`
 }
 
-// getAuthorizationToken issues one login token for the caller. The token's
-// scope is the caller's, whatever registryIds says (deprecated); like ECR
-// it answers one entry per requested registry id, one when none (the ECS
-// agent requires exactly one for its one id). proxyEndpoint is
-// https://Host, the prefix of every image reference clients use.
 type authorizationTokenIn struct {
 	scopeIn
 	RegistryIDs []string `json:"registryIds"`
 }
 
+// getAuthorizationToken issues one login token for the caller. The token's
+// scope is the caller's, whatever registryIds says (deprecated); like ECR
+// it answers one entry per requested registry id, one when none (the ECS
+// agent requires exactly one for its one id). proxyEndpoint is
+// https://Host, the prefix of every image reference clients use.
 func (a *API) getAuthorizationToken(ctx context.Context, req *Request, in *authorizationTokenIn) (any, error) {
 	if in.RegistryIDs != nil {
 		if n := len(in.RegistryIDs); n < 1 || n > 10 {
