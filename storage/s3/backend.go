@@ -47,7 +47,10 @@ type Backend struct {
 
 	partSize    int64
 	concurrency int
-	spoolDir    string // local directory for parts being filled
+	// unsigned sends bodies as UNSIGNED-PAYLOAD (Config.SignedPayloads).
+	unsigned bool
+	spoolDir string // local directory for parts being filled past pool's budget
+	pool     *partPool
 	// copyMax is the largest object copied with one PUT-copy (S3's 5 GiB);
 	// tests lower it to exercise the ComposeObject path.
 	copyMax int64
@@ -114,7 +117,9 @@ func New(ctx context.Context, cfg Config) (*Backend, error) {
 	return &Backend{
 		core: core, probe: probe, bucket: cfg.Bucket, prefix: cfg.prefix(),
 		partSize: cfg.partSize(), concurrency: cfg.concurrency(), spoolDir: spool,
-		copyMax: maxCopySize, listMax: listMax, partsMax: listMax,
+		unsigned: !cfg.SignedPayloads,
+		pool:     &partPool{size: cfg.partSize(), budget: cfg.partMemory()},
+		copyMax:  maxCopySize, listMax: listMax, partsMax: listMax,
 	}, nil
 }
 
@@ -225,10 +230,9 @@ func (b *Backend) Put(ctx context.Context, p string, hdr, body []byte) error {
 	if err != nil {
 		return wrap("put", p, err)
 	}
-	opts := minio.PutObjectOptions{UserMetadata: meta, ContentType: contentType}
-	if len(body) <= maxCopySize {
-		opts.DisableMultipart = true
-	} else {
+	opts := b.putOpts(meta)
+	if len(body) > maxCopySize {
+		opts.DisableMultipart = false
 		// Only reachable for bodies over 5 GiB held in memory; minio-go's
 		// multipart path still gets the exact size.
 		opts.PartSize = uint64(b.partSize)
@@ -238,6 +242,18 @@ func (b *Backend) Put(ctx context.Context, p string, hdr, body []byte) error {
 		return wrap("put", p, err)
 	}
 	return nil
+}
+
+// putOpts are the options of every single-request PUT berth makes (objects,
+// pointers, sidecars, pending parts).
+func (b *Backend) putOpts(meta map[string]string) minio.PutObjectOptions {
+	return minio.PutObjectOptions{UserMetadata: meta, ContentType: contentType, DisableMultipart: true,
+		DisableContentSha256: b.unsigned}
+}
+
+// partOpts are the options of every part upload.
+func (b *Backend) partOpts() minio.PutObjectPartOptions {
+	return minio.PutObjectPartOptions{DisableContentSha256: b.unsigned}
 }
 
 // Get implements storage.Backend. Header, size and body come from one GET;
