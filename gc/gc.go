@@ -45,6 +45,11 @@ type Store interface {
 	ReleaseLease(ctx context.Context, name, owner string) error
 }
 
+// Spool is a backend's local scratch space for uploads.
+type Spool interface {
+	SweepSpool() int
+}
+
 // Defaults of the gc.* configuration keys.
 const (
 	DefaultInterval = time.Minute
@@ -72,7 +77,10 @@ type Collector struct {
 	// PurgeAge is how long an upload may sit idle before it is aborted.
 	PurgeAge time.Duration
 	// Node names this process in claims; it must differ between nodes.
-	Node    string
+	Node string
+	// Spool, when the storage backend has local part files (S3), sweeps
+	// the ones crashed processes left; nil: none.
+	Spool   Spool
 	Log     *slog.Logger
 	Metrics *metrics.GC // nil: none
 	Now     func() time.Time
@@ -125,6 +133,11 @@ func (c *Collector) RunOnce(ctx context.Context) (Report, error) {
 	}
 	n, err := c.PurgeUploads(ctx)
 	rep.UploadsPurged = n
+	if c.Spool != nil {
+		if swept := c.Spool.SweepSpool(); swept > 0 {
+			c.log().Info("gc: removed spool files crashed uploads left", "files", swept, "node", c.Node)
+		}
+	}
 	if rep.Reviewed > 0 || rep.UploadsPurged > 0 {
 		c.log().Info("gc: "+rep.String(), "node", c.Node)
 	}
