@@ -2,6 +2,7 @@ package ecrapi
 
 import (
 	"context"
+	"errors"
 
 	"github.com/berth-registry/berth/metadata"
 	"github.com/berth-registry/berth/pullthrough"
@@ -12,14 +13,51 @@ import (
 // exception and are sent as they are (errors.go, awsError).
 
 func (a *API) registerPullThroughOps() {
-	if a.d.PullThrough == nil {
-		a.d.PullThrough = &pullthrough.Rules{Store: a.d.Store, Region: a.d.Region}
+	if ps, ok := a.d.Store.(pullthrough.Store); ok && a.d.PullThrough == nil {
+		a.d.PullThrough = &pullthrough.Rules{Store: ps, Region: a.d.Region}
 	}
-	a.add(operation{name: "CreatePullThroughCacheRule", handle: a.createPTCRule})
-	a.add(operation{name: "DescribePullThroughCacheRules", handle: a.describePTCRules})
-	a.add(operation{name: "UpdatePullThroughCacheRule", handle: a.updatePTCRule})
-	a.add(operation{name: "DeletePullThroughCacheRule", handle: a.deletePTCRule})
-	a.add(operation{name: "ValidatePullThroughCacheRule", handle: a.validatePTCRule})
+	a.add(op("CreatePullThroughCacheRule", onRegistry, a.createPTCRule))
+	a.add(op("DescribePullThroughCacheRules", onRegistry, a.describePTCRules))
+	a.add(op("UpdatePullThroughCacheRule", onRegistry, a.updatePTCRule))
+	a.add(op("DeletePullThroughCacheRule", onRegistry, a.deletePTCRule))
+	a.add(op("ValidatePullThroughCacheRule", onRegistry, a.validatePTCRule))
+}
+
+// rules is the registry's pull-through cache rules (a ServerException
+// when berth was built without them).
+func (a *API) rules() (*pullthrough.Rules, error) {
+	if a.d.PullThrough == nil {
+		return nil, errors.New("pull-through cache rules are not configured")
+	}
+	return a.d.PullThrough, nil
+}
+
+type createPTCIn struct {
+	scopeIn
+	EcrRepositoryPrefix      *string `json:"ecrRepositoryPrefix"`
+	UpstreamRegistryURL      *string `json:"upstreamRegistryUrl"`
+	UpstreamRegistry         *string `json:"upstreamRegistry"`
+	CredentialArn            *string `json:"credentialArn"`
+	CustomRoleArn            *string `json:"customRoleArn"`
+	UpstreamRepositoryPrefix *string `json:"upstreamRepositoryPrefix"`
+}
+
+type describePTCIn struct {
+	scopeIn
+	pagingIn
+	EcrRepositoryPrefixes []string `json:"ecrRepositoryPrefixes"`
+}
+
+type updatePTCIn struct {
+	scopeIn
+	EcrRepositoryPrefix *string `json:"ecrRepositoryPrefix"`
+	CredentialArn       *string `json:"credentialArn"`
+	CustomRoleArn       *string `json:"customRoleArn"`
+}
+
+type prefixPTCIn struct {
+	scopeIn
+	EcrRepositoryPrefix *string `json:"ecrRepositoryPrefix"`
 }
 
 // ptcRuleOut is a PullThroughCacheRule (and the members of the
@@ -44,32 +82,24 @@ func ptcOut(r metadata.PullThroughRule) ptcRuleOut {
 	}
 }
 
-func (a *API) createPTCRule(ctx context.Context, req *Request) (any, error) {
-	var in struct {
-		EcrRepositoryPrefix      *string `json:"ecrRepositoryPrefix"`
-		UpstreamRegistryURL      *string `json:"upstreamRegistryUrl"`
-		UpstreamRegistry         *string `json:"upstreamRegistry"`
-		CredentialArn            *string `json:"credentialArn"`
-		CustomRoleArn            *string `json:"customRoleArn"`
-		UpstreamRepositoryPrefix *string `json:"upstreamRepositoryPrefix"`
-	}
-	if err := req.Decode(&in); err != nil {
+func (a *API) createPTCRule(ctx context.Context, req *Request, in *createPTCIn) (any, error) {
+	rs, err := a.rules()
+	if err != nil {
 		return nil, err
 	}
-	r, err := a.d.PullThrough.Create(ctx, req.RegistryID, pullthrough.CreateInput(in))
+	r, err := rs.Create(ctx, req.RegistryID, pullthrough.CreateInput{
+		EcrRepositoryPrefix: in.EcrRepositoryPrefix, UpstreamRegistryURL: in.UpstreamRegistryURL,
+		UpstreamRegistry: in.UpstreamRegistry, CredentialArn: in.CredentialArn, CustomRoleArn: in.CustomRoleArn,
+		UpstreamRepositoryPrefix: in.UpstreamRepositoryPrefix})
 	if err != nil {
 		return nil, err
 	}
 	return ptcOut(r), nil
 }
 
-func (a *API) describePTCRules(ctx context.Context, req *Request) (any, error) {
-	var in struct {
-		EcrRepositoryPrefixes []string `json:"ecrRepositoryPrefixes"`
-		MaxResults            *int     `json:"maxResults"`
-		NextToken             *string  `json:"nextToken"`
-	}
-	if err := req.Decode(&in); err != nil {
+func (a *API) describePTCRules(ctx context.Context, req *Request, in *describePTCIn) (any, error) {
+	rs, err := a.rules()
+	if err != nil {
 		return nil, err
 	}
 	type out struct {
@@ -88,7 +118,7 @@ func (a *API) describePTCRules(ctx context.Context, req *Request) (any, error) {
 		}
 		seen := map[string]bool{}
 		for _, p := range in.EcrRepositoryPrefixes {
-			r, err := a.d.PullThrough.Get(ctx, req.RegistryID, &p)
+			r, err := rs.Get(ctx, req.RegistryID, &p)
 			if err != nil {
 				return nil, err
 			}
@@ -99,32 +129,26 @@ func (a *API) describePTCRules(ctx context.Context, req *Request) (any, error) {
 		}
 		return o, nil
 	}
-	const op = "DescribePullThroughCacheRules"
-	limit, after, err := a.pageParams(op, req.RegistryID, in.MaxResults, in.NextToken, maxPage)
-	if err != nil {
-		return nil, err
-	}
-	list, next, err := a.d.PullThrough.List(ctx, req.RegistryID, metadata.Page{Limit: limit, After: after})
+	list, next, err := listPage(a, req, req.RegistryID, in.pagingIn, standardPages, func(p metadata.Page) ([]metadata.PullThroughRule, string, error) {
+		return rs.List(ctx, req.RegistryID, p)
+	})
 	if err != nil {
 		return nil, err
 	}
 	for _, r := range list {
 		one(r)
 	}
-	o.NextToken = a.encodeToken(op, req.RegistryID, next)
+	o.NextToken = next
 	return o, nil
 }
 
-func (a *API) updatePTCRule(ctx context.Context, req *Request) (any, error) {
-	var in struct {
-		EcrRepositoryPrefix *string `json:"ecrRepositoryPrefix"`
-		CredentialArn       *string `json:"credentialArn"`
-		CustomRoleArn       *string `json:"customRoleArn"`
-	}
-	if err := req.Decode(&in); err != nil {
+func (a *API) updatePTCRule(ctx context.Context, req *Request, in *updatePTCIn) (any, error) {
+	rs, err := a.rules()
+	if err != nil {
 		return nil, err
 	}
-	r, err := a.d.PullThrough.Update(ctx, req.RegistryID, pullthrough.UpdateInput(in))
+	r, err := rs.Update(ctx, req.RegistryID, pullthrough.UpdateInput{
+		EcrRepositoryPrefix: in.EcrRepositoryPrefix, CredentialArn: in.CredentialArn, CustomRoleArn: in.CustomRoleArn})
 	if err != nil {
 		return nil, err
 	}
@@ -138,28 +162,24 @@ func (a *API) updatePTCRule(ctx context.Context, req *Request) (any, error) {
 	}{r.Prefix, r.RegistryID, ts(r.UpdatedAt), r.CredentialArn, r.CustomRoleArn, r.UpstreamPrefix}, nil
 }
 
-func (a *API) deletePTCRule(ctx context.Context, req *Request) (any, error) {
-	var in struct {
-		EcrRepositoryPrefix *string `json:"ecrRepositoryPrefix"`
-	}
-	if err := req.Decode(&in); err != nil {
+func (a *API) deletePTCRule(ctx context.Context, req *Request, in *prefixPTCIn) (any, error) {
+	rs, err := a.rules()
+	if err != nil {
 		return nil, err
 	}
-	r, err := a.d.PullThrough.Delete(ctx, req.RegistryID, in.EcrRepositoryPrefix)
+	r, err := rs.Delete(ctx, req.RegistryID, in.EcrRepositoryPrefix)
 	if err != nil {
 		return nil, err
 	}
 	return ptcOut(r), nil
 }
 
-func (a *API) validatePTCRule(ctx context.Context, req *Request) (any, error) {
-	var in struct {
-		EcrRepositoryPrefix *string `json:"ecrRepositoryPrefix"`
-	}
-	if err := req.Decode(&in); err != nil {
+func (a *API) validatePTCRule(ctx context.Context, req *Request, in *prefixPTCIn) (any, error) {
+	rs, err := a.rules()
+	if err != nil {
 		return nil, err
 	}
-	v, err := a.d.PullThrough.Validate(ctx, req.RegistryID, in.EcrRepositoryPrefix)
+	v, err := rs.Validate(ctx, req.RegistryID, in.EcrRepositoryPrefix)
 	if err != nil {
 		return nil, err
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/berth-registry/berth/metadata"
 	"github.com/berth-registry/berth/metrics"
 	"github.com/berth-registry/berth/registry"
+	"github.com/berth-registry/berth/storage"
 )
 
 // Options are what a Node needs besides its configuration.
@@ -109,6 +110,7 @@ func New(ctx context.Context, c *config.Config, o Options) (*Node, error) {
 	n.Lifecycle = cp.lifecycle(c.Lifecycle.Every(), name, o.Log)
 	n.GC = &gc.Collector{Store: cp.store, Driver: drv, Interval: c.GC.Every(), PurgeAge: c.Registry.PurgeAge(),
 		Node: name, Log: o.Log, Metrics: o.Metrics.GC}
+	n.GC.Spool, _ = storage.Unwrap(backend).(gc.Spool)
 	n.ttl = c.ECR.TTL()
 	return n, nil
 }

@@ -1172,7 +1172,10 @@ func mxRegisteredOps(t *testing.T) map[string]string {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("ecrapi sources: %v (%d files)", err, len(files))
 	}
-	re := regexp.MustCompile(`a\.add\(operation\{name:\s*"(\w+)"(?:,\s*action:\s*"([^"]+)")?`)
+	// One registration a line: a.add(op("Name", on, handler)), or
+	// opTargets, with .withAction("ecr:…") when the action is not
+	// ecr:<Name>.
+	re := regexp.MustCompile(`(?m)a\.add\(op(?:Targets)?\("(\w+)",[^\n]*?(?:\.withAction\("([^"]+)"\))?\)\s*$`)
 	ops := map[string]string{}
 	for _, f := range files {
 		if strings.HasSuffix(f, "_test.go") {
