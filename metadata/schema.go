@@ -310,5 +310,5 @@ func migrations() []migration {
 			value TEXT NOT NULL
 		)`,
 		},
-	}}
+	}, pullThroughMigration()}
 }

@@ -138,6 +138,7 @@ type Store interface {
 	IAM
 	Coordination
 	Blobs
+	PullThrough
 }
 
 // Blobs is blob accounting and the garbage collector's queue (see

@@ -2,7 +2,9 @@
 // (distribution v3.1.2) and raw MinIO on this machine: push, pull, chunked
 // push, 32 concurrent pushes and pulls, manifest HEAD load and peak RSS;
 // for berth alone, GetAuthorizationToken throughput and ECR listing
-// latency (DescribeImages, ListImages) at 1,000 and 10,000 images. It
+// latency (DescribeImages, ListImages) at 1,000 and 10,000 images, and the
+// online garbage collector (push and pull while it drains a backlog, and
+// how fast it reclaims 10,000 deleted images; 1,000 quick). It
 // prints one table and the goals, and writes bench/results.json.
 //
 // berth requires ECR authentication: the bench reads each berth's
@@ -73,7 +75,7 @@ func run() error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, 45*time.Minute)
 	defer cancel()
 	cl := &bench.Cleanup{}
 	defer cl.Run()
@@ -137,6 +139,13 @@ func run() error {
 		}
 	}
 	res.Figures = figures(p.layer, sizes)
+	if i := slices.IndexFunc(targets, func(t *bench.Target) bool { return t.Name == bench.BerthDisk }); i >= 0 {
+		reclaim, err := runGC(ctx, env, targets[i], data, res, p)
+		if err != nil {
+			return fmt.Errorf("garbage collection: %w", err)
+		}
+		res.Figures = append(res.Figures, gcFigures(p.layer, reclaim)...)
+	}
 
 	fmt.Printf("\nberth-bench: medians of %d run(s), %s layer, %s HEAD load, %.0f s of runs. "+
 		"berth runs with --plain-http (no TLS), like the reference; berth's /v2 requests carry the login token of a PowerUser CI user on repositories with a repository policy, "+
@@ -146,7 +155,7 @@ func run() error {
 		p.reps, size(p.layer), p.head, time.Since(t0).Seconds(), 3*p.listSamples, bench.PageSize)
 	res.Table(os.Stdout)
 	fmt.Println()
-	short := res.Goals(os.Stdout, goals(sizes))
+	short := res.Goals(os.Stdout, append(goals(sizes), gcGoals()...))
 	out := filepath.Join(root, "bench", "results.json")
 	if err := res.WriteJSON(out); err != nil {
 		return err

@@ -113,7 +113,7 @@ func New(ctx context.Context, cfg Config) (*Backend, error) {
 	if err := os.MkdirAll(spool, 0o700); err != nil {
 		return nil, fmt.Errorf("storage.s3.spool_dir: %w", err)
 	}
-	sweepSpool(spool, time.Hour)
+	sweepSpool(spool, spoolMaxIdle)
 	return &Backend{
 		core: core, probe: probe, bucket: cfg.Bucket, prefix: cfg.prefix(),
 		partSize: cfg.partSize(), concurrency: cfg.concurrency(), spoolDir: spool,
@@ -123,15 +123,25 @@ func New(ctx context.Context, cfg Config) (*Backend, error) {
 	}, nil
 }
 
-// sweepSpool removes part files a crashed process left behind. Live uploads
-// touch their spool file continuously; an hour-old one belongs to no one.
-func sweepSpool(dir string, age time.Duration) {
+// spoolMaxIdle is how long a spool file may go unwritten before it is
+// taken for one a crashed process left behind. A part file lives only
+// while one request fills it and its part is sent: live uploads write
+// theirs continuously (request bodies have a minimum rate).
+const spoolMaxIdle = time.Hour
+
+// SweepSpool removes the part files a crashed process left behind (an
+// optional capability the collector runs every pass, so a crash-looping
+// node does not fill its disk between restarts). It returns how many.
+func (b *Backend) SweepSpool() int { return sweepSpool(b.spoolDir, spoolMaxIdle) }
+
+func sweepSpool(dir string, age time.Duration) (n int) {
 	old, _ := filepath.Glob(filepath.Join(dir, "part-*"))
 	for _, f := range old {
-		if fi, err := os.Stat(f); err == nil && time.Since(fi.ModTime()) > age {
-			_ = os.Remove(f)
+		if fi, err := os.Stat(f); err == nil && time.Since(fi.ModTime()) > age && os.Remove(f) == nil {
+			n++
 		}
 	}
+	return n
 }
 
 // Name implements storage.Backend.
