@@ -310,5 +310,7 @@ func migrations() []migration {
 			value TEXT NOT NULL
 		)`,
 		},
-	}}
+	},
+		identityMigration(),
+	}
 }
