@@ -19,7 +19,8 @@ package policy
 //     another account or the trust policy allows only through the account
 //     principal.
 //
-// Service principals and anonymous callers have no identity policies: only
+// Service principals, web identities and anonymous callers have no
+// identity policies: only
 // resource-based policies can allow them. An account's root user has an
 // implicit identity-based Allow for everything (it cannot carry identity
 // policies), so it is limited only by denies and, across accounts, by the
@@ -32,7 +33,7 @@ package policy
 func Evaluate(r Request, s Set) Decision {
 	ec := evalCtx{r: &r}
 	p := &r.Principal
-	noIdentity := p.Type == Service || p.Type == Anonymous
+	noIdentity := p.Type == Service || p.Type == Anonymous || p.Type == Federated
 
 	// Identity side.
 	idAllow := hit{index: -1}

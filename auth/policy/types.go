@@ -47,6 +47,9 @@ const (
 	Service
 	// Anonymous is an unauthenticated caller.
 	Anonymous
+	// Federated is a web identity (AssumeRoleWithWebIdentity): ARN is the
+	// IAM OIDC provider's ARN, which trust policies name as "Federated".
+	Federated
 )
 
 // Principal is who asks.
