@@ -134,7 +134,7 @@ func (a *Authorizer) evaluate(ctx context.Context, c Check, req *policy.Request)
 		// must not admit it.
 		return policy.Decision{Effect: policy.ImplicitDeny, Missing: policy.ResourceBased, Index: -1}, nil
 	}
-	if p.Kind() != auth.TypeService {
+	if k := p.Kind(); k != auth.TypeService && k != auth.TypeWebIdentity {
 		id, err := snap.identity(ctx, a, p.PrincipalARN())
 		if err != nil {
 			return deny(), err
@@ -189,6 +189,8 @@ func policyPrincipal(p auth.Principal) policy.Principal {
 		out.Type = policy.AssumedRole
 	case auth.TypeService:
 		out.Type, out.Account = policy.Service, ""
+	case auth.TypeWebIdentity:
+		out.Type = policy.Federated
 	default:
 		out.Type = policy.User
 	}

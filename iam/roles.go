@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/berth-registry/berth/auth"
+	"github.com/berth-registry/berth/auth/oidc"
 	"github.com/berth-registry/berth/auth/policy"
 	"github.com/berth-registry/berth/metadata"
 )
@@ -24,6 +25,8 @@ const denyTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Princi
 type Roles struct {
 	Service *Service
 	Authz   *Authorizer
+	// OIDC verifies web identity tokens (AssumeRoleWithWebIdentity).
+	OIDC *oidc.Verifier
 }
 
 // AssumeRole makes a session of the role for caller.

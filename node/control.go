@@ -18,6 +18,7 @@ import (
 
 	"github.com/berth-registry/berth/audit"
 	"github.com/berth-registry/berth/auth"
+	"github.com/berth-registry/berth/auth/oidc"
 	"github.com/berth-registry/berth/auth/sigv4"
 	"github.com/berth-registry/berth/auth/token"
 	"github.com/berth-registry/berth/config"
@@ -39,6 +40,7 @@ type controlPlane struct {
 	tokens   *token.Issuer
 	iam      *iam.Service
 	authz    *iam.Authorizer
+	oidc     *oidc.Verifier
 	audit    *audit.Log // nil when off
 	meta     *registry.Meta
 	blobURLs *registry.BlobURLSigner
@@ -113,6 +115,11 @@ func openControlPlane(ctx context.Context, c *config.Config, kr *crypt.Keyring, 
 	if !cp.authz.Enforce {
 		log.Warn("iam.authorization is off: policies are not evaluated; every principal may do anything in its own account")
 	}
+	oidcClient, err := oidc.NewClient(c.IAM.OIDCCAFile)
+	if err != nil {
+		return fail(fmt.Errorf("iam.oidc_ca_file: %w", err))
+	}
+	cp.oidc = &oidc.Verifier{Client: oidcClient}
 	cp.blobURLs = &registry.BlobURLSigner{Key: derive(secret, "blob-url")}
 	cp.gate = registry.GateOptions{
 		Store:       st,
@@ -168,7 +175,7 @@ func (cp *controlPlane) api(c *config.Config, srv *registry.Server, secret strin
 	})
 	stsh := &sts.Handler{
 		Authn: &auth.APIAuthenticator{Verifier: stsVerifier, Service: "sts"},
-		Roles: &iam.Roles{Service: cp.iam, Authz: cp.authz},
+		Roles: &iam.Roles{Service: cp.iam, Authz: cp.authz, OIDC: cp.oidc},
 		Log:   log,
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -143,6 +143,8 @@ func roleError(err error) *Error {
 		return MalformedPolicyDocument(ie.Message)
 	case iam.Limit:
 		return PackedPolicyTooLarge(ie.Message)
+	case iam.InvalidToken, iam.ExpiredToken, iam.IDPUnreachable:
+		return &Error{Code: ie.Kind.Code(), Message: ie.Message}
 	}
 	return nil
 }

@@ -147,7 +147,6 @@ func TestInvalidAction(t *testing.T) {
 	cases := []struct{ body, msg string }{
 		{"Action=NoSuchAction&Version=2011-06-15", "Could not find operation NoSuchAction for version 2011-06-15"},
 		{"Action=GetSessionToken&Version=2011-06-15", "Could not find operation GetSessionToken for version 2011-06-15"},
-		{"Action=AssumeRoleWithWebIdentity&Version=2011-06-15", "Could not find operation AssumeRoleWithWebIdentity for version 2011-06-15"},
 		{"Action=&Version=2011-06-15", "Could not find operation  for version 2011-06-15"},
 		{"Version=2011-06-15", "Could not find operation  for version 2011-06-15"},
 		{"Action=GetCallerIdentity", "Could not find operation GetCallerIdentity for version NO_VERSION_SPECIFIED"},
