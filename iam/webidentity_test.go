@@ -105,3 +105,25 @@ func TestWebIdentityGitHubKeys(t *testing.T) {
 		t.Fatalf("non-GitHub keys %v", k)
 	}
 }
+
+func TestApplyOIDCProviders(t *testing.T) {
+	e := newEnv(t)
+	f := &File{Accounts: []FileAccount{{ID: acctA, OIDCProviders: []FileOIDCProvider{{URL: "https://token.actions.githubusercontent.com", ClientIDs: []string{"sts.amazonaws.com"}}}}}}
+	res, err := e.svc.Apply(e.ctx, f)
+	e.must(err)
+	if res.Created != 1 {
+		t.Fatalf("first apply %+v", res)
+	}
+	if res, _ := e.svc.Apply(e.ctx, f); res.Created != 0 || res.Updated != 0 {
+		t.Fatalf("second apply %+v", res)
+	}
+	f.Accounts[0].OIDCProviders[0].ClientIDs = []string{"a", "b"}
+	if res, _ := e.svc.Apply(e.ctx, f); res.Updated != 1 {
+		t.Fatalf("third apply %+v", res)
+	}
+	p, err := e.svc.OpenIDConnectProvider(e.ctx, "arn:aws:iam::"+acctA+":oidc-provider/token.actions.githubusercontent.com")
+	e.must(err)
+	if len(p.ClientIDs) != 2 {
+		t.Fatalf("provider %+v", p)
+	}
+}
