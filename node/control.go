@@ -25,6 +25,7 @@ import (
 	"github.com/berth-registry/berth/ecrapi"
 	"github.com/berth-registry/berth/ecrmodel"
 	"github.com/berth-registry/berth/iam"
+	"github.com/berth-registry/berth/iamapi"
 	"github.com/berth-registry/berth/lifecycle"
 	"github.com/berth-registry/berth/metadata"
 	"github.com/berth-registry/berth/registry"
@@ -178,7 +179,14 @@ func (cp *controlPlane) api(c *config.Config, srv *registry.Server, secret strin
 		Roles: &iam.Roles{Service: cp.iam, Authz: cp.authz, OIDC: cp.oidc},
 		Log:   log,
 	}
+	// IAM is global: its requests are signed for us-east-1, as STS's
+	// global endpoint's are.
+	iamh := &iamapi.Handler{Authn: &auth.APIAuthenticator{Verifier: stsVerifier, Service: "iam"}, Svc: cp.iam, Authz: cp.authz, Log: log}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if iamapi.Handles(r) {
+			iamh.ServeHTTP(w, r)
+			return
+		}
 		if sts.Handles(r) {
 			stsh.ServeHTTP(w, r)
 			return

@@ -148,3 +148,7 @@ func roleError(err error) *Error {
 	}
 	return nil
 }
+
+// AuthError is authError for the other Query edge (the IAM API), which
+// answers authentication failures with the same codes.
+func AuthError(err error) (*Error, bool) { return authError(err) }
