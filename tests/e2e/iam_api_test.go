@@ -66,7 +66,9 @@ func TestIAMQueryAPI(t *testing.T) {
 	}
 	power := "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPowerUser"
 	a.ok(nil, "iam", "attach-role-policy", "--role-name", "builder", "--policy-arn", power)
-	var att struct{ AttachedPolicies []struct{ PolicyName, PolicyArn string } }
+	var att struct {
+		AttachedPolicies []struct{ PolicyName, PolicyArn string }
+	}
 	a.ok(&att, "iam", "list-attached-role-policies", "--role-name", "builder")
 	if len(att.AttachedPolicies) != 1 || att.AttachedPolicies[0].PolicyName != "AmazonEC2ContainerRegistryPowerUser" {
 		t.Errorf("list-attached-role-policies: %+v", att)
@@ -104,19 +106,25 @@ func TestIAMQueryAPI(t *testing.T) {
 	a.fails("NoSuchEntity", "iam", "delete-role", "--role-name", "r2")
 
 	// Users and access keys.
-	var user struct{ User struct{ UserName, Arn, UserId string } }
+	var user struct {
+		User struct{ UserName, Arn, UserId string }
+	}
 	a.ok(&user, "iam", "create-user", "--user-name", "reader")
 	if user.User.Arn != "arn:aws:iam::"+account+":user/reader" || !strings.HasPrefix(user.User.UserId, "AIDA") {
 		t.Fatalf("create-user: %+v", user)
 	}
 	a.ok(nil, "iam", "put-user-policy", "--user-name", "reader", "--policy-name", "ro", "--policy-document",
 		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:Get*","iam:List*"],"Resource":"*"}]}`)
-	var key struct{ AccessKey struct{ AccessKeyId, SecretAccessKey, Status, UserName string } }
+	var key struct {
+		AccessKey struct{ AccessKeyId, SecretAccessKey, Status, UserName string }
+	}
 	a.ok(&key, "iam", "create-access-key", "--user-name", "reader")
 	if !strings.HasPrefix(key.AccessKey.AccessKeyId, "AKIA") || key.AccessKey.SecretAccessKey == "" || key.AccessKey.Status != "Active" {
 		t.Fatalf("create-access-key: %+v", key)
 	}
-	var keys struct{ AccessKeyMetadata []struct{ AccessKeyId string } }
+	var keys struct {
+		AccessKeyMetadata []struct{ AccessKeyId string }
+	}
 	a.ok(&keys, "iam", "list-access-keys", "--user-name", "reader")
 	if len(keys.AccessKeyMetadata) != 1 {
 		t.Errorf("list-access-keys: %+v", keys)
