@@ -103,6 +103,9 @@ func (c *call) serve(w http.ResponseWriter) (any, error) {
 		return nil, err
 	}
 	c.p = p
+	if iam.IsSessionToken(p) {
+		return nil, &Error{Code: "InvalidClientTokenId", Message: "The security token included in the request is invalid", Status: http.StatusForbidden}
+	}
 	form := url.Values{}
 	if len(body) > 0 {
 		if form, err = url.ParseQuery(string(body)); err != nil {

@@ -25,4 +25,6 @@ type Roles interface {
 	AssumeRole(ctx context.Context, caller auth.Principal, in iam.AssumeRoleInput, r *http.Request) (iam.AssumeRoleOutput, error)
 	// AssumeRoleWithWebIdentity is unsigned: the token is the credential.
 	AssumeRoleWithWebIdentity(ctx context.Context, in iam.WebIdentityInput, r *http.Request) (iam.WebIdentityOutput, error)
+	// GetSessionToken: durationSeconds 0 means the default.
+	GetSessionToken(ctx context.Context, caller auth.Principal, durationSeconds int32) (iam.AssumeRoleOutput, error)
 }

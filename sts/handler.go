@@ -8,6 +8,7 @@ import (
 
 	"github.com/berth-registry/berth/auth"
 	"github.com/berth-registry/berth/ecrmodel"
+	"github.com/berth-registry/berth/iam"
 	"github.com/berth-registry/berth/internal/httpx"
 )
 
@@ -134,6 +135,11 @@ func (c *call) serve() (any, *Error) {
 		return nil, c.internal("authenticating", err)
 	}
 	c.principal = p
+	if iam.IsSessionToken(p) && c.action != "AssumeRole" && c.action != "GetCallerIdentity" {
+		// GetSessionToken's credentials reach only these two STS calls
+		// (without MFA, which berth does not have).
+		return nil, AccessDenied("Cannot call " + c.action + " with session credentials")
+	}
 	if formErr != nil {
 		return nil, formErr
 	}
@@ -147,6 +153,8 @@ func (c *call) serve() (any, *Error) {
 		return callerIdentityDoc(p.ARN, p.UserID, p.Account, c.reqID), nil
 	case "AssumeRole":
 		return c.assumeRole(readAssumeRole(form))
+	case "GetSessionToken":
+		return c.getSessionToken(form)
 	}
 	return nil, invalidAction(c.action, APIVersion)
 }

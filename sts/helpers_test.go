@@ -189,3 +189,7 @@ func (f *fakeRoles) AssumeRoleWithWebIdentity(ctx context.Context, in iam.WebIde
 		Expiration: f.expires, AssumedRoleID: sp.UserID, AssumedRoleARN: sp.ARN,
 	}, Subject: "repo:o/r:ref:refs/heads/main", Provider: "https://issuer.example", Audience: "sts.amazonaws.com"}, nil
 }
+
+func (f *fakeRoles) GetSessionToken(ctx context.Context, caller auth.Principal, dur int32) (iam.AssumeRoleOutput, error) {
+	return iam.AssumeRoleOutput{AccessKeyID: sessAKID, SecretAccessKey: sessKey, SessionToken: sessToken, Expiration: f.expires}, nil
+}
