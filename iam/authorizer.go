@@ -141,11 +141,12 @@ func (a *Authorizer) evaluate(ctx context.Context, c Check, req *policy.Request)
 		}
 		set.Identity, tags = id.policies, id.tags
 		if p.Kind() == auth.TypeAssumedRole {
-			st, err := snap.sessionTags(ctx, a, p.AccessKeyID)
+			se, err := snap.session(ctx, a, p.AccessKeyID)
 			if err != nil {
 				return deny(), err
 			}
-			tags = mergeTags(tags, st)
+			tags = mergeTags(tags, se.tags)
+			set.Scoped, set.Session = se.scoped, se.policies
 		}
 	}
 	var res *resourceEntry

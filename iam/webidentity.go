@@ -98,8 +98,9 @@ func (r *Roles) AssumeRoleWithWebIdentity(ctx context.Context, in WebIdentityInp
 	if n := len(claims.Subject); n < 6 || n > 255 {
 		return out, errorf(op, InvalidToken, "%s", msgTokenInvalid)
 	}
-	if in.Policy != "" || len(in.PolicyArns) > 0 {
-		return out, errorf(op, Invalid, "Session policies (Policy, PolicyArns) are not supported by berth; attach the policies to the role instead.")
+	packed, err := checkSessionPolicies(op, in.Policy, in.PolicyArns)
+	if err != nil {
+		return out, err
 	}
 	role, err := r.Service.Store.GetPrincipal(ctx, in.RoleArn)
 	notFound := metadata.Is(err, metadata.NotFound) || (err == nil && role.Kind != metadata.KindRole)
@@ -125,10 +126,11 @@ func (r *Roles) AssumeRoleWithWebIdentity(ctx context.Context, in WebIdentityInp
 	if max := time.Duration(role.MaxSessionSeconds) * time.Second; max > 0 && dur > max {
 		return out, errorf(op, Invalid, "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
 	}
-	s, err := r.Service.newSession(ctx, role, in.RoleSessionName, prov.ARN, nil, dur)
+	s, err := r.Service.newSession(ctx, role, in.RoleSessionName, prov.ARN, nil, dur, in.Policy, in.PolicyArns)
 	if err != nil {
 		return out, err
 	}
+	s.PackedPolicySize = packed
 	return WebIdentityOutput{AssumeRoleOutput: s, Subject: claims.Subject, Provider: iss, Audience: aud}, nil
 }
 

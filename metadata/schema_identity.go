@@ -1,6 +1,7 @@
 package metadata
 
-// identityMigration (version 5) adds IAM OpenID Connect providers: the
+// identityMigration (version 5) adds session policies to STS sessions and
+// IAM OpenID Connect providers: the
 // issuers whose tokens AssumeRoleWithWebIdentity accepts, per account.
 // url is the issuer without "https://" (host[/path]), as AWS keys
 // condition keys and provider ARNs; the ARN embeds it, so (account, url)
@@ -20,6 +21,9 @@ func identityMigration() migration {
 			created_at BIGINT NOT NULL
 		)`,
 			`CREATE INDEX iam_oidc_providers_account ON iam_oidc_providers (account, url)`,
+			// Session policies (AssumeRole's Policy and PolicyArns).
+			`ALTER TABLE iam_sessions ADD COLUMN policy TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE iam_sessions ADD COLUMN policy_arns TEXT NOT NULL DEFAULT ''`,
 		},
 	}
 }

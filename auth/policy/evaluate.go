@@ -61,6 +61,26 @@ func Evaluate(r Request, s Set) Decision {
 		}
 	}
 
+	// Session policies bound a session: an Allow is needed in them too, a
+	// Deny in them denies.
+	sessAllow := !s.Scoped
+	for pi := range s.Session {
+		pol := s.Session[pi].Policy
+		if pol == nil {
+			continue
+		}
+		for si := range pol.stmts {
+			st := &pol.stmts[si]
+			if !st.appliesTo(&ec, false) {
+				continue
+			}
+			if !st.allow {
+				return denied(SessionPolicy, s.Session[pi].Name, st)
+			}
+			sessAllow = true
+		}
+	}
+
 	// Resource side: record the first specific and the first account-only
 	// allow; any matching deny ends the evaluation.
 	specific, account := hit{index: -1}, hit{index: -1}
@@ -88,6 +108,9 @@ func Evaluate(r Request, s Set) Decision {
 	}
 
 	cross := r.ResourceAccount != "" && r.ResourceAccount != p.Account
+	if !sessAllow && !s.Trust {
+		return implicit(SessionPolicy)
+	}
 	switch {
 	case s.Trust:
 		if !specific.found && !account.found {

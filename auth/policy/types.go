@@ -122,6 +122,10 @@ type Set struct {
 	// well when the caller is in another account or the trust policy
 	// allows only through the caller's account principal.
 	Trust bool
+	// Scoped marks a session with session policies: Session must allow
+	// too (an empty Session then allows nothing).
+	Scoped  bool
+	Session []Named
 }
 
 // Effect is the outcome of an evaluation.
@@ -147,6 +151,9 @@ func (e Effect) String() string {
 const (
 	IdentityBased = "identity-based"
 	ResourceBased = "resource-based"
+	// SessionPolicy: the session policies passed to AssumeRole and
+	// AssumeRoleWithWebIdentity, which bound what the session may do.
+	SessionPolicy = "session"
 )
 
 // Decision is the answer to a Request.
