@@ -54,6 +54,12 @@ var ops = map[string]op{
 	"UpdateAccessKey": updateAccessKey,
 	"DeleteAccessKey": deleteAccessKey,
 
+	"CreatePolicy":     createPolicy,
+	"GetPolicy":        getManagedPolicy,
+	"GetPolicyVersion": getPolicyVersion,
+	"DeletePolicy":     deleteManagedPolicy,
+	"ListPolicies":     listManagedPolicies,
+
 	"CreateOpenIDConnectProvider":             createOIDCProvider,
 	"GetOpenIDConnectProvider":                getOIDCProvider,
 	"ListOpenIDConnectProviders":              listOIDCProviders,

@@ -174,6 +174,33 @@ func TestIAMQueryAPI(t *testing.T) {
 	a.ok(nil, "iam", "delete-open-id-connect-provider", "--open-id-connect-provider-arn", prov.OpenIDConnectProviderArn)
 	a.fails("NoSuchEntity", "iam", "get-open-id-connect-provider", "--open-id-connect-provider-arn", prov.OpenIDConnectProviderArn)
 
+	// Customer managed policies.
+	var cp struct {
+		Policy struct{ Arn, PolicyId, DefaultVersionId string }
+	}
+	a.ok(&cp, "iam", "create-policy", "--policy-name", "pull-team", "--policy-document", pol, "--description", "team pulls")
+	if cp.Policy.Arn != "arn:aws:iam::"+account+":policy/pull-team" || !strings.HasPrefix(cp.Policy.PolicyId, "ANPA") || cp.Policy.DefaultVersionId != "v1" {
+		t.Fatalf("create-policy: %+v", cp)
+	}
+	a.fails("EntityAlreadyExists", "iam", "create-policy", "--policy-name", "pull-team", "--policy-document", pol)
+	var pv struct {
+		PolicyVersion struct{ Document map[string]any }
+	}
+	a.ok(&pv, "iam", "get-policy-version", "--policy-arn", cp.Policy.Arn, "--version-id", "v1")
+	if !strings.Contains(mustString(t, pv.PolicyVersion.Document), `"a+b %"`) {
+		t.Errorf("get-policy-version: %+v", pv)
+	}
+	var lpol struct{ Policies []struct{ PolicyName string } }
+	a.ok(&lpol, "iam", "list-policies", "--scope", "Local")
+	if len(lpol.Policies) != 1 {
+		t.Errorf("list-policies: %+v", lpol)
+	}
+	a.ok(nil, "iam", "attach-role-policy", "--role-name", "builder", "--policy-arn", cp.Policy.Arn)
+	a.fails("DeleteConflict", "iam", "delete-policy", "--policy-arn", cp.Policy.Arn)
+	a.ok(nil, "iam", "detach-role-policy", "--role-name", "builder", "--policy-arn", cp.Policy.Arn)
+	a.ok(nil, "iam", "delete-policy", "--policy-arn", cp.Policy.Arn)
+	a.fails("NoSuchEntity", "iam", "get-policy", "--policy-arn", cp.Policy.Arn)
+
 	// berth iam sees what the API made, and the other way round.
 	if out := b.IAM("list"); !strings.Contains(out, "role/ci/builder") || !strings.Contains(out, "user/reader") {
 		t.Errorf("berth iam list:\n%s", out)
