@@ -86,6 +86,7 @@ func (e *Env) start(ctx context.Context, name, addr, readyPath string, env []str
 type MinIO struct {
 	Endpoint, AccessKey, SecretKey string
 	Client                         *minio.Client
+	Proc                           *Proc
 }
 
 // StartMinIO starts MinIO on a free port with its data in the temp dir.
@@ -102,7 +103,7 @@ func (e *Env) StartMinIO(ctx context.Context) (*MinIO, error) {
 	dir := filepath.Join(e.Tmp, "minio")
 	env := []string{"MINIO_ROOT_USER=" + m.AccessKey, "MINIO_ROOT_PASSWORD=" + m.SecretKey,
 		"MINIO_UPDATE=off", "MINIO_BROWSER=off"}
-	if _, err := e.start(ctx, "minio", addr, "/minio/health/ready", env, filepath.Join(e.Tools, "minio"),
+	if m.Proc, err = e.start(ctx, "minio", addr, "/minio/health/ready", env, filepath.Join(e.Tools, "minio"),
 		"server", filepath.Join(dir, "data"), "--address", addr, "--console-address", console,
 		"--certs-dir", filepath.Join(dir, "certs"), "--quiet"); err != nil {
 		return nil, err
@@ -132,6 +133,9 @@ type Target struct {
 	DataDir       string
 	ECR           *ecr.Client
 	Authorization string
+	// Store is the MinIO process behind the target (s3 systems), whose
+	// CPU a push or pull costs too.
+	Store *Proc
 	// Shadow is the same berth with iam.authorization off, measured
 	// beside this one where the cost of authorization is the question.
 	Shadow *Target

@@ -21,17 +21,18 @@ import (
 // Config is everything `berth serve` reads.
 type Config struct {
 	// DataDir holds keys, certificates, secrets and (by default) the blobs.
-	DataDir   string    `yaml:"data_dir"`
-	HTTP      HTTP      `yaml:"http"`
-	Storage   Storage   `yaml:"storage"`
-	Registry  Registry  `yaml:"registry"`
-	ECR       ECR       `yaml:"ecr"`
-	Metadata  Metadata  `yaml:"metadata"`
-	IAM       IAM       `yaml:"iam"`
-	Lifecycle Lifecycle `yaml:"lifecycle"`
-	GC        GC        `yaml:"gc"`
-	Audit     Audit     `yaml:"audit"`
-	Log       Log       `yaml:"log"`
+	DataDir     string      `yaml:"data_dir"`
+	HTTP        HTTP        `yaml:"http"`
+	Storage     Storage     `yaml:"storage"`
+	Registry    Registry    `yaml:"registry"`
+	ECR         ECR         `yaml:"ecr"`
+	Metadata    Metadata    `yaml:"metadata"`
+	IAM         IAM         `yaml:"iam"`
+	Lifecycle   Lifecycle   `yaml:"lifecycle"`
+	GC          GC          `yaml:"gc"`
+	Audit       Audit       `yaml:"audit"`
+	Log         Log         `yaml:"log"`
+	PullThrough PullThrough `yaml:"pull_through"`
 }
 
 // IAM configures identities and authorization.
@@ -326,6 +327,9 @@ func (c *Config) Validate() error {
 	}
 	if d, err := parseDuration(c.GC.ReviewDelay); err != nil || d < 0 {
 		return bad("gc.review_delay", "%q is not a duration (0 or more)", c.GC.ReviewDelay)
+	}
+	if err := c.PullThrough.validate(); err != nil {
+		return err
 	}
 	if d, err := parseDuration(c.GC.Interval); err != nil || d < 100*time.Millisecond {
 		return bad("gc.interval", "%q is not a duration of at least 100ms", c.GC.Interval)

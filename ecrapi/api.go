@@ -21,7 +21,7 @@ import (
 	"github.com/berth-registry/berth/auth"
 	"github.com/berth-registry/berth/ecrmodel"
 	"github.com/berth-registry/berth/internal/httpx"
-	"github.com/berth-registry/berth/metadata"
+	"github.com/berth-registry/berth/pullthrough"
 )
 
 // TargetPrefix is ECR's X-Amz-Target prefix.
@@ -46,11 +46,14 @@ type TokenIssuer interface {
 
 // Deps are the API's typed dependencies.
 type Deps struct {
-	Store    metadata.Store
+	Store    Store // the metadata store, or as much of it as Store asks
 	Registry Registry
 	Authn    Authenticator
 	Authz    Authorizer // nil: every authenticated principal is allowed
 	Tokens   TokenIssuer
+	// PullThrough holds the pull-through cache rules (nil: rules over
+	// Store, without an upstream client).
+	PullThrough *pullthrough.Rules
 	// RegistryID is the default registry's 12-digit id; Region its region.
 	RegistryID string
 	Region     string
@@ -74,47 +77,21 @@ type API struct {
 	bodies *semaphore.Weighted
 }
 
-// operation is one ECR operation: the IAM action it checks, whether that
-// action is on the repository named in the input (else "*"), and the
-// handler.
-type operation struct {
-	name   string
-	action string
-	// repoScoped: the resource is the repository ARN of the input's
-	// repositoryName (registryId selects the registry).
-	repoScoped bool
-	// ownRegistry: the operation has no registryId member (registry-level
-	// settings, policies, templates): it always addresses the caller's
-	// account, and a registryId sent anyway is ignored, as on ECR.
-	ownRegistry bool
-	// targets, when set, lists the resources the call acts on instead
-	// (taken from other input members).
-	targets func(a *API, req *Request) ([]ecrmodel.Authz, error)
-	handle  func(ctx context.Context, req *Request) (any, error)
-}
-
-// Request is one decoded API call.
+// Request is one authenticated API call.
 type Request struct {
 	Op        string
 	Principal auth.Principal
 	// RegistryID is the registry the call addresses (input registryId or
-	// the default).
+	// the caller's account).
 	RegistryID string
-	Body       []byte
+	// Repository is the input's repositoryName, validated, for
+	// operations on a repository (onRepository); "" for the others.
+	Repository string
 	HTTP       *http.Request
 	RequestID  string
 }
 
-// Decode unmarshals the request body into v, strictly: unknown fields are
-// ignored as AWS does, malformed JSON is a SerializationException.
-func (r *Request) Decode(v any) error {
-	if err := json.Unmarshal(r.Body, v); err != nil {
-		return &Error{Type: "SerializationException", Message: "Invalid JSON: " + jsonProblem(err)}
-	}
-	return nil
-}
-
-// New builds the API. Every operation is registered here, group by group.
+// New builds the API with every operation registered, group by group.
 func New(d Deps) *API {
 	if d.Now == nil {
 		d.Now = time.Now
@@ -132,15 +109,13 @@ func New(d Deps) *API {
 	a.registerPolicyOps()
 	a.registerLifecycleOps()
 	a.registerRegistryOps()
+	a.registerPullThroughOps()
 	return a
 }
 
 func (a *API) add(op operation) {
 	if _, dup := a.ops[op.name]; dup {
 		panic("ecrapi: operation registered twice: " + op.name)
-	}
-	if op.action == "" {
-		op.action = "ecr:" + op.name
 	}
 	a.ops[op.name] = op
 }
@@ -196,30 +171,49 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, reqID string) (any, 
 	if len(body) == 0 {
 		body = []byte("{}")
 	}
-	req := &Request{Op: name, Principal: p, Body: body, HTTP: r, RequestID: reqID}
-	var scope struct {
-		RegistryID     *string `json:"registryId"`
-		RepositoryName *string `json:"repositoryName"`
-	}
-	if err := req.Decode(&scope); err != nil {
+	// One decode: authorization and the handler read the same input.
+	in, err := op.decode(body)
+	if err != nil {
 		return nil, err
 	}
+	req := &Request{Op: name, Principal: p, HTTP: r, RequestID: reqID}
+	if err := a.resolveScope(op, req, in.scope()); err != nil {
+		return nil, err
+	}
+	ctx := auth.WithPrincipal(r.Context(), p)
+	if err := a.authorize(ctx, op, req, in); err != nil {
+		return nil, err
+	}
+	return op.handle(ctx, req, in)
+}
+
+// resolveScope sets the registry and repository the call addresses: the
+// input's registryId (unless the operation is onOwnRegistry), else the
+// caller's account, else the default registry; and, for an operation on a
+// repository, its repositoryName, which must be valid.
+func (a *API) resolveScope(op operation, req *Request, sc *scopeIn) error {
 	// As on ECR, the default registry is the caller's account's.
-	req.RegistryID = p.Account
+	req.RegistryID = req.Principal.Account
 	if req.RegistryID == "" {
 		req.RegistryID = a.d.RegistryID
 	}
-	if scope.RegistryID != nil && !op.ownRegistry {
-		if err := validRegistryID(*scope.RegistryID); err != nil {
-			return nil, err
+	if sc.RegistryID != nil && op.on != onOwnRegistry {
+		if err := validRegistryID(*sc.RegistryID); err != nil {
+			return err
 		}
-		req.RegistryID = *scope.RegistryID
+		req.RegistryID = *sc.RegistryID
 	}
-	ctx := auth.WithPrincipal(r.Context(), p)
-	if err := a.authorize(ctx, op, req, scope.RepositoryName); err != nil {
-		return nil, err
+	if op.on != onRepository {
+		return nil
 	}
-	return op.handle(ctx, req)
+	if sc.RepositoryName == nil {
+		return missingParam("repositoryName")
+	}
+	if err := validRepositoryName(*sc.RepositoryName); err != nil {
+		return err
+	}
+	req.Repository = *sc.RepositoryName
+	return nil
 }
 
 // repositoryARN is the ARN of repository name of registryID.
@@ -264,14 +258,22 @@ func ts(t time.Time) *epoch {
 	return &e
 }
 
+// embedded removes the names of the structs inputs embed from a member's
+// path: encoding/json puts them in front (scopeIn.registryId), and they
+// are no members of ECR's.
+var embedded = strings.NewReplacer("scopeIn.", "", "pagingIn.", "")
+
 func jsonProblem(err error) string {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &se):
 		return fmt.Sprintf("syntax error at offset %d", se.Offset)
+	case errors.As(err, &te) && te.Field == "":
+		// Not an object: the input's Go type would mean nothing to a client.
+		return "the request body must be a JSON object"
 	case errors.As(err, &te):
-		return fmt.Sprintf("'%s' must be of type %s", te.Field, te.Type.String())
+		return fmt.Sprintf("'%s' must be of type %s", embedded.Replace(te.Field), te.Type.String())
 	}
 	return err.Error()
 }

@@ -14,12 +14,12 @@ type Authorizer interface {
 	Authorize(ctx context.Context, q ecrmodel.Authz) error
 }
 
-// targets lists what an operation must be allowed to do. Most act on the
-// repository named by repositoryName (repoScoped) or on the registry
-// ("*"); the others say so with their own targets function.
-func (a *API) targets(op operation, req *Request, repo *string) ([]ecrmodel.Authz, error) {
+// targets lists what a call must be allowed to do: the resources its
+// input names (opTargets), else its repository (onRepository) or its
+// registry ("*").
+func (a *API) targets(op operation, req *Request, in input) ([]ecrmodel.Authz, error) {
 	if op.targets != nil {
-		qs, err := op.targets(a, req)
+		qs, err := op.targets(req, in)
 		for i := range qs {
 			if qs[i].Action == "" {
 				qs[i].Action = op.action
@@ -28,14 +28,8 @@ func (a *API) targets(op operation, req *Request, repo *string) ([]ecrmodel.Auth
 		return qs, err
 	}
 	q := ecrmodel.Authz{Action: op.action, Resource: "*", Registry: req.RegistryID}
-	if op.repoScoped {
-		if repo == nil {
-			return nil, missingParam("repositoryName")
-		}
-		if err := validRepositoryName(*repo); err != nil {
-			return nil, err
-		}
-		q.Resource, q.Repository = a.repositoryARN(req.RegistryID, *repo), *repo
+	if op.on == onRepository {
+		q.Resource, q.Repository = a.repositoryARN(req.RegistryID, req.Repository), req.Repository
 	}
 	return []ecrmodel.Authz{q}, nil
 }
@@ -47,42 +41,27 @@ func (a *API) repoTarget(req *Request, name string) ecrmodel.Authz {
 
 // createRepositoryTargets: the new repository, with the tags it is
 // created with.
-func createRepositoryTargets(a *API, req *Request) ([]ecrmodel.Authz, error) {
-	var in createRepositoryIn
-	if err := req.Decode(&in); err != nil {
-		return nil, err
-	}
-	if err := validRepositoryName(in.RepositoryName); err != nil {
+func (a *API) createRepositoryTargets(req *Request, in *createRepositoryIn) ([]ecrmodel.Authz, error) {
+	name := deref(in.RepositoryName)
+	if err := validRepositoryName(name); err != nil {
 		return nil, err
 	}
 	tags, err := checkTags(in.Tags, "tags")
 	if err != nil {
 		return nil, err
 	}
-	q := a.repoTarget(req, in.RepositoryName)
+	q := a.repoTarget(req, name)
 	q.RequestTags = tags
 	return []ecrmodel.Authz{q}, nil
 }
 
 // describeRepositoriesTargets: each named repository, or every repository
 // of the registry when none is named.
-func describeRepositoriesTargets(a *API, req *Request) ([]ecrmodel.Authz, error) {
-	var in struct {
-		RepositoryNames []string `json:"repositoryNames"`
-	}
-	if err := req.Decode(&in); err != nil {
-		return nil, err
-	}
+func (a *API) describeRepositoriesTargets(req *Request, in *describeRepositoriesIn) ([]ecrmodel.Authz, error) {
 	return a.namedRepoTargets(req, in.RepositoryNames, "repositoryNames", 100)
 }
 
-func batchGetScanningTargets(a *API, req *Request) ([]ecrmodel.Authz, error) {
-	var in struct {
-		RepositoryNames []string `json:"repositoryNames"`
-	}
-	if err := req.Decode(&in); err != nil {
-		return nil, err
-	}
+func (a *API) batchGetScanningTargets(req *Request, in *repositoryNamesIn) ([]ecrmodel.Authz, error) {
 	if in.RepositoryNames == nil {
 		return nil, missingParam("repositoryNames")
 	}
@@ -105,11 +84,7 @@ func (a *API) namedRepoTargets(req *Request, names []string, field string, max i
 }
 
 // tagResourceTargets: the repository resourceArn names, with the tags set.
-func tagResourceTargets(a *API, req *Request) ([]ecrmodel.Authz, error) {
-	var in tagResourceIn
-	if err := req.Decode(&in); err != nil {
-		return nil, err
-	}
+func (a *API) tagResourceTargets(_ *Request, in *tagResourceIn) ([]ecrmodel.Authz, error) {
 	q, err := a.arnTarget(in.ResourceArn)
 	if err != nil {
 		return nil, err
@@ -121,11 +96,7 @@ func tagResourceTargets(a *API, req *Request) ([]ecrmodel.Authz, error) {
 }
 
 // untagResourceTargets: the repository, with the tag keys removed.
-func untagResourceTargets(a *API, req *Request) ([]ecrmodel.Authz, error) {
-	var in untagResourceIn
-	if err := req.Decode(&in); err != nil {
-		return nil, err
-	}
+func (a *API) untagResourceTargets(_ *Request, in *untagResourceIn) ([]ecrmodel.Authz, error) {
 	q, err := a.arnTarget(in.ResourceArn)
 	if err != nil {
 		return nil, err
@@ -137,13 +108,8 @@ func untagResourceTargets(a *API, req *Request) ([]ecrmodel.Authz, error) {
 	return []ecrmodel.Authz{q}, nil
 }
 
-func listTagsTargets(a *API, req *Request) ([]ecrmodel.Authz, error) {
-	var in struct {
-		ResourceArn *string `json:"resourceArn"`
-	}
-	if err := req.Decode(&in); err != nil {
-		return nil, err
-	}
+// listTagsTargets: the repository resourceArn names.
+func (a *API) listTagsTargets(_ *Request, in *resourceArnIn) ([]ecrmodel.Authz, error) {
 	q, err := a.arnTarget(in.ResourceArn)
 	if err != nil {
 		return nil, err
@@ -160,13 +126,7 @@ func (a *API) arnTarget(arn *string) (ecrmodel.Authz, error) {
 }
 
 // accountSettingTargets: the registry, with ecr:AccountSetting.
-func accountSettingTargets(a *API, req *Request) ([]ecrmodel.Authz, error) {
-	var in struct {
-		Name *string `json:"name"`
-	}
-	if err := req.Decode(&in); err != nil {
-		return nil, err
-	}
+func accountSettingTargets(req *Request, in *accountSettingIn) ([]ecrmodel.Authz, error) {
 	q := ecrmodel.Authz{Resource: "*", Registry: req.RegistryID}
 	if in.Name != nil {
 		q.Keys = map[string]string{"ecr:AccountSetting": *in.Name}
@@ -175,8 +135,8 @@ func accountSettingTargets(a *API, req *Request) ([]ecrmodel.Authz, error) {
 }
 
 // authorize asks the Authorizer about every target of the call.
-func (a *API) authorize(ctx context.Context, op operation, req *Request, repo *string) error {
-	qs, err := a.targets(op, req, repo)
+func (a *API) authorize(ctx context.Context, op operation, req *Request, in input) error {
+	qs, err := a.targets(op, req, in)
 	if err != nil {
 		return err
 	}

@@ -16,13 +16,13 @@ import (
 // store); listings and descriptions read the store.
 
 func (a *API) registerImageOps() {
-	a.add(operation{name: "PutImage", repoScoped: true, handle: a.putImage})
-	a.add(operation{name: "BatchGetImage", repoScoped: true, handle: a.batchGetImage})
-	a.add(operation{name: "ListImages", repoScoped: true, handle: a.listImages})
-	a.add(operation{name: "DescribeImages", repoScoped: true, handle: a.describeImages})
-	a.add(operation{name: "BatchDeleteImage", repoScoped: true, handle: a.batchDeleteImage})
+	a.add(op("PutImage", onRepository, a.putImage))
+	a.add(op("BatchGetImage", onRepository, a.batchGetImage))
+	a.add(op("ListImages", onRepository, a.listImages))
+	a.add(op("DescribeImages", onRepository, a.describeImages))
+	a.add(op("BatchDeleteImage", onRepository, a.batchDeleteImage))
 	// The model: "must have the ecr:BatchGetImage permission".
-	a.add(operation{name: "ListImageReferrers", action: "ecr:BatchGetImage", repoScoped: true, handle: a.listImageReferrers})
+	a.add(op("ListImageReferrers", onRepository, a.listImageReferrers).withAction("ecr:BatchGetImage"))
 }
 
 const (

@@ -13,8 +13,8 @@ import (
 // BatchDeleteImage: by tag only the tag goes; the last tag takes the image; an image an index lists stays.
 
 type batchDeleteImageIn struct {
-	RepositoryName string  `json:"repositoryName"`
-	ImageIDs       []imgID `json:"imageIds"`
+	scopeIn
+	ImageIDs []imgID `json:"imageIds"`
 }
 
 type batchDeleteImageOut struct {
@@ -32,12 +32,8 @@ type deletion struct {
 // batchDeleteImage deletes images by digest and untags them by tag; an
 // image losing its last tag goes too. Every id is resolved before anything
 // changes, so two ids naming one image delete it once, without a failure.
-func (a *API) batchDeleteImage(ctx context.Context, req *Request) (any, error) {
-	var in batchDeleteImageIn
-	if err := req.Decode(&in); err != nil {
-		return nil, err
-	}
-	reg, name := req.RegistryID, in.RepositoryName
+func (a *API) batchDeleteImage(ctx context.Context, req *Request, in *batchDeleteImageIn) (any, error) {
+	reg, name := req.RegistryID, req.Repository
 	if err := checkImageIDs(in.ImageIDs, in.ImageIDs != nil); err != nil {
 		return nil, err
 	}

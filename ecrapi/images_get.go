@@ -11,7 +11,7 @@ import (
 // BatchGetImage: manifests by digest or tag, as the accepted media types allow.
 
 type batchGetImageIn struct {
-	RepositoryName     string   `json:"repositoryName"`
+	scopeIn
 	ImageIDs           []imgID  `json:"imageIds"`
 	AcceptedMediaTypes []string `json:"acceptedMediaTypes"`
 }
@@ -23,12 +23,8 @@ type batchGetImageOut struct {
 
 // batchGetImage returns the manifests the ids name; a digest names the
 // image once per tag it carries, as ECR answers.
-func (a *API) batchGetImage(ctx context.Context, req *Request) (any, error) {
-	var in batchGetImageIn
-	if err := req.Decode(&in); err != nil {
-		return nil, err
-	}
-	reg, name := req.RegistryID, in.RepositoryName
+func (a *API) batchGetImage(ctx context.Context, req *Request, in *batchGetImageIn) (any, error) {
+	reg, name := req.RegistryID, req.Repository
 	if err := checkImageIDs(in.ImageIDs, in.ImageIDs != nil); err != nil {
 		return nil, err
 	}

@@ -43,10 +43,9 @@ func (f *imgFilter) status() (st metadata.TagStatus, none bool, err error) {
 }
 
 type listImagesIn struct {
-	RepositoryName string     `json:"repositoryName"`
-	NextToken      *string    `json:"nextToken"`
-	MaxResults     *int       `json:"maxResults"`
-	Filter         *imgFilter `json:"filter"`
+	scopeIn
+	pagingIn
+	Filter *imgFilter `json:"filter"`
 }
 
 type listImagesOut struct {
@@ -54,45 +53,35 @@ type listImagesOut struct {
 	NextToken string  `json:"nextToken,omitempty"`
 }
 
-func (a *API) listImages(ctx context.Context, req *Request) (any, error) {
-	var in listImagesIn
-	if err := req.Decode(&in); err != nil {
-		return nil, err
-	}
-	reg, name := req.RegistryID, in.RepositoryName
+func (a *API) listImages(ctx context.Context, req *Request, in *listImagesIn) (any, error) {
+	reg, name := req.RegistryID, req.Repository
 	st, none, err := in.Filter.status()
 	if err != nil {
 		return nil, err
 	}
 	scope := reg + "/" + name + "/" + string(st)
-	limit, after, err := a.pageParams("ListImages", scope, in.MaxResults, in.NextToken, maxPage)
+	ids, next, err := listPage(a, req, scope, in.pagingIn, standardPages, func(p metadata.Page) ([]metadata.ImageID, string, error) {
+		// A status no image has (none) lists nothing, from a repository
+		// that exists.
+		if _, err := a.getRepo(ctx, reg, name); err != nil || none {
+			return nil, "", err
+		}
+		ids, next, err := a.d.Store.ListImageIDs(ctx, reg, name, st, p)
+		return ids, next, a.storeErr(err, reg, name)
+	})
 	if err != nil {
 		return nil, err
 	}
-	if _, err := a.getRepo(ctx, reg, name); err != nil {
-		return nil, err
-	}
-	out := listImagesOut{ImageIDs: []imgID{}}
-	if none {
-		return out, nil
-	}
-	ids, next, err := a.d.Store.ListImageIDs(ctx, reg, name, st, metadata.Page{Limit: limit, After: after})
-	if err != nil {
-		return nil, a.storeErr(err, reg, name)
-	}
-	for _, id := range ids {
-		out.ImageIDs = append(out.ImageIDs, newImgID(id.Digest, id.Tag))
-	}
-	out.NextToken = a.encodeToken("ListImages", scope, next)
-	return out, nil
+	return listImagesOut{ImageIDs: mapped(ids, imageIDOut), NextToken: next}, nil
 }
 
+func imageIDOut(id metadata.ImageID) imgID { return newImgID(id.Digest, id.Tag) }
+
 type describeImagesIn struct {
-	RepositoryName string     `json:"repositoryName"`
-	ImageIDs       []imgID    `json:"imageIds"`
-	NextToken      *string    `json:"nextToken"`
-	MaxResults     *int       `json:"maxResults"`
-	Filter         *imgFilter `json:"filter"`
+	scopeIn
+	pagingIn
+	ImageIDs []imgID    `json:"imageIds"`
+	Filter   *imgFilter `json:"filter"`
 }
 
 // imgDetail is ECR's ImageDetail (scan fields omitted: berth does not scan).
@@ -124,12 +113,8 @@ type describeImagesOut struct {
 	NextToken    string      `json:"nextToken,omitempty"`
 }
 
-func (a *API) describeImages(ctx context.Context, req *Request) (any, error) {
-	var in describeImagesIn
-	if err := req.Decode(&in); err != nil {
-		return nil, err
-	}
-	reg, name := req.RegistryID, in.RepositoryName
+func (a *API) describeImages(ctx context.Context, req *Request, in *describeImagesIn) (any, error) {
+	reg, name := req.RegistryID, req.Repository
 	st, none, err := in.Filter.status()
 	if err != nil {
 		return nil, err
@@ -148,26 +133,17 @@ func (a *API) describeImages(ctx context.Context, req *Request) (any, error) {
 		return a.describeListed(ctx, reg, name, in.ImageIDs)
 	}
 	scope := reg + "/" + name + "/" + string(st)
-	limit, after, err := a.pageParams("DescribeImages", scope, in.MaxResults, in.NextToken, maxPage)
+	imgs, next, err := listPage(a, req, scope, in.pagingIn, standardPages, func(p metadata.Page) ([]metadata.Image, string, error) {
+		if _, err := a.getRepo(ctx, reg, name); err != nil || none {
+			return nil, "", err
+		}
+		imgs, next, err := a.d.Store.ListImages(ctx, reg, name, st, p)
+		return imgs, next, a.storeErr(err, reg, name)
+	})
 	if err != nil {
 		return nil, err
 	}
-	if _, err := a.getRepo(ctx, reg, name); err != nil {
-		return nil, err
-	}
-	out := describeImagesOut{ImageDetails: []imgDetail{}}
-	if none {
-		return out, nil
-	}
-	imgs, next, err := a.d.Store.ListImages(ctx, reg, name, st, metadata.Page{Limit: limit, After: after})
-	if err != nil {
-		return nil, a.storeErr(err, reg, name)
-	}
-	for _, img := range imgs {
-		out.ImageDetails = append(out.ImageDetails, imageDetail(img))
-	}
-	out.NextToken = a.encodeToken("DescribeImages", scope, next)
-	return out, nil
+	return describeImagesOut{ImageDetails: mapped(imgs, imageDetail), NextToken: next}, nil
 }
 
 // describeListed describes the images ids name, each once; one missing id

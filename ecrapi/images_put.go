@@ -17,7 +17,7 @@ import (
 // PutImage: a manifest stored through the registry, with ECR's checks and errors.
 
 type putImageIn struct {
-	RepositoryName         string  `json:"repositoryName"`
+	scopeIn
 	ImageManifest          *string `json:"imageManifest"`
 	ImageManifestMediaType *string `json:"imageManifestMediaType"`
 	ImageTag               *string `json:"imageTag"`
@@ -27,12 +27,8 @@ type putImageIn struct {
 // putImage stores a manifest (and its tag) through the registry, which
 // checks its blobs and children and records it; the checks ECR answers
 // with its own exceptions come first.
-func (a *API) putImage(ctx context.Context, req *Request) (any, error) {
-	var in putImageIn
-	if err := req.Decode(&in); err != nil {
-		return nil, err
-	}
-	reg, name := req.RegistryID, in.RepositoryName
+func (a *API) putImage(ctx context.Context, req *Request, in *putImageIn) (any, error) {
+	reg, name := req.RegistryID, req.Repository
 	if in.ImageManifest == nil {
 		return nil, missingParam("imageManifest")
 	}

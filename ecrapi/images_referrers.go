@@ -12,16 +12,15 @@ import (
 // ListImageReferrers: the OCI referrers of a subject, from the metadata store.
 
 type listImageReferrersIn struct {
-	RepositoryName string `json:"repositoryName"`
-	SubjectID      *struct {
+	scopeIn
+	pagingIn
+	SubjectID *struct {
 		ImageDigest *string `json:"imageDigest"`
 	} `json:"subjectId"`
 	Filter *struct {
 		ArtifactTypes  []string `json:"artifactTypes"`
 		ArtifactStatus *string  `json:"artifactStatus"`
 	} `json:"filter"`
-	NextToken  *string `json:"nextToken"`
-	MaxResults *int    `json:"maxResults"`
 }
 
 // imgReferrer is ECR's ImageReferrer.
@@ -39,21 +38,18 @@ type listImageReferrersOut struct {
 	NextToken string        `json:"nextToken,omitempty"`
 }
 
+// referrerPages is ListImageReferrers' page size.
+var referrerPages = pageSize{def: 20, max: 50}
+
 const (
-	defaultReferrerPage = 20
-	maxReferrerPage     = 50
 	// referrerScans bounds the store pages one call reads when several
 	// artifact types are filtered in process; a short page with a token
 	// is a valid answer.
 	referrerScans = 10
 )
 
-func (a *API) listImageReferrers(ctx context.Context, req *Request) (any, error) {
-	var in listImageReferrersIn
-	if err := req.Decode(&in); err != nil {
-		return nil, err
-	}
-	reg, name := req.RegistryID, in.RepositoryName
+func (a *API) listImageReferrers(ctx context.Context, req *Request, in *listImageReferrersIn) (any, error) {
+	reg, name := req.RegistryID, req.Repository
 	if in.SubjectID == nil {
 		return nil, missingParam("subjectId")
 	}
@@ -87,37 +83,40 @@ func (a *API) listImageReferrers(ctx context.Context, req *Request) (any, error)
 		}
 	}
 	scope := reg + "/" + name + "/" + subject + "/" + strings.Join(types, "\n")
-	limit, after, err := a.pageParams("ListImageReferrers", scope, in.MaxResults, in.NextToken, maxReferrerPage)
+	refs, next, err := listPage(a, req, scope, in.pagingIn, referrerPages, func(p metadata.Page) ([]imgReferrer, string, error) {
+		if _, err := a.getRepo(ctx, reg, name); err != nil || none {
+			return nil, "", err
+		}
+		return a.referrers(ctx, reg, name, subject, types, p)
+	})
 	if err != nil {
 		return nil, err
 	}
-	if in.MaxResults == nil {
-		limit = defaultReferrerPage
-	}
-	if _, err := a.getRepo(ctx, reg, name); err != nil {
-		return nil, err
-	}
-	out := listImageReferrersOut{Referrers: []imgReferrer{}}
-	if none {
-		return out, nil
-	}
+	return listImageReferrersOut{Referrers: append([]imgReferrer{}, refs...), NextToken: next}, nil
+}
+
+// referrers reads a page of subject's referrers of the given artifact
+// types (any when none). The store filters one type itself; several are
+// filtered here, over at most referrerScans store pages.
+func (a *API) referrers(ctx context.Context, reg, name, subject string, types []string, p metadata.Page) ([]imgReferrer, string, error) {
 	one := ""
 	if len(types) == 1 {
 		one = types[0]
 	}
-	next := after
-	for scans := 0; scans < referrerScans && len(out.Referrers) < limit; scans++ {
+	var out []imgReferrer
+	next := p.After
+	for scans := 0; scans < referrerScans && len(out) < p.Limit; scans++ {
 		// Asking for exactly what is still missing keeps every match of a
 		// page in the answer, so the store's cursor resumes after it.
-		imgs, cursor, err := a.d.Store.Referrers(ctx, reg, name, subject, one, metadata.Page{Limit: limit - len(out.Referrers), After: next})
+		imgs, cursor, err := a.d.Store.Referrers(ctx, reg, name, subject, one, metadata.Page{Limit: p.Limit - len(out), After: next})
 		if err != nil {
-			return nil, a.storeErr(err, reg, name)
+			return nil, "", a.storeErr(err, reg, name)
 		}
 		for _, img := range imgs {
 			if len(types) > 1 && !slices.Contains(types, img.ArtifactType) {
 				continue
 			}
-			out.Referrers = append(out.Referrers, imgReferrer{
+			out = append(out, imgReferrer{
 				Digest: img.Digest, MediaType: img.MediaType, ArtifactType: img.ArtifactType,
 				Size: img.ManifestSize, Annotations: img.Annotations, ArtifactStatus: "ACTIVE",
 			})
@@ -127,6 +126,5 @@ func (a *API) listImageReferrers(ctx context.Context, req *Request) (any, error)
 			break
 		}
 	}
-	out.NextToken = a.encodeToken("ListImageReferrers", scope, next)
-	return out, nil
+	return out, next, nil
 }

@@ -16,11 +16,11 @@ import (
 // and downloading blobs, all through the Registry's /v2 path.
 
 func (a *API) registerLayerOps() {
-	a.add(operation{name: "BatchCheckLayerAvailability", repoScoped: true, handle: a.batchCheckLayerAvailability})
-	a.add(operation{name: "InitiateLayerUpload", repoScoped: true, handle: a.initiateLayerUpload})
-	a.add(operation{name: "UploadLayerPart", repoScoped: true, handle: a.uploadLayerPart})
-	a.add(operation{name: "CompleteLayerUpload", repoScoped: true, handle: a.completeLayerUpload})
-	a.add(operation{name: "GetDownloadUrlForLayer", repoScoped: true, handle: a.getDownloadURLForLayer})
+	a.add(op("BatchCheckLayerAvailability", onRepository, a.batchCheckLayerAvailability))
+	a.add(op("InitiateLayerUpload", onRepository, a.initiateLayerUpload))
+	a.add(op("UploadLayerPart", onRepository, a.uploadLayerPart))
+	a.add(op("CompleteLayerUpload", onRepository, a.completeLayerUpload))
+	a.add(op("GetDownloadUrlForLayer", onRepository, a.getDownloadURLForLayer))
 }
 
 const (
@@ -76,8 +76,8 @@ func (a *API) uploadErr(err error, reg, repo, id string) error {
 }
 
 type batchCheckLayerAvailabilityIn struct {
-	RepositoryName string   `json:"repositoryName"`
-	LayerDigests   []string `json:"layerDigests"`
+	scopeIn
+	LayerDigests []string `json:"layerDigests"`
 }
 
 type layerOut struct {
@@ -97,12 +97,8 @@ type batchCheckLayerAvailabilityOut struct {
 	Failures []layerFailure `json:"failures"`
 }
 
-func (a *API) batchCheckLayerAvailability(ctx context.Context, req *Request) (any, error) {
-	var in batchCheckLayerAvailabilityIn
-	if err := req.Decode(&in); err != nil {
-		return nil, err
-	}
-	reg, name := req.RegistryID, in.RepositoryName
+func (a *API) batchCheckLayerAvailability(ctx context.Context, req *Request, in *batchCheckLayerAvailabilityIn) (any, error) {
+	reg, name := req.RegistryID, req.Repository
 	switch n := len(in.LayerDigests); {
 	case in.LayerDigests == nil:
 		return nil, missingParam("layerDigests")
@@ -151,16 +147,8 @@ func (a *API) batchCheckLayerAvailability(ctx context.Context, req *Request) (an
 	return out, nil
 }
 
-type initiateLayerUploadIn struct {
-	RepositoryName string `json:"repositoryName"`
-}
-
-func (a *API) initiateLayerUpload(ctx context.Context, req *Request) (any, error) {
-	var in initiateLayerUploadIn
-	if err := req.Decode(&in); err != nil {
-		return nil, err
-	}
-	reg, name := req.RegistryID, in.RepositoryName
+func (a *API) initiateLayerUpload(ctx context.Context, req *Request, _ *emptyIn) (any, error) {
+	reg, name := req.RegistryID, req.Repository
 	if _, err := a.getRepo(ctx, reg, name); err != nil {
 		return nil, err
 	}
@@ -172,11 +160,11 @@ func (a *API) initiateLayerUpload(ctx context.Context, req *Request) (any, error
 }
 
 type uploadLayerPartIn struct {
-	RepositoryName string  `json:"repositoryName"`
-	UploadID       *string `json:"uploadId"`
-	PartFirstByte  *int64  `json:"partFirstByte"`
-	PartLastByte   *int64  `json:"partLastByte"`
-	LayerPartBlob  []byte  `json:"layerPartBlob"` // base64 on the wire
+	scopeIn
+	UploadID      *string `json:"uploadId"`
+	PartFirstByte *int64  `json:"partFirstByte"`
+	PartLastByte  *int64  `json:"partLastByte"`
+	LayerPartBlob []byte  `json:"layerPartBlob"` // base64 on the wire
 }
 
 // invalidLayerPart is InvalidLayerPartException with its extra members.
@@ -192,12 +180,8 @@ func invalidLayerPart(reg, repo, id string, lastValid int64, why string) *Error 
 
 const notConsecutive = "The first byte specified is not consecutive to the last byte of a previous layer part upload."
 
-func (a *API) uploadLayerPart(ctx context.Context, req *Request) (any, error) {
-	var in uploadLayerPartIn
-	if err := req.Decode(&in); err != nil {
-		return nil, err
-	}
-	reg, name := req.RegistryID, in.RepositoryName
+func (a *API) uploadLayerPart(ctx context.Context, req *Request, in *uploadLayerPartIn) (any, error) {
+	reg, name := req.RegistryID, req.Repository
 	if err := checkUploadID(in.UploadID); err != nil {
 		return nil, err
 	}
@@ -252,17 +236,13 @@ func (a *API) uploadLayerPart(ctx context.Context, req *Request) (any, error) {
 }
 
 type completeLayerUploadIn struct {
-	RepositoryName string   `json:"repositoryName"`
-	UploadID       *string  `json:"uploadId"`
-	LayerDigests   []string `json:"layerDigests"`
+	scopeIn
+	UploadID     *string  `json:"uploadId"`
+	LayerDigests []string `json:"layerDigests"`
 }
 
-func (a *API) completeLayerUpload(ctx context.Context, req *Request) (any, error) {
-	var in completeLayerUploadIn
-	if err := req.Decode(&in); err != nil {
-		return nil, err
-	}
-	reg, name := req.RegistryID, in.RepositoryName
+func (a *API) completeLayerUpload(ctx context.Context, req *Request, in *completeLayerUploadIn) (any, error) {
+	reg, name := req.RegistryID, req.Repository
 	if err := checkUploadID(in.UploadID); err != nil {
 		return nil, err
 	}
@@ -309,16 +289,12 @@ func (a *API) completeLayerUpload(ctx context.Context, req *Request) (any, error
 }
 
 type getDownloadURLForLayerIn struct {
-	RepositoryName string  `json:"repositoryName"`
-	LayerDigest    *string `json:"layerDigest"`
+	scopeIn
+	LayerDigest *string `json:"layerDigest"`
 }
 
-func (a *API) getDownloadURLForLayer(ctx context.Context, req *Request) (any, error) {
-	var in getDownloadURLForLayerIn
-	if err := req.Decode(&in); err != nil {
-		return nil, err
-	}
-	reg, name := req.RegistryID, in.RepositoryName
+func (a *API) getDownloadURLForLayer(ctx context.Context, req *Request, in *getDownloadURLForLayerIn) (any, error) {
+	reg, name := req.RegistryID, req.Repository
 	if err := checkLayerDigest("layerDigest", in.LayerDigest); err != nil {
 		return nil, err
 	}

@@ -25,24 +25,25 @@ import (
 const (
 	lifecycleTextMin = 100
 	lifecycleTextMax = 30720
-	// lifecyclePreviewMax is GetLifecyclePolicyPreview's maxResults bound.
-	lifecyclePreviewMax = 100
 )
+
+// previewPages is GetLifecyclePolicyPreview's page size.
+var previewPages = pageSize{def: 100, max: 100}
 
 // previewComplete is the status of every stored preview: berth evaluates
 // a preview when it starts (LifecyclePolicyPreviewStatus).
 const previewComplete = "COMPLETE"
 
 func (a *API) registerLifecycleOps() {
-	a.add(operation{name: "PutLifecyclePolicy", repoScoped: true, handle: a.putLifecyclePolicy})
-	a.add(operation{name: "GetLifecyclePolicy", repoScoped: true, handle: a.getLifecyclePolicy})
-	a.add(operation{name: "DeleteLifecyclePolicy", repoScoped: true, handle: a.deleteLifecyclePolicy})
-	a.add(operation{name: "StartLifecyclePolicyPreview", repoScoped: true, handle: a.startLifecyclePolicyPreview})
-	a.add(operation{name: "GetLifecyclePolicyPreview", repoScoped: true, handle: a.getLifecyclePolicyPreview})
+	a.add(op("PutLifecyclePolicy", onRepository, a.putLifecyclePolicy))
+	a.add(op("GetLifecyclePolicy", onRepository, a.getLifecyclePolicy))
+	a.add(op("DeleteLifecyclePolicy", onRepository, a.deleteLifecyclePolicy))
+	a.add(op("StartLifecyclePolicyPreview", onRepository, a.startLifecyclePolicyPreview))
+	a.add(op("GetLifecyclePolicyPreview", onRepository, a.getLifecyclePolicyPreview))
 }
 
 type lifecyclePolicyInput struct {
-	RepositoryName      string  `json:"repositoryName"`
+	scopeIn
 	LifecyclePolicyText *string `json:"lifecyclePolicyText"`
 }
 
@@ -54,31 +55,27 @@ type lifecyclePolicyOutput struct {
 	Status              string `json:"status,omitempty"`
 }
 
-func (a *API) putLifecyclePolicy(ctx context.Context, req *Request) (any, error) {
-	var in lifecyclePolicyInput
-	if err := req.Decode(&in); err != nil {
-		return nil, err
-	}
+func (a *API) putLifecyclePolicy(ctx context.Context, req *Request, in *lifecyclePolicyInput) (any, error) {
 	if in.LifecyclePolicyText == nil {
 		return nil, missingParam("lifecyclePolicyText")
 	}
 	if _, err := lifecycleParse(*in.LifecyclePolicyText); err != nil {
 		return nil, err
 	}
-	if err := a.lifecycleRepository(ctx, req.RegistryID, in.RepositoryName); err != nil {
+	if err := a.lifecycleRepository(ctx, req.RegistryID, req.Repository); err != nil {
 		return nil, err
 	}
-	if _, err := a.d.Store.PutPolicy(ctx, metadata.PolicyLifecycle, req.RegistryID, in.RepositoryName, *in.LifecyclePolicyText); err != nil {
-		return nil, a.lifecycleStoreErr(err, req.RegistryID, in.RepositoryName)
+	if _, err := a.d.Store.PutPolicy(ctx, metadata.PolicyLifecycle, req.RegistryID, req.Repository, *in.LifecyclePolicyText); err != nil {
+		return nil, a.lifecycleStoreErr(err, req.RegistryID, req.Repository)
 	}
-	return lifecyclePolicyOutput{RegistryID: req.RegistryID, RepositoryName: in.RepositoryName, LifecyclePolicyText: *in.LifecyclePolicyText}, nil
+	return lifecyclePolicyOutput{RegistryID: req.RegistryID, RepositoryName: req.Repository, LifecyclePolicyText: *in.LifecyclePolicyText}, nil
 }
 
-func (a *API) getLifecyclePolicy(ctx context.Context, req *Request) (any, error) {
+func (a *API) getLifecyclePolicy(ctx context.Context, req *Request, _ *emptyIn) (any, error) {
 	return a.readLifecyclePolicy(ctx, req, a.d.Store.GetPolicy)
 }
 
-func (a *API) deleteLifecyclePolicy(ctx context.Context, req *Request) (any, error) {
+func (a *API) deleteLifecyclePolicy(ctx context.Context, req *Request, _ *emptyIn) (any, error) {
 	return a.readLifecyclePolicy(ctx, req, a.d.Store.DeletePolicy)
 }
 
@@ -86,18 +83,14 @@ func (a *API) deleteLifecyclePolicy(ctx context.Context, req *Request) (any, err
 // store call.
 func (a *API) readLifecyclePolicy(ctx context.Context, req *Request,
 	read func(context.Context, metadata.PolicyKind, string, string) (metadata.Policy, error)) (any, error) {
-	var in lifecyclePolicyInput
-	if err := req.Decode(&in); err != nil {
+	if err := a.lifecycleRepository(ctx, req.RegistryID, req.Repository); err != nil {
 		return nil, err
 	}
-	if err := a.lifecycleRepository(ctx, req.RegistryID, in.RepositoryName); err != nil {
-		return nil, err
-	}
-	p, err := read(ctx, metadata.PolicyLifecycle, req.RegistryID, in.RepositoryName)
+	p, err := read(ctx, metadata.PolicyLifecycle, req.RegistryID, req.Repository)
 	if err != nil {
-		return nil, a.lifecycleStoreErr(err, req.RegistryID, in.RepositoryName)
+		return nil, a.lifecycleStoreErr(err, req.RegistryID, req.Repository)
 	}
-	last, err := lifecycle.LastEvaluated(ctx, a.d.Store, req.RegistryID, in.RepositoryName)
+	last, err := lifecycle.LastEvaluated(ctx, a.d.Store, req.RegistryID, req.Repository)
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +98,7 @@ func (a *API) readLifecyclePolicy(ctx context.Context, req *Request,
 		last = time.Unix(0, 0) // ECR answers the epoch for a policy never run
 	}
 	e := epoch(last)
-	return lifecyclePolicyOutput{RegistryID: req.RegistryID, RepositoryName: in.RepositoryName, LifecyclePolicyText: p.Text, LastEvaluatedAt: &e}, nil
+	return lifecyclePolicyOutput{RegistryID: req.RegistryID, RepositoryName: req.Repository, LifecyclePolicyText: p.Text, LastEvaluatedAt: &e}, nil
 }
 
 // lifecyclePreviewResult is one LifecyclePolicyPreviewResult; stored
@@ -124,11 +117,7 @@ type lifecycleActionOutput struct {
 	TargetStorageClass string `json:"targetStorageClass,omitempty"`
 }
 
-func (a *API) startLifecyclePolicyPreview(ctx context.Context, req *Request) (any, error) {
-	var in lifecyclePolicyInput
-	if err := req.Decode(&in); err != nil {
-		return nil, err
-	}
+func (a *API) startLifecyclePolicyPreview(ctx context.Context, req *Request, in *lifecyclePolicyInput) (any, error) {
 	var (
 		text string
 		pol  *lifecycle.Policy
@@ -140,22 +129,22 @@ func (a *API) startLifecyclePolicyPreview(ctx context.Context, req *Request) (an
 			return nil, err
 		}
 	}
-	if err := a.lifecycleRepository(ctx, req.RegistryID, in.RepositoryName); err != nil {
+	if err := a.lifecycleRepository(ctx, req.RegistryID, req.Repository); err != nil {
 		return nil, err
 	}
 	if pol == nil {
-		p, err := a.d.Store.GetPolicy(ctx, metadata.PolicyLifecycle, req.RegistryID, in.RepositoryName)
+		p, err := a.d.Store.GetPolicy(ctx, metadata.PolicyLifecycle, req.RegistryID, req.Repository)
 		if err != nil {
-			return nil, a.lifecycleStoreErr(err, req.RegistryID, in.RepositoryName)
+			return nil, a.lifecycleStoreErr(err, req.RegistryID, req.Repository)
 		}
 		text = p.Text
 		if pol, err = lifecycleParse(text); err != nil {
 			return nil, err
 		}
 	}
-	imgs, err := lifecycle.Images(ctx, a.d.Store, req.RegistryID, in.RepositoryName)
+	imgs, err := lifecycle.Images(ctx, a.d.Store, req.RegistryID, req.Repository)
 	if err != nil {
-		return nil, a.lifecycleStoreErr(err, req.RegistryID, in.RepositoryName)
+		return nil, a.lifecycleStoreErr(err, req.RegistryID, req.Repository)
 	}
 	// Evaluated here and now: a preview is one read of the repository,
 	// so it is COMPLETE as soon as it is stored.
@@ -178,23 +167,22 @@ func (a *API) startLifecyclePolicyPreview(ctx context.Context, req *Request) (an
 	if err != nil {
 		return nil, err
 	}
-	pv := metadata.LifecyclePreview{RegistryID: req.RegistryID, Repository: in.RepositoryName,
+	pv := metadata.LifecyclePreview{RegistryID: req.RegistryID, Repository: req.Repository,
 		PolicyText: text, Status: previewComplete, StartedAt: now, Results: string(body)}
 	if err := a.d.Store.PutLifecyclePreview(ctx, pv); err != nil {
-		return nil, a.lifecycleStoreErr(err, req.RegistryID, in.RepositoryName)
+		return nil, a.lifecycleStoreErr(err, req.RegistryID, req.Repository)
 	}
-	return lifecyclePolicyOutput{RegistryID: req.RegistryID, RepositoryName: in.RepositoryName, LifecyclePolicyText: text, Status: previewComplete}, nil
+	return lifecyclePolicyOutput{RegistryID: req.RegistryID, RepositoryName: req.Repository, LifecyclePolicyText: text, Status: previewComplete}, nil
 }
 
 type lifecyclePreviewInput struct {
-	RepositoryName string `json:"repositoryName"`
-	ImageIDs       *[]struct {
+	scopeIn
+	pagingIn
+	ImageIDs *[]struct {
 		ImageDigest *string `json:"imageDigest"`
 		ImageTag    *string `json:"imageTag"`
 	} `json:"imageIds"`
-	NextToken  *string `json:"nextToken"`
-	MaxResults *int    `json:"maxResults"`
-	Filter     *struct {
+	Filter *struct {
 		TagStatus *string `json:"tagStatus"`
 	} `json:"filter"`
 }
@@ -219,12 +207,7 @@ type lifecycleTransitionSum struct {
 	ImageTotalCount    int    `json:"imageTotalCount"`
 }
 
-func (a *API) getLifecyclePolicyPreview(ctx context.Context, req *Request) (any, error) {
-	const op = "GetLifecyclePolicyPreview"
-	var in lifecyclePreviewInput
-	if err := req.Decode(&in); err != nil {
-		return nil, err
-	}
+func (a *API) getLifecyclePolicyPreview(ctx context.Context, req *Request, in *lifecyclePreviewInput) (any, error) {
 	status := string(metadata.TagAny)
 	if in.Filter != nil && in.Filter.TagStatus != nil {
 		status = *in.Filter.TagStatus
@@ -244,27 +227,23 @@ func (a *API) getLifecyclePolicyPreview(ctx context.Context, req *Request) (any,
 			return nil, errorf("InvalidParameterException", "Invalid parameter: maxResults and nextToken cannot be used with imageIds")
 		}
 	}
-	if err := a.lifecycleRepository(ctx, req.RegistryID, in.RepositoryName); err != nil {
+	if err := a.lifecycleRepository(ctx, req.RegistryID, req.Repository); err != nil {
 		return nil, err
 	}
-	pv, err := a.d.Store.GetLifecyclePreview(ctx, req.RegistryID, in.RepositoryName)
+	pv, err := a.d.Store.GetLifecyclePreview(ctx, req.RegistryID, req.Repository)
 	if err != nil {
-		return nil, a.lifecycleStoreErr(err, req.RegistryID, in.RepositoryName)
+		return nil, a.lifecycleStoreErr(err, req.RegistryID, req.Repository)
 	}
 	// Tokens (offsets) are bound to this preview's content: one from a
 	// different preview is refused.
 	sum := sha256.Sum256([]byte(strconv.FormatInt(pv.StartedAt.UnixMicro(), 10) + "\x00" + pv.PolicyText + "\x00" + pv.Results))
-	scope := req.RegistryID + "/" + in.RepositoryName + "@" + hex.EncodeToString(sum[:16])
-	limit, after, err := a.pageParams(op, scope, in.MaxResults, in.NextToken, lifecyclePreviewMax)
-	if err != nil {
-		return nil, err
-	}
-	out := lifecyclePreviewOutput{RegistryID: req.RegistryID, RepositoryName: in.RepositoryName,
-		LifecyclePolicyText: pv.PolicyText, Status: pv.Status, PreviewResults: []lifecyclePreviewResult{}}
+	scope := req.RegistryID + "/" + req.Repository + "@" + hex.EncodeToString(sum[:16])
+	out := lifecyclePreviewOutput{RegistryID: req.RegistryID, RepositoryName: req.Repository,
+		LifecyclePolicyText: pv.PolicyText, Status: pv.Status}
 	var all []lifecyclePreviewResult
 	if pv.Status == previewComplete {
 		if err := json.Unmarshal([]byte(pv.Results), &all); err != nil {
-			return nil, fmt.Errorf("stored lifecycle preview of %s: %w", in.RepositoryName, err)
+			return nil, fmt.Errorf("stored lifecycle preview of %s: %w", req.Repository, err)
 		}
 	}
 	archived := 0
@@ -282,20 +261,29 @@ func (a *API) getLifecyclePolicyPreview(ctx context.Context, req *Request) (any,
 	if archived > 0 {
 		out.Summary.TransitioningImageTotalCounts = []lifecycleTransitionSum{{TargetStorageClass: "ARCHIVE", ImageTotalCount: archived}}
 	}
-	start := 0
-	if after != "" {
-		if start, err = strconv.Atoi(after); err != nil || start < 0 || start > len(selected) {
-			return nil, invalidParam("nextToken", "Invalid pagination token")
+	// The results are the stored preview's: a cursor is an offset into the
+	// selected ones, and imageIds select a single page.
+	page, next, err := listPage(a, req, scope, in.pagingIn, previewPages, func(p metadata.Page) ([]lifecyclePreviewResult, string, error) {
+		start := 0
+		if p.After != "" {
+			var err error
+			if start, err = strconv.Atoi(p.After); err != nil || start < 0 || start > len(selected) {
+				return nil, "", invalidParam("nextToken", "Invalid pagination token")
+			}
 		}
+		if in.ImageIDs != nil {
+			p.Limit = len(selected)
+		}
+		end := min(start+p.Limit, len(selected))
+		if end == len(selected) {
+			return selected[start:end], "", nil
+		}
+		return selected[start:end], strconv.Itoa(end), nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	if in.ImageIDs != nil {
-		limit = len(selected)
-	}
-	end := min(start+limit, len(selected))
-	out.PreviewResults = append(out.PreviewResults, selected[start:end]...)
-	if end < len(selected) {
-		out.NextToken = a.encodeToken(op, scope, strconv.Itoa(end))
-	}
+	out.PreviewResults, out.NextToken = append([]lifecyclePreviewResult{}, page...), next
 	return out, nil
 }
 
@@ -367,8 +355,7 @@ func (a *API) lifecycleStoreErr(err error, registryID, repo string) error {
 	// GetLifecyclePreview).
 	switch me.Entity {
 	case "repository":
-		return errorf("RepositoryNotFoundException",
-			"The repository with name '%s' does not exist in the registry with id '%s'", repo, registryID)
+		return a.repoNotFound(registryID, repo)
 	case "policy":
 		return errorf("LifecyclePolicyNotFoundException",
 			"Lifecycle policy does not exist for the repository with name '%s' in the registry with id '%s'", repo, registryID)

@@ -15,12 +15,12 @@ import (
 // enforced by the Authorizer on every call and registry request.
 
 func (a *API) registerPolicyOps() {
-	a.add(operation{name: "SetRepositoryPolicy", repoScoped: true, handle: a.setRepositoryPolicy})
-	a.add(operation{name: "GetRepositoryPolicy", repoScoped: true, handle: a.getRepositoryPolicy})
-	a.add(operation{name: "DeleteRepositoryPolicy", repoScoped: true, handle: a.deleteRepositoryPolicy})
-	a.add(operation{name: "PutRegistryPolicy", ownRegistry: true, handle: a.putRegistryPolicy})
-	a.add(operation{name: "GetRegistryPolicy", ownRegistry: true, handle: a.getRegistryPolicy})
-	a.add(operation{name: "DeleteRegistryPolicy", ownRegistry: true, handle: a.deleteRegistryPolicy})
+	a.add(op("SetRepositoryPolicy", onRepository, a.setRepositoryPolicy))
+	a.add(op("GetRepositoryPolicy", onRepository, a.getRepositoryPolicy))
+	a.add(op("DeleteRepositoryPolicy", onRepository, a.deleteRepositoryPolicy))
+	a.add(op("PutRegistryPolicy", onOwnRegistry, a.putRegistryPolicy))
+	a.add(op("GetRegistryPolicy", onOwnRegistry, a.getRegistryPolicy))
+	a.add(op("DeleteRegistryPolicy", onOwnRegistry, a.deleteRegistryPolicy))
 }
 
 // maxPolicyText bounds RepositoryPolicyText and RegistryPolicyText.
@@ -66,36 +66,33 @@ func (a *API) repoPolicyNotFound(reg, name string) *Error {
 }
 
 type setRepositoryPolicyIn struct {
-	RepositoryName string  `json:"repositoryName"`
-	PolicyText     *string `json:"policyText"`
-	// Force would skip ECR's lock-out check, which arrives with IAM.
+	scopeIn
+	PolicyText *string `json:"policyText"`
+	// Force skips ECR's check that the policy does not lock the caller
+	// out; berth makes no such check, so force changes nothing.
 	Force bool `json:"force"`
 }
 
-func (a *API) setRepositoryPolicy(ctx context.Context, req *Request) (any, error) {
-	var in setRepositoryPolicyIn
-	if err := req.Decode(&in); err != nil {
-		return nil, err
-	}
+func (a *API) setRepositoryPolicy(ctx context.Context, req *Request, in *setRepositoryPolicyIn) (any, error) {
 	if _, err := checkPolicyText(in.PolicyText, policy.Resource); err != nil {
 		return nil, err
 	}
-	reg := req.RegistryID
-	p, err := a.d.Store.PutPolicy(ctx, metadata.PolicyRepository, reg, in.RepositoryName, *in.PolicyText)
+	reg, name := req.RegistryID, req.Repository
+	p, err := a.d.Store.PutPolicy(ctx, metadata.PolicyRepository, reg, name, *in.PolicyText)
 	if err != nil {
 		if metadata.Is(err, metadata.NotFound) {
-			return nil, a.repoNotFound(reg, in.RepositoryName)
+			return nil, a.repoNotFound(reg, name)
 		}
 		return nil, err
 	}
-	return repositoryPolicyOut{RegistryID: reg, RepositoryName: in.RepositoryName, PolicyText: p.Text}, nil
+	return repositoryPolicyOut{RegistryID: reg, RepositoryName: name, PolicyText: p.Text}, nil
 }
 
-func (a *API) getRepositoryPolicy(ctx context.Context, req *Request) (any, error) {
+func (a *API) getRepositoryPolicy(ctx context.Context, req *Request, _ *emptyIn) (any, error) {
 	return a.repositoryPolicy(ctx, req, a.d.Store.GetPolicy)
 }
 
-func (a *API) deleteRepositoryPolicy(ctx context.Context, req *Request) (any, error) {
+func (a *API) deleteRepositoryPolicy(ctx context.Context, req *Request, _ *emptyIn) (any, error) {
 	return a.repositoryPolicy(ctx, req, a.d.Store.DeletePolicy)
 }
 
@@ -103,24 +100,18 @@ func (a *API) deleteRepositoryPolicy(ctx context.Context, req *Request) (any, er
 // missing repository and a missing policy are told apart as ECR does.
 func (a *API) repositoryPolicy(ctx context.Context, req *Request,
 	do func(context.Context, metadata.PolicyKind, string, string) (metadata.Policy, error)) (any, error) {
-	var in struct {
-		RepositoryName string `json:"repositoryName"`
-	}
-	if err := req.Decode(&in); err != nil {
+	reg, name := req.RegistryID, req.Repository
+	if _, err := a.getRepo(ctx, reg, name); err != nil {
 		return nil, err
 	}
-	reg := req.RegistryID
-	if _, err := a.getRepo(ctx, reg, in.RepositoryName); err != nil {
-		return nil, err
-	}
-	p, err := do(ctx, metadata.PolicyRepository, reg, in.RepositoryName)
+	p, err := do(ctx, metadata.PolicyRepository, reg, name)
 	if err != nil {
 		if metadata.Is(err, metadata.NotFound) {
-			return nil, a.repoPolicyNotFound(reg, in.RepositoryName)
+			return nil, a.repoPolicyNotFound(reg, name)
 		}
 		return nil, err
 	}
-	return repositoryPolicyOut{RegistryID: reg, RepositoryName: in.RepositoryName, PolicyText: p.Text}, nil
+	return repositoryPolicyOut{RegistryID: reg, RepositoryName: name, PolicyText: p.Text}, nil
 }
 
 type registryPolicyOut struct {
@@ -132,13 +123,13 @@ func registryPolicyNotFound(reg string) *Error {
 	return errorf("RegistryPolicyNotFoundException", "Registry policy does not exist in the registry with id '%s'", reg)
 }
 
-func (a *API) putRegistryPolicy(ctx context.Context, req *Request) (any, error) {
-	var in struct {
-		PolicyText *string `json:"policyText"`
-	}
-	if err := req.Decode(&in); err != nil {
-		return nil, err
-	}
+// policyTextIn is PutRegistryPolicy's input.
+type policyTextIn struct {
+	scopeIn
+	PolicyText *string `json:"policyText"`
+}
+
+func (a *API) putRegistryPolicy(ctx context.Context, req *Request, in *policyTextIn) (any, error) {
 	p, err := checkPolicyText(in.PolicyText, policy.Registry)
 	if err != nil {
 		return nil, err
@@ -170,11 +161,11 @@ func (a *API) putRegistryPolicy(ctx context.Context, req *Request) (any, error) 
 	return registryPolicyOut{RegistryID: reg, PolicyText: stored.Text}, nil
 }
 
-func (a *API) getRegistryPolicy(ctx context.Context, req *Request) (any, error) {
+func (a *API) getRegistryPolicy(ctx context.Context, req *Request, _ *emptyIn) (any, error) {
 	return a.registryPolicy(ctx, req, a.d.Store.GetPolicy)
 }
 
-func (a *API) deleteRegistryPolicy(ctx context.Context, req *Request) (any, error) {
+func (a *API) deleteRegistryPolicy(ctx context.Context, req *Request, _ *emptyIn) (any, error) {
 	return a.registryPolicy(ctx, req, a.d.Store.DeletePolicy)
 }
 

@@ -16,13 +16,13 @@ import (
 // configurations are registry settings in the store, as JSON.
 
 func (a *API) registerRegistryOps() {
-	a.add(operation{name: "DescribeRegistry", ownRegistry: true, handle: a.describeRegistry})
-	a.add(operation{name: "PutReplicationConfiguration", ownRegistry: true, handle: a.putReplicationConfiguration})
-	a.add(operation{name: "GetRegistryScanningConfiguration", ownRegistry: true, handle: a.getRegistryScanningConfiguration})
-	a.add(operation{name: "PutRegistryScanningConfiguration", ownRegistry: true, handle: a.putRegistryScanningConfiguration})
-	a.add(operation{name: "GetAccountSetting", ownRegistry: true, targets: accountSettingTargets, handle: a.getAccountSetting})
-	a.add(operation{name: "PutAccountSetting", ownRegistry: true, targets: accountSettingTargets, handle: a.putAccountSetting})
-	a.add(operation{name: "GetAuthorizationToken", ownRegistry: true, handle: a.getAuthorizationToken})
+	a.add(op("DescribeRegistry", onOwnRegistry, a.describeRegistry))
+	a.add(op("PutReplicationConfiguration", onOwnRegistry, a.putReplicationConfiguration))
+	a.add(op("GetRegistryScanningConfiguration", onOwnRegistry, a.getRegistryScanningConfiguration))
+	a.add(op("PutRegistryScanningConfiguration", onOwnRegistry, a.putRegistryScanningConfiguration))
+	a.add(opTargets("GetAccountSetting", onOwnRegistry, accountSettingTargets, a.getAccountSetting))
+	a.add(opTargets("PutAccountSetting", onOwnRegistry, accountSettingTargets, a.putAccountSetting))
+	a.add(op("GetAuthorizationToken", onOwnRegistry, a.getAuthorizationToken))
 }
 
 // Setting names of the registry configurations kept as JSON.
@@ -139,7 +139,7 @@ func (a *API) replication(ctx context.Context, reg string) (replicationConfig, e
 	return c, err
 }
 
-func (a *API) describeRegistry(ctx context.Context, req *Request) (any, error) {
+func (a *API) describeRegistry(ctx context.Context, req *Request, _ *emptyIn) (any, error) {
 	c, err := a.replication(ctx, req.RegistryID)
 	if err != nil {
 		return nil, err
@@ -147,15 +147,14 @@ func (a *API) describeRegistry(ctx context.Context, req *Request) (any, error) {
 	return map[string]any{"registryId": req.RegistryID, "replicationConfiguration": c}, nil
 }
 
+type replicationIn struct {
+	scopeIn
+	ReplicationConfiguration *replicationConfig `json:"replicationConfiguration"`
+}
+
 // putReplicationConfiguration records the configuration, which
 // DescribeRegistry reports.
-func (a *API) putReplicationConfiguration(ctx context.Context, req *Request) (any, error) {
-	var in struct {
-		ReplicationConfiguration *replicationConfig `json:"replicationConfiguration"`
-	}
-	if err := req.Decode(&in); err != nil {
-		return nil, err
-	}
+func (a *API) putReplicationConfiguration(ctx context.Context, req *Request, in *replicationIn) (any, error) {
 	c := in.ReplicationConfiguration
 	if c == nil {
 		return nil, missingParam("replicationConfiguration")
@@ -216,7 +215,7 @@ func (c registryScanningConfig) applied(repo string) (string, []scanFilterOut) {
 	return freq, filters
 }
 
-func (a *API) getRegistryScanningConfiguration(ctx context.Context, req *Request) (any, error) {
+func (a *API) getRegistryScanningConfiguration(ctx context.Context, req *Request, _ *emptyIn) (any, error) {
 	c, err := a.registryScanning(ctx, req.RegistryID)
 	if err != nil {
 		return nil, err
@@ -232,14 +231,13 @@ type scanRuleIn struct {
 	} `json:"repositoryFilters"`
 }
 
-func (a *API) putRegistryScanningConfiguration(ctx context.Context, req *Request) (any, error) {
-	var in struct {
-		ScanType *string      `json:"scanType"`
-		Rules    []scanRuleIn `json:"rules"`
-	}
-	if err := req.Decode(&in); err != nil {
-		return nil, err
-	}
+type registryScanningIn struct {
+	scopeIn
+	ScanType *string      `json:"scanType"`
+	Rules    []scanRuleIn `json:"rules"`
+}
+
+func (a *API) putRegistryScanningConfiguration(ctx context.Context, req *Request, in *registryScanningIn) (any, error) {
 	c := registryScanningConfig{ScanType: "BASIC", Rules: []registryScanRule{}}
 	if in.ScanType != nil {
 		c.ScanType = *in.ScanType
@@ -307,13 +305,15 @@ type accountSettingOut struct {
 	Value string `json:"value"`
 }
 
-func (a *API) getAccountSetting(ctx context.Context, req *Request) (any, error) {
-	var in struct {
-		Name *string `json:"name"`
-	}
-	if err := req.Decode(&in); err != nil {
-		return nil, err
-	}
+// accountSettingIn is the input of Get and PutAccountSetting (Get has no
+// value).
+type accountSettingIn struct {
+	scopeIn
+	Name  *string `json:"name"`
+	Value *string `json:"value"`
+}
+
+func (a *API) getAccountSetting(ctx context.Context, req *Request, in *accountSettingIn) (any, error) {
 	if err := checkSettingName(in.Name); err != nil {
 		return nil, err
 	}
@@ -324,14 +324,7 @@ func (a *API) getAccountSetting(ctx context.Context, req *Request) (any, error) 
 	return accountSettingOut{Name: *in.Name, Value: v}, nil
 }
 
-func (a *API) putAccountSetting(ctx context.Context, req *Request) (any, error) {
-	var in struct {
-		Name  *string `json:"name"`
-		Value *string `json:"value"`
-	}
-	if err := req.Decode(&in); err != nil {
-		return nil, err
-	}
+func (a *API) putAccountSetting(ctx context.Context, req *Request, in *accountSettingIn) (any, error) {
 	if err := checkSettingName(in.Name); err != nil {
 		return nil, err
 	}
@@ -364,18 +357,17 @@ type authorizationDataOut struct {
 	ProxyEndpoint      string `json:"proxyEndpoint"`
 }
 
+type authorizationTokenIn struct {
+	scopeIn
+	RegistryIDs []string `json:"registryIds"`
+}
+
 // getAuthorizationToken issues one login token for the caller. The token's
 // scope is the caller's, whatever registryIds says (deprecated); like ECR
 // it answers one entry per requested registry id, one when none (the ECS
 // agent requires exactly one for its one id). proxyEndpoint is
 // https://Host, the prefix of every image reference clients use.
-func (a *API) getAuthorizationToken(ctx context.Context, req *Request) (any, error) {
-	var in struct {
-		RegistryIDs []string `json:"registryIds"`
-	}
-	if err := req.Decode(&in); err != nil {
-		return nil, err
-	}
+func (a *API) getAuthorizationToken(ctx context.Context, req *Request, in *authorizationTokenIn) (any, error) {
 	if in.RegistryIDs != nil {
 		if n := len(in.RegistryIDs); n < 1 || n > 10 {
 			return nil, invalidParam("registryIds", "must have length between 1 and 10")

@@ -16,12 +16,12 @@ import (
 // register here too: they are repository settings by another name.
 
 func (a *API) registerRepositoryOps() {
-	a.add(operation{name: "CreateRepository", targets: createRepositoryTargets, handle: a.createRepository})
-	a.add(operation{name: "DescribeRepositories", targets: describeRepositoriesTargets, handle: a.describeRepositories})
-	a.add(operation{name: "DeleteRepository", repoScoped: true, handle: a.deleteRepository})
-	a.add(operation{name: "PutImageTagMutability", repoScoped: true, handle: a.putImageTagMutability})
-	a.add(operation{name: "PutImageScanningConfiguration", repoScoped: true, handle: a.putImageScanningConfiguration})
-	a.add(operation{name: "BatchGetRepositoryScanningConfiguration", ownRegistry: true, targets: batchGetScanningTargets, handle: a.batchGetRepositoryScanningConfiguration})
+	a.add(opTargets("CreateRepository", onRegistry, a.createRepositoryTargets, a.createRepository))
+	a.add(opTargets("DescribeRepositories", onRegistry, a.describeRepositoriesTargets, a.describeRepositories))
+	a.add(op("DeleteRepository", onRepository, a.deleteRepository))
+	a.add(op("PutImageTagMutability", onRepository, a.putImageTagMutability))
+	a.add(op("PutImageScanningConfiguration", onRepository, a.putImageScanningConfiguration))
+	a.add(opTargets("BatchGetRepositoryScanningConfiguration", onOwnRegistry, a.batchGetScanningTargets, a.batchGetRepositoryScanningConfiguration))
 	a.registerTaggingOps()
 	a.registerTemplateOps()
 }
@@ -135,7 +135,7 @@ func (a *API) checkEncryption(enc *encryptionIn, reg string) (typ, key string, e
 }
 
 type createRepositoryIn struct {
-	RepositoryName                     string        `json:"repositoryName"`
+	scopeIn
 	Tags                               []tagIn       `json:"tags"`
 	ImageTagMutability                 *string       `json:"imageTagMutability"`
 	ImageTagMutabilityExclusionFilters []filterIn    `json:"imageTagMutabilityExclusionFilters"`
@@ -146,13 +146,9 @@ type createRepositoryIn struct {
 // createRepository creates an empty repository. Creation templates do not
 // apply here: ECR applies them only to repositories it creates itself
 // (on push, pull through cache, replication).
-func (a *API) createRepository(ctx context.Context, req *Request) (any, error) {
-	var in createRepositoryIn
-	if err := req.Decode(&in); err != nil {
-		return nil, err
-	}
-	reg := req.RegistryID
-	r := metadata.Repository{RegistryID: reg, Name: in.RepositoryName}
+func (a *API) createRepository(ctx context.Context, req *Request, in *createRepositoryIn) (any, error) {
+	reg, name := req.RegistryID, deref(in.RepositoryName)
+	r := metadata.Repository{RegistryID: reg, Name: name}
 	var err error
 	if r.Tags, err = checkTags(in.Tags, "tags"); err != nil {
 		return nil, err
@@ -178,15 +174,15 @@ func (a *API) createRepository(ctx context.Context, req *Request) (any, error) {
 	}
 	r, err = a.d.Store.CreateRepository(ctx, r)
 	if err != nil {
-		return nil, a.storeErr(err, reg, in.RepositoryName)
+		return nil, a.storeErr(err, reg, name)
 	}
 	return map[string]any{"repository": a.repositoryOut(r)}, nil
 }
 
 type describeRepositoriesIn struct {
+	scopeIn
+	pagingIn
 	RepositoryNames []string `json:"repositoryNames"`
-	MaxResults      *int     `json:"maxResults"`
-	NextToken       *string  `json:"nextToken"`
 }
 
 type describeRepositoriesOut struct {
@@ -194,11 +190,7 @@ type describeRepositoriesOut struct {
 	NextToken    string          `json:"nextToken,omitempty"`
 }
 
-func (a *API) describeRepositories(ctx context.Context, req *Request) (any, error) {
-	var in describeRepositoriesIn
-	if err := req.Decode(&in); err != nil {
-		return nil, err
-	}
+func (a *API) describeRepositories(ctx context.Context, req *Request, in *describeRepositoriesIn) (any, error) {
 	reg := req.RegistryID
 	out := describeRepositoriesOut{Repositories: []repositoryOut{}}
 	if in.RepositoryNames != nil {
@@ -218,19 +210,13 @@ func (a *API) describeRepositories(ctx context.Context, req *Request) (any, erro
 		}
 		return out, nil
 	}
-	const op = "DescribeRepositories"
-	limit, after, err := a.pageParams(op, reg, in.MaxResults, in.NextToken, maxPage)
+	repos, next, err := listPage(a, req, reg, in.pagingIn, standardPages, func(p metadata.Page) ([]metadata.Repository, string, error) {
+		return a.d.Store.ListRepositories(ctx, reg, p)
+	})
 	if err != nil {
 		return nil, err
 	}
-	repos, next, err := a.d.Store.ListRepositories(ctx, reg, metadata.Page{Limit: limit, After: after})
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range repos {
-		out.Repositories = append(out.Repositories, a.repositoryOut(r))
-	}
-	out.NextToken = a.encodeToken(op, reg, next)
+	out.Repositories, out.NextToken = mapped(repos, a.repositoryOut), next
 	return out, nil
 }
 
@@ -263,37 +249,33 @@ func checkNameList(names []string, field string, max int) ([]string, error) {
 }
 
 type deleteRepositoryIn struct {
-	RepositoryName string `json:"repositoryName"`
-	Force          bool   `json:"force"`
+	scopeIn
+	Force bool `json:"force"`
 }
 
 // deleteRepository removes the repository's metadata (refused while it
 // holds images unless force) and then its storage.
-func (a *API) deleteRepository(ctx context.Context, req *Request) (any, error) {
-	var in deleteRepositoryIn
-	if err := req.Decode(&in); err != nil {
-		return nil, err
-	}
-	reg := req.RegistryID
-	r, _, err := a.d.Store.DeleteRepository(ctx, reg, in.RepositoryName, in.Force)
+func (a *API) deleteRepository(ctx context.Context, req *Request, in *deleteRepositoryIn) (any, error) {
+	reg, name := req.RegistryID, req.Repository
+	r, _, err := a.d.Store.DeleteRepository(ctx, reg, name, in.Force)
 	if err != nil {
-		return nil, a.storeErr(err, reg, in.RepositoryName)
+		return nil, a.storeErr(err, reg, name)
 	}
 	if a.d.Registry != nil {
 		// The repository is gone from the metadata, which is what every
 		// read consults; storage left behind is only unreferenced data,
 		// so a failure here is logged rather than undoing the delete.
-		err := a.d.Registry.DeleteRepository(ctx, reg, in.RepositoryName)
+		err := a.d.Registry.DeleteRepository(ctx, reg, name)
 		if err != nil && !errors.Is(err, ecrmodel.ErrRepositoryUnknown) {
 			a.d.Log.Error("ecr api: deleting repository storage", "request_id", req.RequestID,
-				"registry", reg, "repository", in.RepositoryName, "err", err)
+				"registry", reg, "repository", name, "err", err)
 		}
 	}
 	return map[string]any{"repository": a.repositoryOut(r)}, nil
 }
 
 type putImageTagMutabilityIn struct {
-	RepositoryName                     string     `json:"repositoryName"`
+	scopeIn
 	ImageTagMutability                 *string    `json:"imageTagMutability"`
 	ImageTagMutabilityExclusionFilters []filterIn `json:"imageTagMutabilityExclusionFilters"`
 }
@@ -305,11 +287,7 @@ type putImageTagMutabilityOut struct {
 	ImageTagMutabilityExclusionFilters []filterOut `json:"imageTagMutabilityExclusionFilters,omitempty"`
 }
 
-func (a *API) putImageTagMutability(ctx context.Context, req *Request) (any, error) {
-	var in putImageTagMutabilityIn
-	if err := req.Decode(&in); err != nil {
-		return nil, err
-	}
+func (a *API) putImageTagMutability(ctx context.Context, req *Request, in *putImageTagMutabilityIn) (any, error) {
 	if in.ImageTagMutability == nil {
 		return nil, missingParam("imageTagMutability")
 	}
@@ -317,13 +295,13 @@ func (a *API) putImageTagMutability(ctx context.Context, req *Request) (any, err
 	if err != nil {
 		return nil, err
 	}
-	reg := req.RegistryID
-	r, err := a.d.Store.UpdateRepository(ctx, reg, in.RepositoryName, func(r *metadata.Repository) error {
+	reg, name := req.RegistryID, req.Repository
+	r, err := a.d.Store.UpdateRepository(ctx, reg, name, func(r *metadata.Repository) error {
 		r.TagMutability, r.MutabilityExclusions = mode, filters
 		return nil
 	})
 	if err != nil {
-		return nil, a.storeErr(err, reg, in.RepositoryName)
+		return nil, a.storeErr(err, reg, name)
 	}
 	return putImageTagMutabilityOut{
 		RegistryID:                         reg,
@@ -334,7 +312,7 @@ func (a *API) putImageTagMutability(ctx context.Context, req *Request) (any, err
 }
 
 type putImageScanningConfigurationIn struct {
-	RepositoryName             string      `json:"repositoryName"`
+	scopeIn
 	ImageScanningConfiguration *scanningIn `json:"imageScanningConfiguration"`
 }
 
@@ -344,22 +322,18 @@ type putImageScanningConfigurationOut struct {
 	ImageScanningConfiguration scanningOut `json:"imageScanningConfiguration"`
 }
 
-func (a *API) putImageScanningConfiguration(ctx context.Context, req *Request) (any, error) {
-	var in putImageScanningConfigurationIn
-	if err := req.Decode(&in); err != nil {
-		return nil, err
-	}
+func (a *API) putImageScanningConfiguration(ctx context.Context, req *Request, in *putImageScanningConfigurationIn) (any, error) {
 	if in.ImageScanningConfiguration == nil {
 		return nil, missingParam("imageScanningConfiguration")
 	}
 	scan := in.ImageScanningConfiguration.ScanOnPush != nil && *in.ImageScanningConfiguration.ScanOnPush
-	reg := req.RegistryID
-	r, err := a.d.Store.UpdateRepository(ctx, reg, in.RepositoryName, func(r *metadata.Repository) error {
+	reg, name := req.RegistryID, req.Repository
+	r, err := a.d.Store.UpdateRepository(ctx, reg, name, func(r *metadata.Repository) error {
 		r.ScanOnPush = scan
 		return nil
 	})
 	if err != nil {
-		return nil, a.storeErr(err, reg, in.RepositoryName)
+		return nil, a.storeErr(err, reg, name)
 	}
 	return putImageScanningConfigurationOut{
 		RegistryID:                 reg,
@@ -382,19 +356,16 @@ type scanningFailureOut struct {
 	FailureReason  string `json:"failureReason"`
 }
 
+// repositoryNamesIn is BatchGetRepositoryScanningConfiguration's input.
+type repositoryNamesIn struct {
+	scopeIn
+	RepositoryNames []string `json:"repositoryNames"`
+}
+
 // batchGetRepositoryScanningConfiguration reports, per repository, the
 // scanning that applies: the registry scanning rule its name matches
 // (continuous scanning first), else its own scan-on-push flag.
-func (a *API) batchGetRepositoryScanningConfiguration(ctx context.Context, req *Request) (any, error) {
-	var in struct {
-		RepositoryNames []string `json:"repositoryNames"`
-	}
-	if err := req.Decode(&in); err != nil {
-		return nil, err
-	}
-	if in.RepositoryNames == nil {
-		return nil, missingParam("repositoryNames")
-	}
+func (a *API) batchGetRepositoryScanningConfiguration(ctx context.Context, req *Request, in *repositoryNamesIn) (any, error) {
 	names, err := checkNameList(in.RepositoryNames, "repositoryNames", 25)
 	if err != nil {
 		return nil, err

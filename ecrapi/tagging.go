@@ -14,9 +14,9 @@ import (
 
 func (a *API) registerTaggingOps() {
 	// The repository comes from resourceArn.
-	a.add(operation{name: "TagResource", targets: tagResourceTargets, handle: a.tagResource})
-	a.add(operation{name: "UntagResource", targets: untagResourceTargets, handle: a.untagResource})
-	a.add(operation{name: "ListTagsForResource", targets: listTagsTargets, handle: a.listTagsForResource})
+	a.add(opTargets("TagResource", onRegistry, a.tagResourceTargets, a.tagResource))
+	a.add(opTargets("UntagResource", onRegistry, a.untagResourceTargets, a.untagResource))
+	a.add(opTargets("ListTagsForResource", onRegistry, a.listTagsTargets, a.listTagsForResource))
 }
 
 // Tag limits (TooManyTagsException and InvalidTagParameterException docs).
@@ -130,15 +130,12 @@ func (a *API) arnRepository(arn *string) (reg, name string, err error) {
 }
 
 type tagResourceIn struct {
+	scopeIn
 	ResourceArn *string `json:"resourceArn"`
 	Tags        []tagIn `json:"tags"`
 }
 
-func (a *API) tagResource(ctx context.Context, req *Request) (any, error) {
-	var in tagResourceIn
-	if err := req.Decode(&in); err != nil {
-		return nil, err
-	}
+func (a *API) tagResource(ctx context.Context, _ *Request, in *tagResourceIn) (any, error) {
 	reg, name, err := a.arnRepository(in.ResourceArn)
 	if err != nil {
 		return nil, err
@@ -164,15 +161,12 @@ func (a *API) tagResource(ctx context.Context, req *Request) (any, error) {
 }
 
 type untagResourceIn struct {
+	scopeIn
 	ResourceArn *string  `json:"resourceArn"`
 	TagKeys     []string `json:"tagKeys"`
 }
 
-func (a *API) untagResource(ctx context.Context, req *Request) (any, error) {
-	var in untagResourceIn
-	if err := req.Decode(&in); err != nil {
-		return nil, err
-	}
+func (a *API) untagResource(ctx context.Context, _ *Request, in *untagResourceIn) (any, error) {
 	reg, name, err := a.arnRepository(in.ResourceArn)
 	if err != nil {
 		return nil, err
@@ -203,13 +197,13 @@ func (a *API) untagResource(ctx context.Context, req *Request) (any, error) {
 	return struct{}{}, nil
 }
 
-func (a *API) listTagsForResource(ctx context.Context, req *Request) (any, error) {
-	var in struct {
-		ResourceArn *string `json:"resourceArn"`
-	}
-	if err := req.Decode(&in); err != nil {
-		return nil, err
-	}
+// resourceArnIn is ListTagsForResource's input.
+type resourceArnIn struct {
+	scopeIn
+	ResourceArn *string `json:"resourceArn"`
+}
+
+func (a *API) listTagsForResource(ctx context.Context, _ *Request, in *resourceArnIn) (any, error) {
 	reg, name, err := a.arnRepository(in.ResourceArn)
 	if err != nil {
 		return nil, err

@@ -18,10 +18,10 @@ import (
 // a repository that does not exist (ecrmodel.CreateFromTemplate).
 
 func (a *API) registerTemplateOps() {
-	a.add(operation{name: "CreateRepositoryCreationTemplate", ownRegistry: true, handle: a.createTemplate})
-	a.add(operation{name: "DescribeRepositoryCreationTemplates", ownRegistry: true, handle: a.describeTemplates})
-	a.add(operation{name: "UpdateRepositoryCreationTemplate", ownRegistry: true, handle: a.updateTemplate})
-	a.add(operation{name: "DeleteRepositoryCreationTemplate", ownRegistry: true, handle: a.deleteTemplate})
+	a.add(op("CreateRepositoryCreationTemplate", onOwnRegistry, a.createTemplate))
+	a.add(op("DescribeRepositoryCreationTemplates", onOwnRegistry, a.describeTemplates))
+	a.add(op("UpdateRepositoryCreationTemplate", onOwnRegistry, a.updateTemplate))
+	a.add(op("DeleteRepositoryCreationTemplate", onOwnRegistry, a.deleteTemplate))
 }
 
 // RootPrefix is the prefix of the template for repositories no other
@@ -72,6 +72,7 @@ func checkPrefix(p *string) error {
 // templateIn is the input of Create and UpdateRepositoryCreationTemplate;
 // on update, absent members keep their values.
 type templateIn struct {
+	scopeIn
 	Prefix                             *string       `json:"prefix"`
 	Description                        *string       `json:"description"`
 	EncryptionConfiguration            *encryptionIn `json:"encryptionConfiguration"`
@@ -271,11 +272,7 @@ func templateErr(err error, reg, prefix string) error {
 	return err
 }
 
-func (a *API) createTemplate(ctx context.Context, req *Request) (any, error) {
-	var in templateIn
-	if err := req.Decode(&in); err != nil {
-		return nil, err
-	}
+func (a *API) createTemplate(ctx context.Context, req *Request, in *templateIn) (any, error) {
 	if err := checkPrefix(in.Prefix); err != nil {
 		return nil, err
 	}
@@ -295,11 +292,7 @@ func (a *API) createTemplate(ctx context.Context, req *Request) (any, error) {
 	return templateResultOut{RegistryID: reg, RepositoryCreationTemplate: templateOutOf(t)}, nil
 }
 
-func (a *API) updateTemplate(ctx context.Context, req *Request) (any, error) {
-	var in templateIn
-	if err := req.Decode(&in); err != nil {
-		return nil, err
-	}
+func (a *API) updateTemplate(ctx context.Context, req *Request, in *templateIn) (any, error) {
 	if err := checkPrefix(in.Prefix); err != nil {
 		return nil, err
 	}
@@ -317,13 +310,13 @@ func (a *API) updateTemplate(ctx context.Context, req *Request) (any, error) {
 	return templateResultOut{RegistryID: reg, RepositoryCreationTemplate: templateOutOf(t)}, nil
 }
 
-func (a *API) deleteTemplate(ctx context.Context, req *Request) (any, error) {
-	var in struct {
-		Prefix *string `json:"prefix"`
-	}
-	if err := req.Decode(&in); err != nil {
-		return nil, err
-	}
+// prefixIn is DeleteRepositoryCreationTemplate's input.
+type prefixIn struct {
+	scopeIn
+	Prefix *string `json:"prefix"`
+}
+
+func (a *API) deleteTemplate(ctx context.Context, req *Request, in *prefixIn) (any, error) {
 	if err := checkPrefix(in.Prefix); err != nil {
 		return nil, err
 	}
@@ -341,17 +334,15 @@ type describeTemplatesOut struct {
 	NextToken                   string        `json:"nextToken,omitempty"`
 }
 
+type describeTemplatesIn struct {
+	scopeIn
+	pagingIn
+	Prefixes []string `json:"prefixes"`
+}
+
 // describeTemplates lists the templates named by prefixes (those that
 // exist), else all of them a page at a time.
-func (a *API) describeTemplates(ctx context.Context, req *Request) (any, error) {
-	var in struct {
-		Prefixes   []string `json:"prefixes"`
-		MaxResults *int     `json:"maxResults"`
-		NextToken  *string  `json:"nextToken"`
-	}
-	if err := req.Decode(&in); err != nil {
-		return nil, err
-	}
+func (a *API) describeTemplates(ctx context.Context, req *Request, in *describeTemplatesIn) (any, error) {
 	reg := req.RegistryID
 	out := describeTemplatesOut{RegistryID: reg, RepositoryCreationTemplates: []templateOut{}}
 	if in.Prefixes != nil {
@@ -378,18 +369,12 @@ func (a *API) describeTemplates(ctx context.Context, req *Request) (any, error) 
 		}
 		return out, nil
 	}
-	const op = "DescribeRepositoryCreationTemplates"
-	limit, after, err := a.pageParams(op, reg, in.MaxResults, in.NextToken, maxPage)
+	list, next, err := listPage(a, req, reg, in.pagingIn, standardPages, func(p metadata.Page) ([]metadata.Template, string, error) {
+		return a.d.Store.ListTemplates(ctx, reg, p)
+	})
 	if err != nil {
 		return nil, err
 	}
-	list, next, err := a.d.Store.ListTemplates(ctx, reg, metadata.Page{Limit: limit, After: after})
-	if err != nil {
-		return nil, err
-	}
-	for _, t := range list {
-		out.RepositoryCreationTemplates = append(out.RepositoryCreationTemplates, templateOutOf(t))
-	}
-	out.NextToken = a.encodeToken(op, reg, next)
+	out.RepositoryCreationTemplates, out.NextToken = mapped(list, templateOutOf), next
 	return out, nil
 }

@@ -18,10 +18,12 @@ import (
 	"io"
 	"log/slog"
 	"path"
+	"sync"
 	"time"
 
 	storagedriver "github.com/distribution/distribution/v3/registry/storage/driver"
 	"github.com/opencontainers/go-digest"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/berth-registry/berth/metadata"
 	"github.com/berth-registry/berth/metrics"
@@ -43,6 +45,11 @@ type Store interface {
 	ReleaseLease(ctx context.Context, name, owner string) error
 }
 
+// Spool is a backend's local scratch space for uploads.
+type Spool interface {
+	SweepSpool() int
+}
+
 // Defaults of the gc.* configuration keys.
 const (
 	DefaultInterval = time.Minute
@@ -53,6 +60,12 @@ const (
 	// storageTimeout bounds one storage call of a review.
 	storageTimeout = time.Minute
 	batch          = 50
+	// parallel is how many reviews of a batch run at once.
+	parallel = 2
+	// retryDelay is how long a failed review waits (storage unreachable,
+	// a store error): short enough that an outage's backlog clears soon
+	// after, long enough not to hammer a store that is down.
+	retryDelay = 2 * time.Minute
 )
 
 // Collector reviews what is due and purges abandoned uploads.
@@ -64,7 +77,10 @@ type Collector struct {
 	// PurgeAge is how long an upload may sit idle before it is aborted.
 	PurgeAge time.Duration
 	// Node names this process in claims; it must differ between nodes.
-	Node    string
+	Node string
+	// Spool, when the storage backend has local part files (S3), sweeps
+	// the ones crashed processes left; nil: none.
+	Spool   Spool
 	Log     *slog.Logger
 	Metrics *metrics.GC // nil: none
 	Now     func() time.Time
@@ -117,6 +133,11 @@ func (c *Collector) RunOnce(ctx context.Context) (Report, error) {
 	}
 	n, err := c.PurgeUploads(ctx)
 	rep.UploadsPurged = n
+	if c.Spool != nil {
+		if swept := c.Spool.SweepSpool(); swept > 0 {
+			c.log().Info("gc: removed spool files crashed uploads left", "files", swept, "node", c.Node)
+		}
+	}
 	if rep.Reviewed > 0 || rep.UploadsPurged > 0 {
 		c.log().Info("gc: "+rep.String(), "node", c.Node)
 	}
@@ -125,22 +146,42 @@ func (c *Collector) RunOnce(ctx context.Context) (Report, error) {
 }
 
 // CollectDue reviews every due review this node can claim, a batch at a
-// time, adding to rep.
+// time, adding to rep. A batch's reviews run a few at once: each is
+// mostly waiting on storage deletes and store transactions of its own.
 func (c *Collector) CollectDue(ctx context.Context, rep *Report) error {
+	var mu sync.Mutex
 	for {
 		claimed, err := c.Store.ClaimReviews(ctx, c.now(), c.owner(), claimTTL, batch)
 		if err != nil {
 			return err
 		}
+		start := time.Now()
+		var g errgroup.Group
+		g.SetLimit(parallel)
 		for _, d := range claimed {
 			if err := ctx.Err(); err != nil {
+				_ = g.Wait()
 				c.release(claimed, d)
 				return err
 			}
-			c.review(ctx, d, rep)
+			g.Go(func() error {
+				r := c.review(ctx, d)
+				mu.Lock()
+				rep.add(r)
+				mu.Unlock()
+				return nil
+			})
 		}
+		_ = g.Wait()
 		if len(claimed) < batch {
 			return nil
+		}
+		// Rest as long as the batch took: a backlog drains at half speed
+		// rather than taking the CPU and the store from clients.
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Since(start)):
 		}
 	}
 }
@@ -159,26 +200,26 @@ func (c *Collector) release(claimed []string, from string) {
 }
 
 // review decides one blob and carries the decision out.
-func (c *Collector) review(ctx context.Context, d string, rep *Report) {
+func (c *Collector) review(ctx context.Context, d string) (rep Report) {
 	rep.Reviewed++
 	plan, err := c.Store.PlanCollection(ctx, d, c.owner(), c.now())
 	switch {
 	case metadata.Is(err, metadata.Changed):
-		return // referenced again (its review pushed out) or taken over
+		return rep // referenced again (its review pushed out) or taken over
 	case err != nil:
-		c.postpone(ctx, d, err, rep)
-		return
+		c.postpone(ctx, d, err, &rep)
+		return rep
 	case plan.Empty():
-		return
+		return rep
 	}
 	c.log().Debug("gc: collecting", "digest", plan.Digest, "delete", plan.Delete, "unlink", fmt.Sprint(plan.Unlink))
 	if err := c.remove(ctx, &plan); err != nil {
-		c.postpone(ctx, d, err, rep)
-		return
+		c.postpone(ctx, d, err, &rep)
+		return rep
 	}
 	if err := c.Store.FinishCollection(ctx, plan, c.owner()); err != nil {
-		c.postpone(ctx, d, err, rep)
-		return
+		c.postpone(ctx, d, err, &rep)
+		return rep
 	}
 	rep.Collections = append(rep.Collections, plan)
 	rep.LinksRemoved += len(plan.Unlink)
@@ -193,23 +234,30 @@ func (c *Collector) review(ctx context.Context, d string, rep *Report) {
 			m.BytesReclaimed.Add(float64(plan.Size))
 		}
 	}
+	return rep
 }
 
-// postpone puts a failed review back, later each time it fails.
+// add adds o's counts and decisions to r.
+func (r *Report) add(o Report) {
+	r.Reviewed += o.Reviewed
+	r.BlobsDeleted += o.BlobsDeleted
+	r.LinksRemoved += o.LinksRemoved
+	r.Failures += o.Failures
+	r.UploadsPurged += o.UploadsPurged
+	r.BytesReclaimed += o.BytesReclaimed
+	r.Collections = append(r.Collections, o.Collections...)
+}
+
+// postpone puts a failed review back for retryDelay.
 func (c *Collector) postpone(ctx context.Context, d string, cause error, rep *Report) {
 	rep.Failures++
 	if c.Metrics != nil {
 		c.Metrics.ReviewFailures.Inc()
 	}
 	c.log().Warn("gc: review failed; postponed", "digest", d, "error", cause)
-	if err := c.Store.PostponeReview(context.WithoutCancel(ctx), d, c.owner(), c.now().Add(backoff(rep.Failures)), cause.Error()); err != nil {
+	if err := c.Store.PostponeReview(context.WithoutCancel(ctx), d, c.owner(), c.now().Add(retryDelay), cause.Error()); err != nil {
 		c.log().Warn("gc: postponing a review", "digest", d, "error", err)
 	}
-}
-
-func backoff(n int) time.Duration {
-	d := time.Minute << min(n, 10)
-	return min(d, 24*time.Hour)
 }
 
 // remove deletes what plan marked from storage: the repositories' links

@@ -312,5 +312,6 @@ func migrations() []migration {
 		},
 	},
 		identityMigration(),
+		pullThroughMigration(),
 	}
 }

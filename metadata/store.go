@@ -139,6 +139,7 @@ type Store interface {
 	OIDC
 	Coordination
 	Blobs
+	PullThrough
 }
 
 // Blobs is blob accounting and the garbage collector's queue (see

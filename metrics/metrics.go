@@ -25,6 +25,7 @@ type Metrics struct {
 	EncryptionErrors prometheus.Counter
 	StorageOps       *prometheus.HistogramVec // backend, op
 	GC               *GC
+	PullThrough      *PullThrough
 	// KeyringReady is 1 while this node's keyring opens the registry's
 	// objects, 0 when it does not (see /readyz).
 	KeyringReady prometheus.Gauge
@@ -76,6 +77,7 @@ func New(version string) *Metrics {
 		m.KeyringReady, m.UnknownKeys, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.GC = newGC(r)
+	m.PullThrough = newPullThrough(r)
 	return m
 }
 

@@ -28,7 +28,9 @@ import (
 	"github.com/berth-registry/berth/iamapi"
 	"github.com/berth-registry/berth/lifecycle"
 	"github.com/berth-registry/berth/metadata"
+	"github.com/berth-registry/berth/pullthrough"
 	"github.com/berth-registry/berth/registry"
+	"github.com/berth-registry/berth/secretsmanager"
 	"github.com/berth-registry/berth/storage/crypt"
 	"github.com/berth-registry/berth/sts"
 )
@@ -46,6 +48,8 @@ type controlPlane struct {
 	meta     *registry.Meta
 	blobURLs *registry.BlobURLSigner
 	gate     registry.GateOptions
+	ptc      *pullthrough.Rules
+	keyring  *crypt.Keyring
 }
 
 // lifecycle is the runner applying lifecycle policies: an expired image
@@ -91,6 +95,7 @@ func openControlPlane(ctx context.Context, c *config.Config, kr *crypt.Keyring, 
 	}
 	cp.tokens = &token.Issuer{Keys: keys, TTL: c.ECR.TTL(), Issuer: "berth"}
 	cp.keys = &auth.KeyLookup{Store: st, Keyring: kr}
+	cp.keyring = kr
 	cp.iam = &iam.Service{Store: st, Keyring: kr}
 	if err := bootstrapAdmin(ctx, c, cp.iam, out); err != nil {
 		return fail(err)
@@ -128,6 +133,9 @@ func openControlPlane(ctx context.Context, c *config.Config, kr *crypt.Keyring, 
 		Authorizer:  iam.RegistryAuthorizer{Authz: cp.authz, Region: c.ECR.Region},
 		BlobURLs:    cp.blobURLs, RegistryID: c.ECR.RegistryID, Region: c.ECR.Region, PublicHost: c.ECR.PublicHost,
 	}
+	if cp.ptc, cp.gate.PullThrough, err = pullThrough(c, st, kr, log); err != nil {
+		return fail(fmt.Errorf("pull_through: %w", err))
+	}
 	return cp, nil
 }
 
@@ -163,16 +171,17 @@ func (cp *controlPlane) api(c *config.Config, srv *registry.Server, secret strin
 	ecrVerifier := &sigv4.Verifier{Lookup: cp.keys.Lookup, Regions: []string{c.ECR.Region}}
 	stsVerifier := &sigv4.Verifier{Lookup: cp.keys.Lookup, Regions: slices.Compact([]string{c.ECR.Region, stsGlobalRegion})}
 	ecr := ecrapi.New(ecrapi.Deps{
-		Store:      cp.store,
-		Registry:   backend,
-		Authn:      &auth.APIAuthenticator{Verifier: ecrVerifier, Service: "ecr"},
-		Authz:      iam.APIAuthorizer{Authz: cp.authz},
-		Tokens:     cp.tokens,
-		RegistryID: c.ECR.RegistryID,
-		Region:     c.ECR.Region,
-		Host:       c.ECR.PublicHost,
-		PageKey:    derive(secret, "next-token"),
-		Log:        log,
+		Store:       cp.store,
+		Registry:    backend,
+		Authn:       &auth.APIAuthenticator{Verifier: ecrVerifier, Service: "ecr"},
+		Authz:       iam.APIAuthorizer{Authz: cp.authz},
+		Tokens:      cp.tokens,
+		PullThrough: cp.ptc,
+		RegistryID:  c.ECR.RegistryID,
+		Region:      c.ECR.Region,
+		Host:        c.ECR.PublicHost,
+		PageKey:     derive(secret, "next-token"),
+		Log:         log,
 	})
 	stsh := &sts.Handler{
 		Authn: &auth.APIAuthenticator{Verifier: stsVerifier, Service: "sts"},
@@ -182,6 +191,9 @@ func (cp *controlPlane) api(c *config.Config, srv *registry.Server, secret strin
 	// IAM is global: its requests are signed for us-east-1, as STS's
 	// global endpoint's are.
 	iamh := &iamapi.Handler{Authn: &auth.APIAuthenticator{Verifier: stsVerifier, Service: "iam"}, Svc: cp.iam, Authz: cp.authz, Log: log}
+	smh := &secretsmanager.Handler{Store: cp.store, Keyring: cp.keyring, Region: c.ECR.Region, Log: log,
+		Authn: &auth.APIAuthenticator{Verifier: ecrVerifier, Service: "secretsmanager"},
+		Authz: iam.APIAuthorizer{Authz: cp.authz}}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if iamapi.Handles(r) {
 			iamh.ServeHTTP(w, r)
@@ -189,6 +201,10 @@ func (cp *controlPlane) api(c *config.Config, srv *registry.Server, secret strin
 		}
 		if sts.Handles(r) {
 			stsh.ServeHTTP(w, r)
+			return
+		}
+		if secretsmanager.Handles(r) {
+			smh.ServeHTTP(w, r)
 			return
 		}
 		ecr.ServeHTTP(w, r)

@@ -22,6 +22,7 @@ import (
 	"github.com/berth-registry/berth/metadata"
 	"github.com/berth-registry/berth/metrics"
 	"github.com/berth-registry/berth/registry"
+	"github.com/berth-registry/berth/storage"
 )
 
 // Options are what a Node needs besides its configuration.
@@ -80,6 +81,7 @@ func New(ctx context.Context, c *config.Config, o Options) (*Node, error) {
 	n := &Node{Store: cp.store, StorageDesc: desc, cp: cp}
 	keys := newKeyHealth(drv, o.Metrics, o.Log)
 	_ = keys.check(ctx) // logs and sets the gauge at start
+	ptcMetrics(cp.gate.PullThrough, o.Metrics)
 	srv, err := registry.New(ctx, registry.Options{
 		App: registry.AppOptions{Driver: drv, HTTPSecret: secret, DeleteEnabled: c.Registry.DeleteEnabled,
 			PurgeAge: c.Registry.PurgeAge(), Meta: cp.meta},
@@ -108,6 +110,7 @@ func New(ctx context.Context, c *config.Config, o Options) (*Node, error) {
 	n.Lifecycle = cp.lifecycle(c.Lifecycle.Every(), name, o.Log)
 	n.GC = &gc.Collector{Store: cp.store, Driver: drv, Interval: c.GC.Every(), PurgeAge: c.Registry.PurgeAge(),
 		Node: name, Log: o.Log, Metrics: o.Metrics.GC}
+	n.GC.Spool, _ = storage.Unwrap(backend).(gc.Spool)
 	n.ttl = c.ECR.TTL()
 	return n, nil
 }

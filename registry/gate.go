@@ -15,6 +15,7 @@ import (
 	"github.com/berth-registry/berth/auth"
 	"github.com/berth-registry/berth/ecrmodel"
 	"github.com/berth-registry/berth/metadata"
+	"github.com/berth-registry/berth/pullthrough"
 )
 
 // Credentials checks the Basic credentials of a registry request (ECR: the
@@ -48,6 +49,9 @@ type GateOptions struct {
 	Region     string
 	// PublicHost is the host[:port] clients use (the Basic realm).
 	PublicHost string
+	// PullThrough imports pulls of repositories a pull-through cache rule
+	// covers (nil: no pull-through cache).
+	PullThrough *pullthrough.Importer
 }
 
 // requestInfo is what the gate learned about a /v2 request; the metadata
@@ -128,6 +132,9 @@ func (s *Server) gate(next http.Handler) http.Handler {
 		}
 		if routed && acc.Repo != "" && validName(acc.Repo) {
 			if ok := s.ensureRepository(w, r, ri, acc); !ok {
+				return
+			}
+			if g.PullThrough != nil && !s.pullThrough(w, r, ri, acc, next) {
 				return
 			}
 		}
@@ -227,6 +234,8 @@ func (s *Server) ensureRepository(w http.ResponseWriter, r *http.Request, ri req
 		if created {
 			return true
 		}
+	} else if s.createOnPull(w, r, ri, a) {
+		return true
 	}
 	writeError(w, http.StatusNotFound, "NAME_UNKNOWN",
 		fmt.Sprintf("The repository with name '%s' does not exist in the registry with id '%s'", a.Repo, ri.RegistryID), nil)

@@ -70,10 +70,16 @@ func (w *statusWriter) ReadFrom(r io.Reader) (int64, error) {
 	if w.code == 0 {
 		w.code = http.StatusOK
 	}
-	n, err := io.Copy(w.ResponseWriter, r)
-	w.n += n
+	// Through Write with a big buffer: http.response's own ReadFrom would
+	// copy 32 KiB at a time.
+	buf := blobBufPool.Get().(*[]byte)
+	defer blobBufPool.Put(buf)
+	n, err := io.CopyBuffer(writerOnly{w}, r, (*buf)[:cap(*buf)])
 	return n, err
 }
+
+// writerOnly hides everything but Write (so io.CopyBuffer uses the buffer).
+type writerOnly struct{ io.Writer }
 
 func (w *statusWriter) Flush() {
 	if f, ok := w.ResponseWriter.(http.Flusher); ok {
@@ -94,7 +100,13 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 			r.Body = body
 		}
 		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r)
+		if route == "blob" && r.Method == http.MethodGet {
+			bw := &blobWriter{w: sw}
+			next.ServeHTTP(bw, r)
+			bw.finish()
+		} else {
+			next.ServeHTTP(sw, r)
+		}
 		if sw.code == 0 {
 			sw.code = http.StatusOK
 		}

@@ -80,6 +80,18 @@ type Upload interface {
 	Abort(ctx context.Context) error
 }
 
+// Appender is an optional extension of Upload for backends that fill parts
+// in memory: the writer seals each segment straight into the part, rather
+// than into a scratch buffer that Write then copies.
+type Appender interface {
+	// Buffer returns an empty slice with capacity for at least n bytes,
+	// valid until the next call on the Upload.
+	Buffer(n int) ([]byte, error)
+	// Append appends sealed, normally what was built in Buffer's slice
+	// (then nothing is copied); any other bytes are copied, like Write.
+	Append(ctx context.Context, sealed []byte) error
+}
+
 // Info describes a stored file or directory.
 type Info struct {
 	Path    string

@@ -142,8 +142,12 @@ func (d *driver) Reader(ctx context.Context, path string, offset int64) (io.Read
 		body.Close()
 		return nil, err
 	}
-	return &segmentReader{d: d, body: body, s: s, next: uint64(seg), last: uint64((size - 1) / crypt.SlotSize),
-		storedSize: size, skip: int(offset % crypt.SegmentSize)}, nil
+	r := &segmentReader{d: d, body: body, s: s, next: uint64(seg), last: uint64((size - 1) / crypt.SlotSize),
+		storedSize: size, skip: int(offset % crypt.SegmentSize)}
+	if r.last-r.next+1 > pipelineMin {
+		return newPipeReader(r), nil
+	}
+	return r, nil
 }
 
 func (d *driver) Stat(ctx context.Context, path string) (storagedriver.FileInfo, error) {

@@ -11,6 +11,15 @@ import (
 // Observer receives the duration of each backend operation.
 type Observer func(op string, d time.Duration)
 
+// Unwrap is the backend under b's instrumentation (b itself when b is not
+// instrumented): where a caller looks for an optional capability.
+func Unwrap(b Backend) Backend {
+	if i, ok := b.(*instrumented); ok {
+		return i.b
+	}
+	return b
+}
+
 // Instrument wraps b so every operation's latency reaches observe.
 func Instrument(b Backend, observe Observer) Backend { return &instrumented{b: b, obs: observe} }
 

@@ -90,23 +90,50 @@ func (w *writer) Write(p []byte) (int, error) {
 		if len(w.tail) <= crypt.SegmentSize {
 			continue // maybe the last segment: keep it unsealed
 		}
-		var err error
-		if w.sealed, err = w.s.Seal(w.sealed, w.tail[:crypt.SegmentSize], w.nextIdx, false); err != nil {
-			w.err = err
+		if err := w.sealSegment(); err != nil {
 			return off, err
 		}
-		w.nextIdx++
 		w.tail = append(w.tail[:0], w.tail[crypt.SegmentSize:]...)
-		if len(w.sealed) >= sealBatch*crypt.SlotSize {
-			if err := w.flush(); err != nil {
-				return off, err
-			}
-		}
 	}
 	if err := w.flush(); err != nil {
 		return len(p), err
 	}
 	return len(p), nil
+}
+
+// sealSegment seals the first SegmentSize bytes of the tail: straight into
+// the upload's part when it is an Appender, else into the batch that flush
+// hands to Write.
+func (w *writer) sealSegment() error {
+	plain := w.tail[:crypt.SegmentSize]
+	if ap, ok := w.up.(Appender); ok {
+		dst, err := ap.Buffer(crypt.SlotSize)
+		if err != nil {
+			w.err = err
+			return err
+		}
+		out, err := w.s.Seal(dst, plain, w.nextIdx, false)
+		if err != nil {
+			w.err = err
+			return err
+		}
+		w.nextIdx++
+		if err := ap.Append(context.Background(), out); err != nil {
+			w.err = err
+			return err
+		}
+		return nil
+	}
+	var err error
+	if w.sealed, err = w.s.Seal(w.sealed, plain, w.nextIdx, false); err != nil {
+		w.err = err
+		return err
+	}
+	w.nextIdx++
+	if len(w.sealed) >= sealBatch*crypt.SlotSize {
+		return w.flush()
+	}
+	return nil
 }
 
 func (w *writer) flush() error {

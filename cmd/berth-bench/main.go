@@ -2,7 +2,9 @@
 // (distribution v3.1.2) and raw MinIO on this machine: push, pull, chunked
 // push, 32 concurrent pushes and pulls, manifest HEAD load and peak RSS;
 // for berth alone, GetAuthorizationToken throughput and ECR listing
-// latency (DescribeImages, ListImages) at 1,000 and 10,000 images. It
+// latency (DescribeImages, ListImages) at 1,000 and 10,000 images, and the
+// online garbage collector (push and pull while it drains a backlog, and
+// how fast it reclaims 10,000 deleted images; 1,000 quick). It
 // prints one table and the goals, and writes bench/results.json.
 //
 // berth requires ECR authentication: the bench reads each berth's
@@ -73,7 +75,7 @@ func run() error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, 45*time.Minute)
 	defer cancel()
 	cl := &bench.Cleanup{}
 	defer cl.Run()
@@ -137,6 +139,13 @@ func run() error {
 		}
 	}
 	res.Figures = figures(p.layer, sizes)
+	if i := slices.IndexFunc(targets, func(t *bench.Target) bool { return t.Name == bench.BerthDisk }); i >= 0 {
+		reclaim, err := runGC(ctx, env, targets[i], data, res, p)
+		if err != nil {
+			return fmt.Errorf("garbage collection: %w", err)
+		}
+		res.Figures = append(res.Figures, gcFigures(p.layer, reclaim)...)
+	}
 
 	fmt.Printf("\nberth-bench: medians of %d run(s), %s layer, %s HEAD load, %.0f s of runs. "+
 		"berth runs with --plain-http (no TLS), like the reference; berth's /v2 requests carry the login token of a PowerUser CI user on repositories with a repository policy, "+
@@ -146,7 +155,7 @@ func run() error {
 		p.reps, size(p.layer), p.head, time.Since(t0).Seconds(), 3*p.listSamples, bench.PageSize)
 	res.Table(os.Stdout)
 	fmt.Println()
-	short := res.Goals(os.Stdout, goals(sizes))
+	short := res.Goals(os.Stdout, append(goals(sizes), gcGoals()...))
 	out := filepath.Join(root, "bench", "results.json")
 	if err := res.WriteJSON(out); err != nil {
 		return err
@@ -198,6 +207,9 @@ func startAll(ctx context.Context, env *bench.Env, systems []string) ([]*bench.T
 		if err != nil {
 			return nil, fmt.Errorf("starting %s: %w", s, err)
 		}
+		if m != nil && (s == bench.BerthS3 || s == bench.RefS3 || s == bench.MinIORaw) {
+			t.Store = m.Proc
+		}
 		targets = append(targets, t)
 	}
 	if len(targets) == 0 {
@@ -227,22 +239,26 @@ func runRep(ctx context.Context, c *bench.Client, data *bench.Data, res *bench.R
 	pushed := map[string]bench.Blob{}
 	if err := phase(targets, func(t *bench.Target) error {
 		b := data.Cut(1, p.layer)[0]
+		cpu := startCPU(t)
 		t0 := time.Now()
 		if err := c.Push(ctx, t, "bench/layer", b); err != nil {
 			return fmt.Errorf("push: %w", err)
 		}
 		report("push", t.Name, mbps(p.layer, time.Since(t0)), "MB/s")
+		cpu(report, "push", p.layer)
 		pushed[t.Name] = b
 		return nil
 	}); err != nil {
 		return err
 	}
 	if err := phase(targets, func(t *bench.Target) error {
+		cpu := startCPU(t)
 		t0 := time.Now()
 		if err := c.Pull(ctx, t, "bench/layer", pushed[t.Name], int64(p.layer)); err != nil {
 			return fmt.Errorf("pull: %w", err)
 		}
 		report("pull", t.Name, mbps(p.layer, time.Since(t0)), "MB/s")
+		cpu(report, "pull", p.layer)
 		return nil
 	}); err != nil {
 		return err
@@ -327,6 +343,22 @@ func runRep(ctx context.Context, c *bench.Client, data *bench.Data, res *bench.R
 	})
 }
 
+// startCPU samples the CPU time of t's process and of the MinIO behind
+// it; the returned function reports CPU-seconds per GB (10^9 bytes) of n
+// bytes moved since, as <key>_cpu and <key>_cpu_store.
+func startCPU(t *bench.Target) func(report func(key, sys string, v float64, unit string), key string, n int) {
+	own, store := t.Proc.CPUSeconds(), t.Store.CPUSeconds()
+	return func(report func(key, sys string, v float64, unit string), key string, n int) {
+		gb := float64(n) / 1e9
+		if t.Proc != nil {
+			report(key+"_cpu", t.Name, (t.Proc.CPUSeconds()-own)/gb, "CPU s/GB")
+		}
+		if t.Store != nil {
+			report(key+"_cpu_store", t.Name, (t.Store.CPUSeconds()-store)/gb, "CPU s/GB")
+		}
+	}
+}
+
 // withShadows is targets and their shadows.
 func withShadows(targets []*bench.Target) []*bench.Target {
 	out := slices.Clone(targets)
@@ -397,6 +429,10 @@ func figures(layer int, listSizes []int) []bench.Figure {
 	return append([]bench.Figure{
 		{Key: "push", Label: "push " + l + " (remote.WriteLayer; raw: PutObject)", Unit: "MB/s"},
 		{Key: "pull", Label: "pull " + l + " (remote.Layer; raw: GetObject)", Unit: "MB/s"},
+		{Key: "push_cpu", Label: "push " + l + ": registry CPU per GB", Unit: "CPU s/GB"},
+		{Key: "push_cpu_store", Label: "push " + l + ": MinIO CPU per GB", Unit: "CPU s/GB"},
+		{Key: "pull_cpu", Label: "pull " + l + ": registry CPU per GB", Unit: "CPU s/GB"},
+		{Key: "pull_cpu_store", Label: "pull " + l + ": MinIO CPU per GB", Unit: "CPU s/GB"},
 		{Key: "push_chunked", Label: "push " + l + " in 16 MiB PATCHes", Unit: "MB/s"},
 		{Key: "conc_push", Label: n + " concurrent push, aggregate", Unit: "MB/s"},
 		{Key: "conc_push_p50", Label: n + " concurrent push, p50", Unit: "ms"},

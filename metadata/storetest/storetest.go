@@ -57,6 +57,8 @@ func Run(t *testing.T, open Open) {
 		{"ExpireImage", testExpireImage},
 		{"Leases", testLeases},
 		{"LifecycleRuns", testLifecycleRuns},
+		{"PullThroughRules", testPullThroughRules},
+		{"Secrets", testSecrets},
 	}
 	// The store applies ECR's tag rule as berth wires it.
 	rule := metadata.WithTagRule(ecrmodel.TagImmutable)

@@ -47,7 +47,10 @@ type Backend struct {
 
 	partSize    int64
 	concurrency int
-	spoolDir    string // local directory for parts being filled
+	// unsigned sends bodies as UNSIGNED-PAYLOAD (Config.SignedPayloads).
+	unsigned bool
+	spoolDir string // local directory for parts being filled past pool's budget
+	pool     *partPool
 	// copyMax is the largest object copied with one PUT-copy (S3's 5 GiB);
 	// tests lower it to exercise the ComposeObject path.
 	copyMax int64
@@ -110,23 +113,35 @@ func New(ctx context.Context, cfg Config) (*Backend, error) {
 	if err := os.MkdirAll(spool, 0o700); err != nil {
 		return nil, fmt.Errorf("storage.s3.spool_dir: %w", err)
 	}
-	sweepSpool(spool, time.Hour)
+	sweepSpool(spool, spoolMaxIdle)
 	return &Backend{
 		core: core, probe: probe, bucket: cfg.Bucket, prefix: cfg.prefix(),
 		partSize: cfg.partSize(), concurrency: cfg.concurrency(), spoolDir: spool,
-		copyMax: maxCopySize, listMax: listMax, partsMax: listMax,
+		unsigned: !cfg.SignedPayloads,
+		pool:     &partPool{size: cfg.partSize(), budget: cfg.partMemory()},
+		copyMax:  maxCopySize, listMax: listMax, partsMax: listMax,
 	}, nil
 }
 
-// sweepSpool removes part files a crashed process left behind. Live uploads
-// touch their spool file continuously; an hour-old one belongs to no one.
-func sweepSpool(dir string, age time.Duration) {
+// spoolMaxIdle is how long a spool file may go unwritten before it is
+// taken for one a crashed process left behind. A part file lives only
+// while one request fills it and its part is sent: live uploads write
+// theirs continuously (request bodies have a minimum rate).
+const spoolMaxIdle = time.Hour
+
+// SweepSpool removes the part files a crashed process left behind (an
+// optional capability the collector runs every pass, so a crash-looping
+// node does not fill its disk between restarts). It returns how many.
+func (b *Backend) SweepSpool() int { return sweepSpool(b.spoolDir, spoolMaxIdle) }
+
+func sweepSpool(dir string, age time.Duration) (n int) {
 	old, _ := filepath.Glob(filepath.Join(dir, "part-*"))
 	for _, f := range old {
-		if fi, err := os.Stat(f); err == nil && time.Since(fi.ModTime()) > age {
-			_ = os.Remove(f)
+		if fi, err := os.Stat(f); err == nil && time.Since(fi.ModTime()) > age && os.Remove(f) == nil {
+			n++
 		}
 	}
+	return n
 }
 
 // Name implements storage.Backend.
@@ -225,10 +240,9 @@ func (b *Backend) Put(ctx context.Context, p string, hdr, body []byte) error {
 	if err != nil {
 		return wrap("put", p, err)
 	}
-	opts := minio.PutObjectOptions{UserMetadata: meta, ContentType: contentType}
-	if len(body) <= maxCopySize {
-		opts.DisableMultipart = true
-	} else {
+	opts := b.putOpts(meta)
+	if len(body) > maxCopySize {
+		opts.DisableMultipart = false
 		// Only reachable for bodies over 5 GiB held in memory; minio-go's
 		// multipart path still gets the exact size.
 		opts.PartSize = uint64(b.partSize)
@@ -238,6 +252,18 @@ func (b *Backend) Put(ctx context.Context, p string, hdr, body []byte) error {
 		return wrap("put", p, err)
 	}
 	return nil
+}
+
+// putOpts are the options of every single-request PUT berth makes (objects,
+// pointers, sidecars, pending parts).
+func (b *Backend) putOpts(meta map[string]string) minio.PutObjectOptions {
+	return minio.PutObjectOptions{UserMetadata: meta, ContentType: contentType, DisableMultipart: true,
+		DisableContentSha256: b.unsigned}
+}
+
+// partOpts are the options of every part upload.
+func (b *Backend) partOpts() minio.PutObjectPartOptions {
+	return minio.PutObjectPartOptions{DisableContentSha256: b.unsigned}
 }
 
 // Get implements storage.Backend. Header, size and body come from one GET;

@@ -3,6 +3,7 @@ package s3
 import (
 	"bytes"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,11 +37,23 @@ func TestBackend(t *testing.T) {
 		"UploadFgn":  testUploadForeignPending,
 		"UploadSpl":  testUploadSpoolRelease,
 		"Pointers":   testPointers,
+		"Payloads":   testPayloads,
+		"UploadMem":  testUploadPartMemory,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			fn(t, e)
 		})
+		if strings.HasPrefix(name, "Upload") {
+			// Again with every part through a spool file, the path taken
+			// once the part pool's budget is spent.
+			es := *e
+			es.spoolOnly = true
+			t.Run(name+"Spool", func(t *testing.T) {
+				t.Parallel()
+				fn(t, &es)
+			})
+		}
 	}
 }
 

@@ -57,6 +57,21 @@ type Config struct {
 	// sent (ciphertext only), so memory does not grow with part size times
 	// concurrent uploads. Default <data_dir>/spool.
 	SpoolDir string `yaml:"spool_dir"`
+	// PartMemory is the budget, in bytes, of the memory all uploads of
+	// this node fill parts in (default 48 MiB); parts past it go through
+	// spool files in SpoolDir. In memory a part costs no local disk write
+	// and read back, which was a sixth of a push's CPU; the budget keeps 32
+	// concurrent pushes within ~150 MiB of RSS. Negative: always spool.
+	PartMemory int64 `yaml:"part_memory"`
+	// SignedPayloads makes minio-go sign the SHA-256 of every body berth
+	// sends (streaming SigV4 over plain HTTP). Off by default: bodies are
+	// sent as UNSIGNED-PAYLOAD, because every byte of them is ciphertext
+	// whose AES-GCM tags authenticate it end to end (a changed byte fails the
+	// read), and hashing it twice (berth signs, the store re-hashes to check)
+	// was a fifth of a push's CPU. Turn it on for a store that refuses
+	// unsigned payloads over plain HTTP. Over HTTPS minio-go sends unsigned
+	// payloads either way (TLS protects them).
+	SignedPayloads bool `yaml:"signed_payloads"`
 }
 
 const (
@@ -66,6 +81,7 @@ const (
 	maxPartSize        = 5 << 30 // S3's maximum part size
 	maxParts           = 10000   // S3's maximum part number
 	defaultConcurrency = 3
+	defaultPartMemory  = 48 << 20
 	maxConcurrency     = 64
 )
 
@@ -104,6 +120,9 @@ func (c Config) Validate() error {
 	}
 	if c.PartSize < 0 || c.PartSize > maxPartSize {
 		bad("part_size", "%d is outside 0..%d (0 means the default)", c.PartSize, int64(maxPartSize))
+	}
+	if c.PartMemory > 1<<40 {
+		bad("part_memory", "%d bytes is more than 1 TiB; is it a typo?", c.PartMemory)
 	}
 	if c.UploadConcurrency < 0 || c.UploadConcurrency > maxConcurrency {
 		bad("upload_concurrency", "%d is outside 0..%d (0 means the default)", c.UploadConcurrency, maxConcurrency)
@@ -149,6 +168,18 @@ func (c Config) partSize() int64 {
 	}
 	ps = max(ps, minPartSize)
 	return (ps + crypt.SlotSize - 1) / crypt.SlotSize * crypt.SlotSize
+}
+
+// partMemory is the part pool's budget in bytes (0 when parts always
+// spool).
+func (c Config) partMemory() int64 {
+	switch {
+	case c.PartMemory < 0:
+		return 0
+	case c.PartMemory == 0:
+		return defaultPartMemory
+	}
+	return c.PartMemory
 }
 
 func (c Config) region() string {

@@ -26,6 +26,9 @@ import (
 type env struct {
 	m      *testenv.MinIO
 	bucket string
+	// spoolOnly runs uploads with no part memory: every part goes through
+	// a spool file (the path taken once the pool's budget is spent).
+	spoolOnly bool
 }
 
 func newEnv(t *testing.T) *env {

@@ -84,8 +84,7 @@ func (b *Backend) putPointer(ctx context.Context, p string, hdr []byte, ptr poin
 	if err != nil {
 		return err
 	}
-	_, err = b.core.Client.PutObject(ctx, b.bucket, b.objKey(p), http.NoBody, 0,
-		minio.PutObjectOptions{UserMetadata: meta, ContentType: contentType, DisableMultipart: true})
+	_, err = b.core.Client.PutObject(ctx, b.bucket, b.objKey(p), http.NoBody, 0, b.putOpts(meta))
 	return err
 }
 

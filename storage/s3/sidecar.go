@@ -19,8 +19,7 @@ func (b *Backend) PutSidecar(ctx context.Context, p string, data []byte) error {
 	if err := checkPath(p, false); err != nil {
 		return err
 	}
-	_, err := b.core.Client.PutObject(ctx, b.bucket, b.sideKey(p), bytes.NewReader(data), int64(len(data)),
-		minio.PutObjectOptions{ContentType: contentType, DisableMultipart: true})
+	_, err := b.core.Client.PutObject(ctx, b.bucket, b.sideKey(p), bytes.NewReader(data), int64(len(data)), b.putOpts(nil))
 	if err != nil {
 		return wrap("put sidecar", p, err)
 	}

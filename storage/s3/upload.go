@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"slices"
 	"sync"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	"github.com/berth-registry/berth/storage"
+	"github.com/berth-registry/berth/storage/crypt"
 )
 
 // CreateUpload implements storage.Backend: a new multipart upload that
@@ -134,12 +134,15 @@ func uploadRecordOf(h http.Header) (uploadRecord, error) {
 	return r, nil
 }
 
-// upload is one multipart upload. Written bytes go to a spool file on
-// local disk (ciphertext only); each time it holds PartSize bytes it is
-// sent as the next part, in the background, up to the backend's concurrency
-// at a time. So memory stays small however many uploads run at once, and
-// every part but the last has the same size. Persist stores the spool's
-// remainder as the upload's "pending" object for the next request.
+// upload is one multipart upload. Written bytes fill the current part: a
+// buffer from the backend's part pool while its memory budget lasts, else a
+// spool file on local disk (ciphertext only either way); each time it holds
+// PartSize bytes it is sent as the next part, in the background, up to the
+// backend's concurrency at a time. So memory stays bounded however many
+// uploads run at once, and every part but the last has the same size.
+// Persist stores the current part as the upload's "pending" object for the
+// next request: that object, not the buffer or the spool, is what a later
+// request (on any node) resumes from.
 // Not safe for concurrent use (like the FileWriter it serves).
 type upload struct {
 	b             *Backend
@@ -148,8 +151,9 @@ type upload struct {
 
 	slots chan struct{} // one token per part in flight
 
-	spool    *os.File // the part being filled; nil when empty
-	spoolLen int64
+	cur     *part  // the part being filled; nil when empty
+	curLen  int64  // bytes in cur
+	scratch []byte // one slot, for Buffer when cur is a spool file
 
 	mu       sync.Mutex
 	idle     *sync.Cond // signalled when a part finishes
@@ -175,7 +179,7 @@ func (b *Backend) newUpload(p string, rec uploadRecord, parts []minio.CompletePa
 func (u *upload) Size() int64 {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	return u.stored + u.spoolLen
+	return u.stored + u.curLen
 }
 
 func (u *upload) waitLocked() {
@@ -193,37 +197,89 @@ func (u *upload) usable() error {
 	return u.err
 }
 
+// ensurePart makes sure there is a current part to fill.
+func (u *upload) ensurePart() error {
+	if u.cur != nil {
+		return nil
+	}
+	p, err := u.b.newPart()
+	if err != nil {
+		return wrap("write", u.path, err)
+	}
+	u.cur, u.curLen = p, 0
+	return nil
+}
+
 // Write implements storage.Upload.
 func (u *upload) Write(ctx context.Context, p []byte) error {
 	if err := u.usable(); err != nil {
 		return err
 	}
 	for len(p) > 0 {
-		if u.spool == nil {
-			f, err := os.CreateTemp(u.b.spoolDir, "part-")
-			if err != nil {
-				return wrap("write", u.path, fmt.Errorf("spool: %w", err))
-			}
-			u.spool, u.spoolLen = f, 0
+		if err := u.ensurePart(); err != nil {
+			return err
 		}
-		n := min(int64(len(p)), u.b.partSize-u.spoolLen)
-		if _, err := u.spool.Write(p[:n]); err != nil {
-			return wrap("write", u.path, fmt.Errorf("spool: %w", err))
+		n := min(int64(len(p)), u.b.partSize-u.curLen)
+		if err := u.cur.write(p[:n]); err != nil {
+			return wrap("write", u.path, err)
 		}
-		u.mu.Lock()
-		u.spoolLen += n
-		u.mu.Unlock()
+		if err := u.advance(ctx, n); err != nil {
+			return err
+		}
 		p = p[n:]
-		if u.spoolLen == u.b.partSize {
-			if err := u.sendPart(ctx); err != nil {
-				return err
-			}
-		}
 	}
 	return nil
 }
 
-// sendPart sends the full spool file as the next part, in the background.
+// Buffer implements storage.Appender: the free space of the current part
+// when it is in memory, so the writer seals segments straight into the
+// part (no copy); a scratch slot when the part is a spool file.
+func (u *upload) Buffer(n int) ([]byte, error) {
+	if err := u.usable(); err != nil {
+		return nil, err
+	}
+	if err := u.ensurePart(); err != nil {
+		return nil, err
+	}
+	if free := u.cur.free(); free != nil && cap(free) >= n {
+		return free, nil
+	}
+	if cap(u.scratch) < n {
+		u.scratch = make([]byte, 0, max(n, crypt.SlotSize))
+	}
+	return u.scratch[:0], nil
+}
+
+// Append implements storage.Appender: it appends sealed, which is either a
+// prefix of what Buffer returned (already in place) or any other bytes
+// (copied, like Write).
+func (u *upload) Append(ctx context.Context, sealed []byte) error {
+	if len(sealed) == 0 {
+		return nil
+	}
+	if u.cur != nil && u.cur.inPlace(sealed) && int64(len(sealed)) <= u.b.partSize-u.curLen {
+		if err := u.usable(); err != nil {
+			return err
+		}
+		u.cur.buf = u.cur.buf[:len(u.cur.buf)+len(sealed)]
+		return u.advance(ctx, int64(len(sealed)))
+	}
+	return u.Write(ctx, sealed)
+}
+
+// advance counts n bytes just added to the current part and sends it when
+// it is full.
+func (u *upload) advance(ctx context.Context, n int64) error {
+	u.mu.Lock()
+	u.curLen += n
+	u.mu.Unlock()
+	if u.curLen == u.b.partSize {
+		return u.sendPart(ctx)
+	}
+	return nil
+}
+
+// sendPart sends the full current part as the next part, in the background.
 func (u *upload) sendPart(ctx context.Context) error {
 	select {
 	case u.slots <- struct{}{}:
@@ -241,21 +297,22 @@ func (u *upload) sendPart(ctx context.Context) error {
 		}
 		return err
 	}
-	n, f, size := u.next, u.spool, u.spoolLen
+	n, pt, size := u.next, u.cur, u.curLen
 	u.next++
 	u.inflight++
 	u.stored += size
-	u.spool, u.spoolLen = nil, 0
+	u.cur, u.curLen = nil, 0
 	u.mu.Unlock()
 	// The part outlives the request that wrote it only until Persist or
 	// Complete, which wait for it; a client hanging up must not cut it.
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), partTimeout)
 	go func() {
-		err := u.putPart(pctx, n, f, size)
+		err := u.putPart(pctx, n, pt, size)
 		cancel()
 		// Before the part counts as done: Persist, Complete and Abort,
-		// which wait for that, must not leave its spool file behind.
-		removeSpool(f)
+		// which wait for that, must not leave its spool file behind, and
+		// the pool must have its buffer back before the upload ends.
+		u.b.releasePart(pt)
 		u.mu.Lock()
 		if err != nil {
 			u.stored -= size
@@ -273,13 +330,14 @@ func (u *upload) sendPart(ctx context.Context) error {
 
 const partTimeout = 15 * time.Minute
 
-// putPart uploads size bytes of f as part n. An *os.File is an io.Seeker,
-// which is what lets minio-go retry.
-func (u *upload) putPart(ctx context.Context, n int, f *os.File, size int64) error {
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
+// putPart uploads the size bytes of pt as part n. Both kinds of part read
+// through an io.Seeker, which is what lets minio-go retry.
+func (u *upload) putPart(ctx context.Context, n int, pt *part, size int64) error {
+	body, err := pt.reader()
+	if err != nil {
 		return wrap("write part", u.path, err)
 	}
-	part, err := u.b.core.PutObjectPart(ctx, u.b.bucket, u.key, u.id, n, f, size, minio.PutObjectPartOptions{})
+	part, err := u.b.core.PutObjectPart(ctx, u.b.bucket, u.key, u.id, n, body, size, u.b.partOpts())
 	if err != nil {
 		return wrap("write part", u.path, fmt.Errorf("part %d: %w", n, err))
 	}
@@ -289,11 +347,10 @@ func (u *upload) putPart(ctx context.Context, n int, f *os.File, size int64) err
 	return nil
 }
 
-func removeSpool(f *os.File) {
-	if f != nil {
-		f.Close()
-		os.Remove(f.Name())
-	}
+// dropCur gives the current part's buffer or spool file back.
+func (u *upload) dropCur() {
+	u.b.releasePart(u.cur)
+	u.cur = nil
 }
 
 // finish waits for parts in flight and marks the upload used up; it
@@ -310,9 +367,9 @@ func (u *upload) finish() error {
 }
 
 // Persist implements storage.Upload: wait for the parts in flight, then
-// store the upload's record with the spool's remainder as its body.
+// store the upload's record with the current part as its body.
 func (u *upload) Persist(ctx context.Context) error {
-	defer func() { removeSpool(u.spool); u.spool = nil }()
+	defer u.dropCur()
 	if err := u.finish(); err != nil {
 		return err
 	}
@@ -321,21 +378,20 @@ func (u *upload) Persist(ctx context.Context) error {
 		return wrap("persist upload", u.path, err)
 	}
 	var body io.Reader = http.NoBody
-	if u.spool != nil {
-		if _, err := u.spool.Seek(0, io.SeekStart); err != nil {
+	if u.cur != nil {
+		if body, err = u.cur.reader(); err != nil {
 			return wrap("persist upload", u.path, err)
 		}
-		body = u.spool
 	}
-	_, err = u.b.core.Client.PutObject(ctx, u.b.bucket, u.b.pendKey(u.path), body, u.spoolLen,
-		minio.PutObjectOptions{ContentType: contentType, DisableMultipart: true, UserMetadata: meta})
+	_, err = u.b.core.Client.PutObject(ctx, u.b.bucket, u.b.pendKey(u.path), body, u.curLen, u.b.putOpts(meta))
 	if err != nil {
 		return wrap("persist upload", u.path, err)
 	}
 	return nil
 }
 
-// loadPending refills the spool from the body of the upload's record.
+// loadPending refills the current part from the body of the upload's
+// record.
 func (u *upload) loadPending(rc io.Reader, size int64) error {
 	if size == 0 {
 		return nil
@@ -343,19 +399,19 @@ func (u *upload) loadPending(rc io.Reader, size int64) error {
 	if size >= u.b.partSize {
 		return wrap("resume upload", u.path, fmt.Errorf("pending part of %d bytes, want < %d", size, u.b.partSize))
 	}
-	f, err := os.CreateTemp(u.b.spoolDir, "part-")
+	pt, err := u.b.newPart()
 	if err != nil {
-		return wrap("resume upload", u.path, fmt.Errorf("spool: %w", err))
+		return wrap("resume upload", u.path, err)
 	}
-	n, err := io.Copy(f, rc)
+	n, err := pt.readFrom(rc, size)
 	if err == nil && n != size {
 		err = fmt.Errorf("pending part: read %d of %d bytes", n, size)
 	}
 	if err != nil {
-		removeSpool(f)
+		u.b.releasePart(pt)
 		return wrap("resume upload", u.path, err)
 	}
-	u.spool, u.spoolLen = f, n
+	u.cur, u.curLen = pt, n
 	return nil
 }
 
@@ -367,7 +423,7 @@ func (u *upload) Complete(ctx context.Context, last []byte) error {
 		u.abortQuietly(ctx)
 		return err
 	}
-	defer func() { removeSpool(u.spool); u.spool = nil }()
+	defer u.dropCur()
 	failed := u.finish()
 	if failed != nil {
 		u.abortQuietly(ctx)
@@ -376,20 +432,20 @@ func (u *upload) Complete(ctx context.Context, last []byte) error {
 	parts, n := slices.Clone(u.parts), u.next
 	// S3 rejects completing with zero parts, so an empty object still gets
 	// one (empty) part.
-	if u.spoolLen > 0 || len(parts) == 0 {
+	if u.curLen > 0 || len(parts) == 0 {
 		if n > maxParts {
 			u.abortQuietly(ctx)
 			return wrap("complete upload", u.path, fmt.Errorf("upload exceeds %d parts", maxParts))
 		}
 		var body io.ReadSeeker = bytes.NewReader(nil)
-		if u.spool != nil {
-			if _, err := u.spool.Seek(0, io.SeekStart); err != nil {
+		if u.cur != nil {
+			var err error
+			if body, err = u.cur.reader(); err != nil {
 				u.abortQuietly(ctx)
 				return wrap("complete upload", u.path, err)
 			}
-			body = u.spool
 		}
-		part, err := u.b.core.PutObjectPart(ctx, u.b.bucket, u.key, u.id, n, body, u.spoolLen, minio.PutObjectPartOptions{})
+		part, err := u.b.core.PutObjectPart(ctx, u.b.bucket, u.key, u.id, n, body, u.curLen, u.b.partOpts())
 		if err != nil {
 			u.abortQuietly(ctx)
 			return wrap("complete upload", u.path, fmt.Errorf("final part %d: %w", n, err))
@@ -403,7 +459,7 @@ func (u *upload) Complete(ctx context.Context, last []byte) error {
 	}
 	// The object appears when its pointer does; a pointer it replaces
 	// leaves a body behind, removed after.
-	size := u.stored + u.spoolLen
+	size := u.stored + u.curLen
 	old, hadOld, err := u.b.pointerAt(ctx, u.b.objKey(u.path))
 	if err == nil {
 		err = u.b.putPointer(ctx, u.path, u.rec.hdr, pointer{target: u.rec.target, size: size})
@@ -436,8 +492,7 @@ func (u *upload) Abort(ctx context.Context) error {
 	u.waitLocked()
 	u.finished = true
 	u.mu.Unlock()
-	removeSpool(u.spool)
-	u.spool = nil
+	u.dropCur()
 	err := u.b.core.AbortMultipartUpload(ctx, u.b.bucket, u.key, u.id)
 	if err != nil && errCode(err) != minio.NoSuchUpload {
 		return wrap("abort upload", u.path, err)

@@ -20,6 +20,9 @@ import (
 func uploadConfig(t *testing.T, e *env) Config {
 	cfg := e.config(t)
 	cfg.SpoolDir = t.TempDir()
+	if e.spoolOnly {
+		cfg.PartMemory = -1
+	}
 	return cfg
 }
 
@@ -697,12 +700,15 @@ func testUploadErrors(t *testing.T, e *env) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Part 1 fails in the background, part 2 is stored.
-	if err := upf.Write(ctx(t), append(part[:len(part):len(part)], part...)); err != nil {
-		t.Fatalf("Write before the part failed: %v", err)
-	}
-	if err := upf.Complete(ctx(t), []byte("last")); err == nil {
-		t.Fatal("Complete with a failed part succeeded")
+	// Part 1 fails in the background while part 2 is written: the failure
+	// surfaces at the Write when the send has already failed by then (a
+	// busy machine), else at Complete; either way nothing is stored.
+	if err := upf.Write(ctx(t), append(part[:len(part):len(part)], part...)); err == nil {
+		if err := upf.Complete(ctx(t), []byte("last")); err == nil {
+			t.Fatal("Complete with a failed part succeeded")
+		}
+	} else if err := upf.Abort(ctx(t)); err != nil {
+		t.Fatal(err)
 	}
 	_, err = b.Stat(ctx(t), "/e/f3")
 	wantNotFound(t, err, "/e/f3")
@@ -783,4 +789,71 @@ func testUploadSpoolRelease(t *testing.T, e *env) {
 		u.mu.Unlock()
 		wantSpoolEmpty(t, "part "+strconv.Itoa(i+1)+" done", cfg.SpoolDir)
 	}
+}
+
+// testUploadPartMemory: uploads share the pool's budget; past it a part
+// goes to a spool file, and both kinds assemble into the right bytes. Every
+// buffer is back in the pool once the uploads end, and no spool file is
+// left.
+func testUploadPartMemory(t *testing.T, e *env) {
+	cfg := smallParts(t, e)
+	cfg.PartMemory = 2 * minPartSize // rounded to slots, a part is a bit more: one buffer
+	b := e.backendWith(t, cfg)
+	ps := int(b.PartSize())
+	if b.pool.budget/int64(ps) != 1 {
+		t.Fatalf("budget %d holds %d parts of %d, want 1", b.pool.budget, b.pool.budget/int64(ps), ps)
+	}
+	bodies := [][]byte{random(t, 3*ps+100), random(t, 2*ps+7)}
+	ups := make([]storage.Upload, len(bodies))
+	for i := range ups {
+		up, err := b.CreateUpload(ctx(t), "/pm/"+strconv.Itoa(i), header(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ups[i] = up
+	}
+	// Interleave the uploads so they compete for the one buffer.
+	sawSpool := false
+	for off := 0; ; off += crypt.SlotSize {
+		done := true
+		for i, up := range ups {
+			if off >= len(bodies[i]) {
+				continue
+			}
+			done = false
+			end := min(off+crypt.SlotSize, len(bodies[i]))
+			if err := up.Write(ctx(t), bodies[i][off:end]); err != nil {
+				t.Fatal(err)
+			}
+			if u := up.(*upload); u.cur != nil && u.cur.f != nil {
+				sawSpool = true
+			}
+			b.pool.mu.Lock()
+			alloc := b.pool.alloc
+			b.pool.mu.Unlock()
+			if alloc > b.pool.budget {
+				t.Fatalf("pool allocated %d bytes, budget %d", alloc, b.pool.budget)
+			}
+		}
+		if done {
+			break
+		}
+	}
+	if !sawSpool {
+		t.Error("no part went to the spool although the budget holds one part")
+	}
+	for i, up := range ups {
+		if err := up.Complete(ctx(t), nil); err != nil {
+			t.Fatal(err)
+		}
+		_, got := mustGet(t, b, "/pm/"+strconv.Itoa(i))
+		wantEqual(t, "upload "+strconv.Itoa(i), got, bodies[i])
+	}
+	b.pool.mu.Lock()
+	inUse := b.pool.inUse
+	b.pool.mu.Unlock()
+	if inUse != 0 {
+		t.Errorf("%d bytes of part buffers still in use after Complete", inUse)
+	}
+	wantSpoolEmpty(t, "after Complete", cfg.SpoolDir)
 }

@@ -186,6 +186,8 @@ var mxRegistryActions = []string{
 	"ecr:PutRegistryPolicy", "ecr:GetRegistryPolicy", "ecr:DeleteRegistryPolicy",
 	"ecr:CreateRepositoryCreationTemplate", "ecr:DescribeRepositoryCreationTemplates",
 	"ecr:UpdateRepositoryCreationTemplate", "ecr:DeleteRepositoryCreationTemplate",
+	"ecr:CreatePullThroughCacheRule", "ecr:DescribePullThroughCacheRules", "ecr:UpdatePullThroughCacheRule",
+	"ecr:ValidatePullThroughCacheRule", "ecr:DeletePullThroughCacheRule",
 	// Listing every repository (DescribeRepositories without names, the
 	// catalog) is on repository/*, which repository/mx/* does not cover.
 	"ecr:DescribeRepositories",
@@ -919,6 +921,23 @@ func mxAPIRows() []*mxRow {
 		{name: "DeleteRepositoryCreationTemplate", level: mxRegistry, body: func(e *mxEnv, c mxCol, repo string) map[string]any {
 			return map[string]any{"prefix": template(e)}
 		}, check: ok200},
+		// Pull-through cache rules (an upstream that refuses connections:
+		// the matrix checks who may ask, not the upstream).
+		{name: "CreatePullThroughCacheRule", level: mxRegistry, body: func(e *mxEnv, c mxCol, repo string) map[string]any {
+			return map[string]any{"ecrRepositoryPrefix": "mx-ptc", "upstreamRegistryUrl": "127.0.0.1:1"}
+		}, check: ok200},
+		{name: "DescribePullThroughCacheRules", level: mxRegistry, body: func(e *mxEnv, c mxCol, repo string) map[string]any {
+			return map[string]any{"ecrRepositoryPrefixes": []string{"mx-ptc"}}
+		}, check: ok200},
+		{name: "UpdatePullThroughCacheRule", level: mxRegistry, body: func(e *mxEnv, c mxCol, repo string) map[string]any {
+			return map[string]any{"ecrRepositoryPrefix": "mx-ptc", "customRoleArn": "arn:aws:iam::000000000000:role/mx"}
+		}, check: ok200},
+		{name: "ValidatePullThroughCacheRule", level: mxRegistry, body: func(e *mxEnv, c mxCol, repo string) map[string]any {
+			return map[string]any{"ecrRepositoryPrefix": "mx-ptc"}
+		}, check: ok200},
+		{name: "DeletePullThroughCacheRule", level: mxRegistry, body: func(e *mxEnv, c mxCol, repo string) map[string]any {
+			return map[string]any{"ecrRepositoryPrefix": "mx-ptc"}
+		}, check: ok200},
 	}
 	for _, r := range rows {
 		if r.op == "" {
@@ -1153,7 +1172,10 @@ func mxRegisteredOps(t *testing.T) map[string]string {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("ecrapi sources: %v (%d files)", err, len(files))
 	}
-	re := regexp.MustCompile(`a\.add\(operation\{name:\s*"(\w+)"(?:,\s*action:\s*"([^"]+)")?`)
+	// One registration a line: a.add(op("Name", on, handler)), or
+	// opTargets, with .withAction("ecr:…") when the action is not
+	// ecr:<Name>.
+	re := regexp.MustCompile(`(?m)a\.add\(op(?:Targets)?\("(\w+)",[^\n]*?(?:\.withAction\("([^"]+)"\))?\)\s*$`)
 	ops := map[string]string{}
 	for _, f := range files {
 		if strings.HasSuffix(f, "_test.go") {

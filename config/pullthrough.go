@@ -1,0 +1,39 @@
+package config
+
+import (
+	"os"
+	"time"
+)
+
+// PullThrough configures the pull-through cache's upstream connections.
+type PullThrough struct {
+	// CAFile is a PEM file of CA certificates upstream registries are
+	// also trusted by (besides the system trust store and SSL_CERT_FILE).
+	CAFile string `yaml:"ca_file"`
+	// TagRecheck is how long after its last check a cached tag is served
+	// before it is compared with its upstream again (ECR: 24h).
+	TagRecheck string `yaml:"tag_recheck_interval"`
+}
+
+// Recheck is the parsed TagRecheck (24h when unset).
+func (p PullThrough) Recheck() time.Duration {
+	if p.TagRecheck == "" {
+		return 24 * time.Hour
+	}
+	d, _ := parseDuration(p.TagRecheck)
+	return d
+}
+
+func (p PullThrough) validate() error {
+	if p.TagRecheck != "" {
+		if d, err := parseDuration(p.TagRecheck); err != nil || d <= 0 {
+			return bad("pull_through.tag_recheck_interval", "%q is not a positive duration", p.TagRecheck)
+		}
+	}
+	if p.CAFile != "" {
+		if _, err := os.Stat(p.CAFile); err != nil {
+			return bad("pull_through.ca_file", "%v", err)
+		}
+	}
+	return nil
+}
