@@ -166,6 +166,14 @@ func (l *KeyLookup) loadSession(ctx context.Context, id string) (cachedKey, erro
 	if err != nil {
 		return cachedKey{}, err
 	}
+	if role.Kind == metadata.KindUser {
+		// GetSessionToken: the session is the user itself, with temporary
+		// credentials.
+		return cachedKey{found: true, active: true, cred: Credential{
+			AccessKeyID: id, Secret: secret, SessionToken: token, Expires: s.Expires,
+			Principal: Principal{Type: TypeUser, ARN: role.ARN, Account: s.Account, AccessKeyID: id, UserID: role.ID, Username: role.Name},
+		}}, nil
+	}
 	return cachedKey{found: true, active: true, cred: Credential{
 		AccessKeyID: id, Secret: secret, SessionToken: token, Expires: s.Expires,
 		Principal: Principal{

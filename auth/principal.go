@@ -18,6 +18,10 @@ const (
 	// TypeService is a service principal (codebuild.amazonaws.com, ...)
 	// holding a service credential: it may only assume roles that trust it.
 	TypeService PrincipalType = "Service"
+	// TypeWebIdentity is the holder of an OIDC token calling
+	// AssumeRoleWithWebIdentity: ARN is the IAM OIDC provider's ARN and
+	// Account its account. It exists only for that call's trust check.
+	TypeWebIdentity PrincipalType = "WebIdentityUser"
 )
 
 // Principal is an authenticated caller.

@@ -46,6 +46,10 @@ type IAM struct {
 	Authorization string `yaml:"authorization"`
 	// Refresh is how often a node checks for policy changes.
 	Refresh string `yaml:"refresh"`
+	// OIDCCAFile is a PEM file of CA certificates trusted, besides the
+	// system's, for OIDC issuers' discovery documents and JWKS (private
+	// issuers, such as a self-hosted GitLab or a cluster's API server).
+	OIDCCAFile string `yaml:"oidc_ca_file"`
 }
 
 // Lifecycle configures how lifecycle policies are applied.

@@ -52,6 +52,9 @@ func (s *Service) Apply(ctx context.Context, f *File) (Applied, error) {
 				return res, fmt.Errorf("account %s policy %s: %w", a.ID, p.Name, err)
 			}
 		}
+		if err := s.applyProviders(ctx, a, &res); err != nil {
+			return res, err
+		}
 		for _, u := range a.Users {
 			p := principalSpec{kind: metadata.KindUser, name: u.Name, path: u.Path, tags: u.Tags, policies: u.Policies, inline: u.Inline}
 			if err := s.applyPrincipal(ctx, a.ID, p, &res); err != nil {

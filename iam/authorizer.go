@@ -134,18 +134,19 @@ func (a *Authorizer) evaluate(ctx context.Context, c Check, req *policy.Request)
 		// must not admit it.
 		return policy.Decision{Effect: policy.ImplicitDeny, Missing: policy.ResourceBased, Index: -1}, nil
 	}
-	if p.Kind() != auth.TypeService {
+	if k := p.Kind(); k != auth.TypeService && k != auth.TypeWebIdentity {
 		id, err := snap.identity(ctx, a, p.PrincipalARN())
 		if err != nil {
 			return deny(), err
 		}
 		set.Identity, tags = id.policies, id.tags
 		if p.Kind() == auth.TypeAssumedRole {
-			st, err := snap.sessionTags(ctx, a, p.AccessKeyID)
+			se, err := snap.session(ctx, a, p.AccessKeyID)
 			if err != nil {
 				return deny(), err
 			}
-			tags = mergeTags(tags, st)
+			tags = mergeTags(tags, se.tags)
+			set.Scoped, set.Session = se.scoped, se.policies
 		}
 	}
 	var res *resourceEntry
@@ -189,6 +190,8 @@ func policyPrincipal(p auth.Principal) policy.Principal {
 		out.Type = policy.AssumedRole
 	case auth.TypeService:
 		out.Type, out.Account = policy.Service, ""
+	case auth.TypeWebIdentity:
+		out.Type = policy.Federated
 	default:
 		out.Type = policy.User
 	}

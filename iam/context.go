@@ -23,7 +23,13 @@ func (a *Authorizer) conditionContext(c Check, principalTags []metadata.Resource
 	ctx.Set("aws:EpochTime", strconv.FormatInt(now.Unix(), 10))
 	ctx.Set("aws:RequestedRegion", a.Region)
 	p := c.Principal
-	if p.Kind() != auth.TypeService {
+	switch p.Kind() {
+	case auth.TypeWebIdentity:
+		ctx.Set("aws:FederatedProvider", p.ARN)
+		ctx.Set("aws:PrincipalType", string(p.Kind()))
+	case auth.TypeService:
+		ctx.Set("aws:PrincipalServiceName", p.ARN)
+	default:
 		ctx.Set("aws:PrincipalArn", p.PrincipalARN())
 		ctx.Set("aws:PrincipalAccount", p.Account)
 		ctx.Set("aws:PrincipalType", string(p.Kind()))
@@ -41,8 +47,6 @@ func (a *Authorizer) conditionContext(c Check, principalTags []metadata.Resource
 			}
 			ctx.Set("aws:PrincipalTagKeys", keys...)
 		}
-	} else {
-		ctx.Set("aws:PrincipalServiceName", p.ARN)
 	}
 	if c.Registry != "" {
 		ctx.Set("aws:ResourceAccount", c.Registry)

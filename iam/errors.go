@@ -26,6 +26,13 @@ const (
 	Denied
 	// Internal: the store or the keyring failed.
 	Internal
+	// InvalidToken: a web identity token is malformed, badly signed, from
+	// no registered provider or for another audience.
+	InvalidToken
+	// ExpiredToken: a web identity token has expired.
+	ExpiredToken
+	// IDPUnreachable: the token's issuer could not be reached.
+	IDPUnreachable
 )
 
 // Code is IAM's / STS's error code for k.
@@ -45,6 +52,12 @@ func (k Kind) Code() string {
 		return "DeleteConflict"
 	case Denied:
 		return "AccessDenied"
+	case InvalidToken:
+		return "InvalidIdentityToken"
+	case ExpiredToken:
+		return "ExpiredTokenException"
+	case IDPUnreachable:
+		return "IDPCommunicationError"
 	}
 	return "ServiceFailure"
 }

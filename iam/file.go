@@ -30,6 +30,15 @@ type FileAccount struct {
 	Users           []FileUser   `yaml:"users"`
 	Roles           []FileRole   `yaml:"roles"`
 	ManagedPolicies []FilePolicy `yaml:"managed_policies"`
+	// OIDCProviders are the issuers whose ID tokens
+	// AssumeRoleWithWebIdentity accepts (GitHub Actions, GitLab, EKS).
+	OIDCProviders []FileOIDCProvider `yaml:"oidc_providers"`
+}
+
+// FileOIDCProvider is an IAM OpenID Connect provider.
+type FileOIDCProvider struct {
+	URL       string   `yaml:"url"`
+	ClientIDs []string `yaml:"client_ids"`
 }
 
 // FileUser is an IAM user.

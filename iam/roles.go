@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/berth-registry/berth/auth"
+	"github.com/berth-registry/berth/auth/oidc"
 	"github.com/berth-registry/berth/auth/policy"
 	"github.com/berth-registry/berth/metadata"
 )
@@ -24,13 +25,16 @@ const denyTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Princi
 type Roles struct {
 	Service *Service
 	Authz   *Authorizer
+	// OIDC verifies web identity tokens (AssumeRoleWithWebIdentity).
+	OIDC *oidc.Verifier
 }
 
 // AssumeRole makes a session of the role for caller.
 func (r *Roles) AssumeRole(ctx context.Context, caller auth.Principal, in AssumeRoleInput, hr *http.Request) (AssumeRoleOutput, error) {
 	var out AssumeRoleOutput
-	if in.Policy != "" || len(in.PolicyArns) > 0 {
-		return out, errorf("AssumeRole", Invalid, "Session policies (Policy, PolicyArns) are not supported by berth; attach the policies to the role instead.")
+	packed, err := checkSessionPolicies("AssumeRole", in.Policy, in.PolicyArns)
+	if err != nil {
+		return out, err
 	}
 	if in.SerialNumber != "" || in.TokenCode != "" {
 		return out, errorf("AssumeRole", Denied, "MultiFactorAuthentication failed: berth has no MFA devices.")
@@ -84,7 +88,9 @@ func (r *Roles) AssumeRole(ctx context.Context, caller auth.Principal, in Assume
 	if max := time.Duration(role.MaxSessionSeconds) * time.Second; max > 0 && dur > max {
 		return out, errorf("AssumeRole", Invalid, "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
 	}
-	return r.Service.newSession(ctx, role, in.RoleSessionName, caller.ARN, c.RequestTags, dur)
+	out, err = r.Service.newSession(ctx, role, in.RoleSessionName, caller.ARN, c.RequestTags, dur, in.Policy, in.PolicyArns)
+	out.PackedPolicySize = packed
+	return out, err
 }
 
 // denied is a Denied error carrying AWS's denial message.
@@ -103,7 +109,8 @@ func (r *Roles) allow(ctx context.Context, c Check) error {
 }
 
 // newSession stores a session of role and returns its credentials.
-func (s *Service) newSession(ctx context.Context, role metadata.Principal, name, source string, tags []metadata.ResourceTag, dur time.Duration) (AssumeRoleOutput, error) {
+func (s *Service) newSession(ctx context.Context, role metadata.Principal, name, source string, tags []metadata.ResourceTag, dur time.Duration,
+	sessionPolicy string, policyArns []string) (AssumeRoleOutput, error) {
 	id, secret, err := auth.NewAccessKey(auth.PrefixTemporary)
 	if err != nil {
 		return AssumeRoleOutput{}, err
@@ -119,7 +126,8 @@ func (s *Service) newSession(ctx context.Context, role metadata.Principal, name,
 	now := s.now().UTC()
 	exp := now.Add(dur).Truncate(time.Second)
 	if err := s.Store.CreateSession(ctx, metadata.Session{AccessKeyID: id, Sealed: sealed, RoleARN: role.ARN, SessionName: name,
-		Account: role.Account, SourceARN: source, Tags: tags, CreatedAt: now, Expires: exp}); err != nil {
+		Account: role.Account, SourceARN: source, Tags: tags, CreatedAt: now, Expires: exp,
+		Policy: sessionPolicy, PolicyArns: policyArns}); err != nil {
 		return AssumeRoleOutput{}, err
 	}
 	return AssumeRoleOutput{

@@ -328,15 +328,15 @@ func TestAssumeRole(t *testing.T) {
 			return u, in
 		}},
 
-		// Unsupported parameters.
-		{name: "session policy", code: "ValidationError", setup: func(e *env) (auth.Principal, AssumeRoleInput) {
+		// Session policies are accepted (TestSessionPolicies: what they do).
+		{name: "session policy", setup: func(e *env) (auth.Principal, AssumeRoleInput) {
 			u := e.user(acctA, "alice", nil)
 			e.role(acctA, "ci", trustDoc(aws(u.ARN), assume, ""), nil)
 			in := stsIn(roleA("ci"), "s1", nil)
 			in.Policy = doc(`{"Effect":"Allow","Action":"ecr:*","Resource":"*"}`)
 			return u, in
 		}},
-		{name: "session policy ARNs", code: "ValidationError", setup: func(e *env) (auth.Principal, AssumeRoleInput) {
+		{name: "session policy ARNs", setup: func(e *env) (auth.Principal, AssumeRoleInput) {
 			u := e.user(acctA, "alice", nil)
 			e.role(acctA, "ci", trustDoc(aws(u.ARN), assume, ""), nil)
 			in := stsIn(roleA("ci"), "s1", nil)

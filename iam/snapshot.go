@@ -23,7 +23,15 @@ type snapshot struct {
 	identities map[string]*identityEntry
 	repos      map[string]*resourceEntry
 	registries map[string]*registryEntry
-	sessions   map[string][]metadata.ResourceTag
+	sessions   map[string]*sessionEntry
+}
+
+// sessionEntry is what an STS session adds: its tags and, when it was
+// made with session policies, those policies.
+type sessionEntry struct {
+	tags     []metadata.ResourceTag
+	scoped   bool
+	policies []policy.Named
 }
 
 type identityEntry struct {
@@ -44,7 +52,7 @@ type registryEntry struct {
 
 func newSnapshot(v int64) *snapshot {
 	return &snapshot{version: v, identities: map[string]*identityEntry{}, repos: map[string]*resourceEntry{},
-		registries: map[string]*registryEntry{}, sessions: map[string][]metadata.ResourceTag{}}
+		registries: map[string]*registryEntry{}, sessions: map[string]*sessionEntry{}}
 }
 
 // lookup reads m[key] under the read lock, else loads and stores it.
@@ -102,17 +110,37 @@ func (s *snapshot) identity(ctx context.Context, a *Authorizer, arn string) (*id
 	})
 }
 
-// sessionTags are the tags of an STS session ("" key: none).
-func (s *snapshot) sessionTags(ctx context.Context, a *Authorizer, accessKeyID string) ([]metadata.ResourceTag, error) {
+// session is an STS session's tags and session policies (nil for
+// long-lived keys).
+func (s *snapshot) session(ctx context.Context, a *Authorizer, accessKeyID string) (*sessionEntry, error) {
 	if len(accessKeyID) < 4 || accessKeyID[:4] != "ASIA" {
-		return nil, nil
+		return &sessionEntry{}, nil
 	}
-	return lookup(s, s.sessions, accessKeyID, func() ([]metadata.ResourceTag, error) {
+	return lookup(s, s.sessions, accessKeyID, func() (*sessionEntry, error) {
 		ss, err := a.Store.GetSession(ctx, accessKeyID)
 		if metadata.Is(err, metadata.NotFound) {
-			return nil, nil
+			return &sessionEntry{}, nil
+		} else if err != nil {
+			return nil, err
 		}
-		return ss.Tags, err
+		e := &sessionEntry{tags: ss.Tags, scoped: ss.Policy != "" || len(ss.PolicyArns) > 0}
+		if ss.Policy != "" {
+			e.policies = append(e.policies, a.parsed("session policy of "+ss.AccessKeyID, ss.Policy, policy.Identity))
+		}
+		for _, arn := range ss.PolicyArns {
+			if _, pol, ok := policy.ManagedByARN(arn); ok {
+				e.policies = append(e.policies, policy.Named{Name: arn, Policy: pol})
+				continue
+			}
+			mp, err := a.Store.GetManagedPolicy(ctx, arn)
+			if metadata.Is(err, metadata.NotFound) {
+				continue // a deleted policy grants nothing
+			} else if err != nil {
+				return nil, err
+			}
+			e.policies = append(e.policies, a.parsed(arn, mp.Document, policy.Identity))
+		}
+		return e, nil
 	})
 }
 

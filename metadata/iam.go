@@ -139,9 +139,12 @@ type Session struct {
 	// SourceARN is who assumed the role.
 	SourceARN string
 	// Tags are the session tags.
-	Tags      []ResourceTag
-	CreatedAt time.Time
-	Expires   time.Time
+	Tags []ResourceTag
+	// Policy and PolicyArns are the session policies ("" and nil: none).
+	Policy     string
+	PolicyArns []string
+	CreatedAt  time.Time
+	Expires    time.Time
 }
 
 // RegistryCredential is a long-lived /v2 Basic credential bound to a

@@ -310,5 +310,8 @@ func migrations() []migration {
 			value TEXT NOT NULL
 		)`,
 		},
-	}, pullThroughMigration()}
+	},
+		identityMigration(),
+		pullThroughMigration(),
+	}
 }

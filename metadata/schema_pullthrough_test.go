@@ -6,9 +6,10 @@ import (
 	"testing"
 )
 
-// Version 6 is applied without a version 5, and a version 5 arriving later
-// (another branch's migration merged after this one ran) is applied then:
-// the migrator needs no contiguous versions.
+// A version lower than the newest applied one, arriving later (another
+// branch's migration merged after this one ran, as version 5 was after
+// 6), is applied then: the migrator needs no contiguous versions. Version
+// 0 stands in for it now that 5 exists.
 func TestPullThroughMigrationNotContiguous(t *testing.T) {
 	ctx := context.Background()
 	st, err := Open(ctx, "sqlite", filepath.Join(t.TempDir(), "berth.db"))
@@ -25,10 +26,10 @@ func TestPullThroughMigrationNotContiguous(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !applied[6] || applied[5] {
-		t.Fatalf("applied versions %v, want 6 and no 5", applied)
+	if !applied[5] || !applied[6] || applied[0] {
+		t.Fatalf("applied versions %v, want 5 and 6 and no 0", applied)
 	}
-	late := migration{version: 5, name: "late", stmts: []string{`CREATE TABLE late_five (id {key} PRIMARY KEY)`}}
+	late := migration{version: 0, name: "late", stmts: []string{`CREATE TABLE late_zero (id {key} PRIMARY KEY)`}}
 	if err := s.apply(ctx, conn, late); err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +42,7 @@ func TestPullThroughMigrationNotContiguous(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	if applied, _ = appliedVersions(ctx, conn); !applied[5] || !applied[6] {
+	if applied, _ = appliedVersions(ctx, conn); !applied[0] || !applied[5] || !applied[6] {
 		t.Fatalf("applied versions %v", applied)
 	}
 }

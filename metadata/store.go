@@ -136,6 +136,7 @@ type Store interface {
 	DeleteAccessKey(ctx context.Context, id string) error
 
 	IAM
+	OIDC
 	Coordination
 	Blobs
 	PullThrough

@@ -18,12 +18,14 @@ import (
 
 	"github.com/berth-registry/berth/audit"
 	"github.com/berth-registry/berth/auth"
+	"github.com/berth-registry/berth/auth/oidc"
 	"github.com/berth-registry/berth/auth/sigv4"
 	"github.com/berth-registry/berth/auth/token"
 	"github.com/berth-registry/berth/config"
 	"github.com/berth-registry/berth/ecrapi"
 	"github.com/berth-registry/berth/ecrmodel"
 	"github.com/berth-registry/berth/iam"
+	"github.com/berth-registry/berth/iamapi"
 	"github.com/berth-registry/berth/lifecycle"
 	"github.com/berth-registry/berth/metadata"
 	"github.com/berth-registry/berth/pullthrough"
@@ -41,6 +43,7 @@ type controlPlane struct {
 	tokens   *token.Issuer
 	iam      *iam.Service
 	authz    *iam.Authorizer
+	oidc     *oidc.Verifier
 	audit    *audit.Log // nil when off
 	meta     *registry.Meta
 	blobURLs *registry.BlobURLSigner
@@ -118,6 +121,11 @@ func openControlPlane(ctx context.Context, c *config.Config, kr *crypt.Keyring, 
 	if !cp.authz.Enforce {
 		log.Warn("iam.authorization is off: policies are not evaluated; every principal may do anything in its own account")
 	}
+	oidcClient, err := oidc.NewClient(c.IAM.OIDCCAFile)
+	if err != nil {
+		return fail(fmt.Errorf("iam.oidc_ca_file: %w", err))
+	}
+	cp.oidc = &oidc.Verifier{Client: oidcClient}
 	cp.blobURLs = &registry.BlobURLSigner{Key: derive(secret, "blob-url")}
 	cp.gate = registry.GateOptions{
 		Store:       st,
@@ -177,13 +185,20 @@ func (cp *controlPlane) api(c *config.Config, srv *registry.Server, secret strin
 	})
 	stsh := &sts.Handler{
 		Authn: &auth.APIAuthenticator{Verifier: stsVerifier, Service: "sts"},
-		Roles: &iam.Roles{Service: cp.iam, Authz: cp.authz},
+		Roles: &iam.Roles{Service: cp.iam, Authz: cp.authz, OIDC: cp.oidc},
 		Log:   log,
 	}
+	// IAM is global: its requests are signed for us-east-1, as STS's
+	// global endpoint's are.
+	iamh := &iamapi.Handler{Authn: &auth.APIAuthenticator{Verifier: stsVerifier, Service: "iam"}, Svc: cp.iam, Authz: cp.authz, Log: log}
 	smh := &secretsmanager.Handler{Store: cp.store, Keyring: cp.keyring, Region: c.ECR.Region, Log: log,
 		Authn: &auth.APIAuthenticator{Verifier: ecrVerifier, Service: "secretsmanager"},
 		Authz: iam.APIAuthorizer{Authz: cp.authz}}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if iamapi.Handles(r) {
+			iamh.ServeHTTP(w, r)
+			return
+		}
 		if sts.Handles(r) {
 			stsh.ServeHTTP(w, r)
 			return

@@ -10,13 +10,16 @@ import (
 )
 
 // mainMux is the node's surface on http.addr: /v2/ (the registry), POST /
-// (the ECR API and STS), /healthz, /readyz and /metrics. It is a mux of
+// and GET / (the ECR API, STS and IAM), /healthz, /readyz and /metrics. It is a mux of
 // berth's own, never http.DefaultServeMux, where distribution registers
 // debug handlers.
 func mainMux(v2, api http.Handler, ready func(context.Context) error, m *metrics.Metrics) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/v2/", v2)
 	mux.Handle("POST /{$}", api)
+	// STS (a Query service) also takes GET with the parameters in the
+	// query string, as AWS's does; the API handler routes it.
+	mux.Handle("GET /{$}", api)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeHealth(w, nil) })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
@@ -31,6 +34,7 @@ func mainMux(v2, api http.Handler, ready func(context.Context) error, m *metrics
 func apiMux(api http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("POST /{$}", api)
+	mux.Handle("GET /{$}", api)
 	return mux
 }
 

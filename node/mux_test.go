@@ -40,6 +40,7 @@ func TestMainMux(t *testing.T) {
 		{"GET", "/readyz", 200, `"ok"`},
 		{"GET", "/v2/x/manifests/y", 200, "registry"},
 		{"POST", "/", 200, "api"},
+		{"GET", "/?Action=GetCallerIdentity&Version=2011-06-15", 200, "api"},
 		{"GET", "/metrics", 200, "go_goroutines"},
 		// distribution registers debug handlers on http.DefaultServeMux;
 		// berth must never serve them.

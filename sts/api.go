@@ -23,4 +23,8 @@ type Authenticator interface {
 // roleError); any other error is an internal failure.
 type Roles interface {
 	AssumeRole(ctx context.Context, caller auth.Principal, in iam.AssumeRoleInput, r *http.Request) (iam.AssumeRoleOutput, error)
+	// AssumeRoleWithWebIdentity is unsigned: the token is the credential.
+	AssumeRoleWithWebIdentity(ctx context.Context, in iam.WebIdentityInput, r *http.Request) (iam.WebIdentityOutput, error)
+	// GetSessionToken: durationSeconds 0 means the default.
+	GetSessionToken(ctx context.Context, caller auth.Principal, durationSeconds int32) (iam.AssumeRoleOutput, error)
 }

@@ -143,6 +143,12 @@ func roleError(err error) *Error {
 		return MalformedPolicyDocument(ie.Message)
 	case iam.Limit:
 		return PackedPolicyTooLarge(ie.Message)
+	case iam.InvalidToken, iam.ExpiredToken, iam.IDPUnreachable:
+		return &Error{Code: ie.Kind.Code(), Message: ie.Message}
 	}
 	return nil
 }
+
+// AuthError is authError for the other Query edge (the IAM API), which
+// answers authentication failures with the same codes.
+func AuthError(err error) (*Error, bool) { return authError(err) }

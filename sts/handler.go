@@ -4,9 +4,11 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 
 	"github.com/berth-registry/berth/auth"
 	"github.com/berth-registry/berth/ecrmodel"
+	"github.com/berth-registry/berth/iam"
 	"github.com/berth-registry/berth/internal/httpx"
 )
 
@@ -88,11 +90,16 @@ func (c *call) serve() (any, *Error) {
 	// nothing unauthenticated costs the memory of a body. Until the form
 	// is in, the audit trail names the action of the query string, if any.
 	c.action = r.URL.Query().Get("Action")
-	if err := c.h.Authn.Precheck(r); err != nil {
-		if e, ok := authError(err); ok {
+	// An unsigned request may still be an unsigned action (whose name may
+	// be in the body): its body, bounded like any other, is read to find
+	// out, and the missing signature is reported for every other action.
+	precheck := c.h.Authn.Precheck(r)
+	mayBeUnsigned := r.ContentLength <= MaxBody && (c.action == "" || unsigned[c.action])
+	if precheck != nil && (!isMissingAuth(precheck) || !mayBeUnsigned) {
+		if e, ok := authError(precheck); ok {
 			return nil, e
 		}
-		return nil, c.internal("authenticating", err)
+		return nil, c.internal("authenticating", precheck)
 	}
 	rate := c.h.BodyRate
 	if rate == (httpx.Rate{}) {
@@ -109,6 +116,17 @@ func (c *call) serve() (any, *Error) {
 	if formErr == nil {
 		c.action = form.Get("Action")
 	}
+	if formErr == nil && unsigned[c.action] {
+		// AWS ignores credentials on these calls; so does berth.
+		if e := checkVersion(form, c.action); e != nil {
+			return nil, e
+		}
+		return c.assumeRoleWithWebIdentity(readWebIdentity(form))
+	}
+	if precheck != nil {
+		e, _ := authError(precheck)
+		return nil, e
+	}
 	p, err := c.h.Authn.Authenticate(r, body)
 	if err != nil {
 		if e, ok := authError(err); ok {
@@ -117,16 +135,16 @@ func (c *call) serve() (any, *Error) {
 		return nil, c.internal("authenticating", err)
 	}
 	c.principal = p
+	if iam.IsSessionToken(p) && c.action != "AssumeRole" && c.action != "GetCallerIdentity" {
+		// GetSessionToken's credentials reach only these two STS calls
+		// (without MFA, which berth does not have).
+		return nil, AccessDenied("Cannot call " + c.action + " with session credentials")
+	}
 	if formErr != nil {
 		return nil, formErr
 	}
-	// AWS dispatches on (Action, Version); either unknown is InvalidAction.
-	version := "NO_VERSION_SPECIFIED"
-	if vs, ok := form["Version"]; ok && len(vs) > 0 {
-		version = vs[0]
-	}
-	if version != APIVersion {
-		return nil, invalidAction(c.action, version)
+	if e := checkVersion(form, c.action); e != nil {
+		return nil, e
 	}
 	switch c.action {
 	case "GetCallerIdentity":
@@ -135,8 +153,23 @@ func (c *call) serve() (any, *Error) {
 		return callerIdentityDoc(p.ARN, p.UserID, p.Account, c.reqID), nil
 	case "AssumeRole":
 		return c.assumeRole(readAssumeRole(form))
+	case "GetSessionToken":
+		return c.getSessionToken(form)
 	}
-	return nil, invalidAction(c.action, version)
+	return nil, invalidAction(c.action, APIVersion)
+}
+
+// checkVersion: AWS dispatches on (Action, Version); either unknown is
+// InvalidAction.
+func checkVersion(form url.Values, action string) *Error {
+	version := "NO_VERSION_SPECIFIED"
+	if vs, ok := form["Version"]; ok && len(vs) > 0 {
+		version = vs[0]
+	}
+	if version != APIVersion {
+		return invalidAction(action, version)
+	}
+	return nil
 }
 
 func (c *call) assumeRole(params assumeRoleParams) (any, *Error) {

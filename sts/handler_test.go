@@ -146,8 +146,6 @@ func TestFormSources(t *testing.T) {
 func TestInvalidAction(t *testing.T) {
 	cases := []struct{ body, msg string }{
 		{"Action=NoSuchAction&Version=2011-06-15", "Could not find operation NoSuchAction for version 2011-06-15"},
-		{"Action=GetSessionToken&Version=2011-06-15", "Could not find operation GetSessionToken for version 2011-06-15"},
-		{"Action=AssumeRoleWithWebIdentity&Version=2011-06-15", "Could not find operation AssumeRoleWithWebIdentity for version 2011-06-15"},
 		{"Action=&Version=2011-06-15", "Could not find operation  for version 2011-06-15"},
 		{"Version=2011-06-15", "Could not find operation  for version 2011-06-15"},
 		{"Action=GetCallerIdentity", "Could not find operation GetCallerIdentity for version NO_VERSION_SPECIFIED"},
@@ -374,7 +372,7 @@ func TestAudit(t *testing.T) {
 		{"GetCallerIdentity", alice, ""},
 		{"AssumeRole", alice, ""},
 		{"AssumeRole", alice, "AccessDenied"},
-		{"GetSessionToken", alice, "InvalidAction"},
+		{"GetSessionToken", alice, ""},
 		{"GetCallerIdentity", auth.Principal{}, "InvalidClientTokenId"},
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {

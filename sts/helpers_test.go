@@ -176,3 +176,20 @@ func readError(t *testing.T, w *httptest.ResponseRecorder) wireError {
 	}
 	return e
 }
+
+// AssumeRoleWithWebIdentity answers for a token "good" and refuses any
+// other as an invalid token.
+func (f *fakeRoles) AssumeRoleWithWebIdentity(ctx context.Context, in iam.WebIdentityInput, r *http.Request) (iam.WebIdentityOutput, error) {
+	if in.WebIdentityToken != "good" {
+		return iam.WebIdentityOutput{}, &iam.Error{Kind: iam.InvalidToken, Message: "Incorrect token audience"}
+	}
+	sp := sessionPrincipal(in.RoleSessionName)
+	return iam.WebIdentityOutput{AssumeRoleOutput: iam.AssumeRoleOutput{
+		AccessKeyID: sessAKID, SecretAccessKey: sessKey, SessionToken: sessToken,
+		Expiration: f.expires, AssumedRoleID: sp.UserID, AssumedRoleARN: sp.ARN,
+	}, Subject: "repo:o/r:ref:refs/heads/main", Provider: "https://issuer.example", Audience: "sts.amazonaws.com"}, nil
+}
+
+func (f *fakeRoles) GetSessionToken(ctx context.Context, caller auth.Principal, dur int32) (iam.AssumeRoleOutput, error) {
+	return iam.AssumeRoleOutput{AccessKeyID: sessAKID, SecretAccessKey: sessKey, SessionToken: sessToken, Expiration: f.expires}, nil
+}

@@ -70,6 +70,12 @@ func (ec *evalCtx) derived(key string) (string, bool) {
 			return "Account", true
 		case Anonymous:
 			return "Anonymous", true
+		case Federated:
+			return "WebIdentityUser", true
+		}
+	case "aws:federatedprovider":
+		if p.Type == Federated {
+			return p.ARN, p.ARN != ""
 		}
 	case "aws:username":
 		if p.Type == User {

@@ -19,7 +19,8 @@ package policy
 //     another account or the trust policy allows only through the account
 //     principal.
 //
-// Service principals and anonymous callers have no identity policies: only
+// Service principals, web identities and anonymous callers have no
+// identity policies: only
 // resource-based policies can allow them. An account's root user has an
 // implicit identity-based Allow for everything (it cannot carry identity
 // policies), so it is limited only by denies and, across accounts, by the
@@ -32,7 +33,7 @@ package policy
 func Evaluate(r Request, s Set) Decision {
 	ec := evalCtx{r: &r}
 	p := &r.Principal
-	noIdentity := p.Type == Service || p.Type == Anonymous
+	noIdentity := p.Type == Service || p.Type == Anonymous || p.Type == Federated
 
 	// Identity side.
 	idAllow := hit{index: -1}
@@ -57,6 +58,26 @@ func Evaluate(r Request, s Set) Decision {
 		}
 		if p.Type == Root && !idAllow.found {
 			idAllow = hit{found: true, index: -1}
+		}
+	}
+
+	// Session policies bound a session: an Allow is needed in them too, a
+	// Deny in them denies.
+	sessAllow := !s.Scoped
+	for pi := range s.Session {
+		pol := s.Session[pi].Policy
+		if pol == nil {
+			continue
+		}
+		for si := range pol.stmts {
+			st := &pol.stmts[si]
+			if !st.appliesTo(&ec, false) {
+				continue
+			}
+			if !st.allow {
+				return denied(SessionPolicy, s.Session[pi].Name, st)
+			}
+			sessAllow = true
 		}
 	}
 
@@ -87,6 +108,9 @@ func Evaluate(r Request, s Set) Decision {
 	}
 
 	cross := r.ResourceAccount != "" && r.ResourceAccount != p.Account
+	if !sessAllow && !s.Trust {
+		return implicit(SessionPolicy)
+	}
 	switch {
 	case s.Trust:
 		if !specific.found && !account.found {

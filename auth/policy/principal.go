@@ -8,7 +8,7 @@ type principalSet struct {
 	accounts  []string // account principals (bare ids and :root ARNs), as ids
 	arns      []string // user, role, assumed-role session, federated-user ARNs
 	services  []string
-	federated []string // kept for completeness; no request principal is federated
+	federated []string // OIDC provider ARNs (and SAML ones, which nothing presents)
 	canonical []string
 }
 
@@ -31,6 +31,13 @@ func (ps *principalSet) match(p *Principal) principalLevel {
 	case Service:
 		for _, s := range ps.services {
 			if s == p.ARN {
+				return specificMatch
+			}
+		}
+		return noMatch
+	case Federated:
+		for _, f := range ps.federated {
+			if f == p.ARN {
 				return specificMatch
 			}
 		}

@@ -47,6 +47,9 @@ const (
 	Service
 	// Anonymous is an unauthenticated caller.
 	Anonymous
+	// Federated is a web identity (AssumeRoleWithWebIdentity): ARN is the
+	// IAM OIDC provider's ARN, which trust policies name as "Federated".
+	Federated
 )
 
 // Principal is who asks.
@@ -119,6 +122,10 @@ type Set struct {
 	// well when the caller is in another account or the trust policy
 	// allows only through the caller's account principal.
 	Trust bool
+	// Scoped marks a session with session policies: Session must allow
+	// too (an empty Session then allows nothing).
+	Scoped  bool
+	Session []Named
 }
 
 // Effect is the outcome of an evaluation.
@@ -144,6 +151,9 @@ func (e Effect) String() string {
 const (
 	IdentityBased = "identity-based"
 	ResourceBased = "resource-based"
+	// SessionPolicy: the session policies passed to AssumeRole and
+	// AssumeRoleWithWebIdentity, which bound what the session may do.
+	SessionPolicy = "session"
 )
 
 // Decision is the answer to a Request.

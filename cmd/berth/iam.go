@@ -44,6 +44,8 @@ effect within seconds. Secrets are printed once, when they are made.
   create-registry-credential  --role NAME | --user NAME  [--ttl DURATION] [--registry HOST]
   delete-registry-credential  --id BRC…
   revoke-sessions          --role NAME
+  create-oidc-provider     --url https://ISSUER --client-id ID... (AssumeRoleWithWebIdentity)
+  delete-oidc-provider     --url https://ISSUER
   list                     users, roles, policies, keys and registry credentials
   apply                    --file FILE (the declarative identity file, as iam.file)
 
@@ -57,7 +59,14 @@ type iamFlags struct {
 	maxSession                                                                                            int
 	ttl                                                                                                   time.Duration
 	tags                                                                                                  tagFlags
+	url                                                                                                   string
+	clientIDs                                                                                             listFlag
 }
+
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 type tagFlags []metadata.ResourceTag
 
@@ -96,6 +105,8 @@ func iamCmd(args []string) error {
 		fl.IntVar(&f.maxSession, "max-session", 0, "longest role session in seconds")
 		fl.DurationVar(&f.ttl, "ttl", 0, "registry credential lifetime (0: no expiry)")
 		fl.Var(&f.tags, "tag", "tag key=value (repeatable)")
+		fl.StringVar(&f.url, "url", "", "OIDC issuer URL (https://…)")
+		fl.Var(&f.clientIDs, "client-id", "OIDC client id / audience (repeatable)")
 	})
 	if err != nil {
 		return err
@@ -208,6 +219,12 @@ func (r iamRun) do(sub string) error {
 		}
 		n, err := svc.RevokeSessions(ctx, arn)
 		return r.done(err, "%d session(s) of %s revoked", n, arn)
+	case "create-oidc-provider":
+		p, err := svc.CreateOpenIDConnectProvider(ctx, f.account, need(f.url, "--url"), f.clientIDs, nil, f.tags)
+		return r.done(err, "OIDC provider %s created", p.ARN)
+	case "delete-oidc-provider":
+		arn := iam.ProviderARN(f.account, need(f.url, "--url"))
+		return r.done(svc.DeleteOpenIDConnectProvider(ctx, arn), "OIDC provider %s deleted", arn)
 	case "list":
 		return r.list()
 	case "apply":
@@ -378,6 +395,13 @@ func (r iamRun) list() error {
 	}
 	for _, m := range mps {
 		fmt.Fprintf(tw, "policy\t%s\t\t\t\n", m.ARN)
+	}
+	provs, err := st.ListOIDCProviders(ctx, r.f.account)
+	if err != nil {
+		return err
+	}
+	for _, p := range provs {
+		fmt.Fprintf(tw, "oidc-provider\t%s\t\t\t%s\n", p.ARN, strings.Join(p.ClientIDs, ","))
 	}
 	return tw.Flush()
 }

@@ -178,7 +178,8 @@ func testSessions(t *testing.T, s metadata.Store) {
 	ctx := ctxFor(t)
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	ss := metadata.Session{AccessKeyID: "ASIA1", Sealed: []byte{9, 0, 255}, RoleARN: roleARN, SessionName: "build-1",
-		Account: reg, SourceARN: aliceARN, Tags: []metadata.ResourceTag{{Key: "project", Value: "x"}}, CreatedAt: now, Expires: now.Add(time.Hour)}
+		Account: reg, SourceARN: aliceARN, Tags: []metadata.ResourceTag{{Key: "project", Value: "x"}}, CreatedAt: now, Expires: now.Add(time.Hour),
+		Policy: `{"Statement":[]}`, PolicyArns: []string{awsARN}}
 	must(t, s.CreateSession(ctx, ss))
 	wantKind(t, s.CreateSession(ctx, ss), metadata.AlreadyExists, "session")
 	must(t, s.CreateSession(ctx, metadata.Session{AccessKeyID: "ASIA2", Sealed: []byte{1}, RoleARN: roleARN, Expires: now.Add(-time.Minute)}))

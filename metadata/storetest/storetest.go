@@ -47,6 +47,7 @@ func Run(t *testing.T, open Open) {
 		{"Principals", testPrincipals},
 		{"IdentityPolicies", testIdentityPolicies},
 		{"Sessions", testSessions},
+		{"OIDCProviders", testOIDCProviders},
 		{"RegistryCredentials", testRegistryCredentials},
 		{"AuthzVersion", testAuthzVersion},
 		{"ConcurrentImmutableTag", testConcurrentImmutableTag},
