@@ -240,7 +240,7 @@ func TestPullThroughFromReferenceRegistry(t *testing.T) {
 	// The upstream goes away: the cache is still served, also after the
 	// re-check interval.
 	up.stop()
-	time.Sleep(3500 * time.Millisecond)
+	time.Sleep(recheck + 500*time.Millisecond)
 	if d := strings.TrimSpace(c.run(crane, "digest", ref).stdout); d != upDigest2 {
 		t.Fatalf("upstream stopped: %s, want the cached %s", d, upDigest2)
 	}
