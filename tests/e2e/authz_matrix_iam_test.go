@@ -356,6 +356,10 @@ func mxQueryRows() []*mxRow {
 		cross(iamRow("GetPolicy", pol, v("PolicyArn", "$policy"), mxXMLHas("<DefaultVersionId>v1</DefaultVersionId>"))),
 		cross(iamRow("GetPolicyVersion", pol, v("PolicyArn", "$policy", "VersionId", "v1"), mxXMLHas("<VersionId>v1</VersionId>"))),
 		iamRow("ListPolicies", all, v("Scope", "Local"), mxXMLHas("<PolicyName>"+mxTmp+"</PolicyName>")),
+		cross(iamRow("CreatePolicyVersion", pol, v("PolicyArn", "$policy", "PolicyDocument", mxIAMDoc), mxXMLHas("<VersionId>v2</VersionId>"))),
+		cross(iamRow("ListPolicyVersions", pol, v("PolicyArn", "$policy"), mxXMLHas("<VersionId>v2</VersionId>", "<VersionId>v1</VersionId>"))),
+		cross(iamRow("SetDefaultPolicyVersion", pol, v("PolicyArn", "$policy", "VersionId", "v2"), nil)),
+		cross(iamRow("DeletePolicyVersion", pol, v("PolicyArn", "$policy", "VersionId", "v1"), nil)),
 		iamRow("AttachRolePolicy", role, v("RoleName", "$name", "PolicyArn", "$policy"), nil),
 		iamRow("ListAttachedRolePolicies", role, v("RoleName", "$name"), mxXMLHas("<PolicyArn>"+pol(mxColAllowed)+"</PolicyArn>")),
 		iamRow("DetachRolePolicy", role, v("RoleName", "$name", "PolicyArn", "$policy"), nil),
@@ -501,6 +505,7 @@ func (e *mxEnv) mxQueryCheckKept(ctx context.Context, t *testing.T) {
 		{"Action", "GetRolePolicy", "RoleName", mxKeep, "PolicyName", "mx"},
 		{"Action", "GetUserPolicy", "UserName", mxKeep, "PolicyName", "mx"},
 		{"Action", "GetPolicy", "PolicyArn", mxIAMARN(account, "policy/"+mxKeep)},
+		{"Action", "ListPolicyVersions", "PolicyArn", mxIAMARN(account, "policy/"+mxKeep)},
 		{"Action", "ListAccessKeys", "UserName", mxKeep},
 		{"Action", "GetOpenIDConnectProvider", "OpenIDConnectProviderArn", mxIAMARN(account, "oidc-provider/mx-keep.example")},
 	} {
@@ -515,6 +520,10 @@ func (e *mxEnv) mxQueryCheckKept(ctx context.Context, t *testing.T) {
 		}
 		body := string(r.body)
 		switch q[1] {
+		case "GetPolicy", "ListPolicyVersions":
+			if !strings.Contains(body, "v1</") || strings.Contains(body, "v2</") {
+				t.Errorf("after the matrix, %s's versions: %s", mxKeep, body)
+			}
 		case "ListAccessKeys":
 			if !strings.Contains(body, e.iamKey[false]) || !strings.Contains(body, "<Status>Active</Status>") {
 				t.Errorf("after the matrix, %s's key: %s", mxKeep, body)

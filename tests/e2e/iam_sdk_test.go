@@ -74,6 +74,9 @@ func TestIAMGoSDK(t *testing.T) {
 		case *types.MalformedPolicyDocumentException:
 			var e *types.MalformedPolicyDocumentException
 			ok = errors.As(err, &e)
+		case *types.LimitExceededException:
+			var e *types.LimitExceededException
+			ok = errors.As(err, &e)
 		}
 		if !ok {
 			t.Errorf("%s: %T is not %T: %v", what, errors.Unwrap(err), target, err)
@@ -285,6 +288,70 @@ func TestIAMGoSDK(t *testing.T) {
 	if err != nil || decoded("GetPolicyVersion", pv.PolicyVersion.Document) != pol || !pv.PolicyVersion.IsDefaultVersion {
 		t.Errorf("GetPolicyVersion: %v %+v", err, pv)
 	}
+
+	// Versions, as Terraform's aws_iam_policy updates them: a new version
+	// not yet the default, then SetDefaultPolicyVersion; at most five.
+	pol2 := strings.Replace(pol, "BatchGetImage", "GetDownloadUrlForLayer", 1)
+	nv, err := c.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{PolicyArn: aws.String(polARN), PolicyDocument: aws.String(pol2)})
+	if err != nil || aws.ToString(nv.PolicyVersion.VersionId) != "v2" || nv.PolicyVersion.IsDefaultVersion {
+		t.Fatalf("CreatePolicyVersion: %v %+v", err, nv)
+	}
+	if gp, err := c.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(polARN)}); err != nil || aws.ToString(gp.Policy.DefaultVersionId) != "v1" {
+		t.Fatalf("GetPolicy after CreatePolicyVersion: %v %+v", err, gp)
+	}
+	if _, err := c.SetDefaultPolicyVersion(ctx, &iam.SetDefaultPolicyVersionInput{PolicyArn: aws.String(polARN), VersionId: aws.String("v2")}); err != nil {
+		t.Fatalf("SetDefaultPolicyVersion: %v", err)
+	}
+	gp2, err := c.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(polARN)})
+	if err != nil || aws.ToString(gp2.Policy.DefaultVersionId) != "v2" {
+		t.Fatalf("GetPolicy after SetDefaultPolicyVersion: %v %+v", err, gp2)
+	}
+	if pv, err := c.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(polARN), VersionId: aws.String("v2")}); err != nil ||
+		decoded("GetPolicyVersion v2", pv.PolicyVersion.Document) != pol2 || !pv.PolicyVersion.IsDefaultVersion {
+		t.Fatalf("GetPolicyVersion v2: %v %+v", err, pv)
+	}
+	for i := 3; i <= 5; i++ {
+		if _, err := c.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{PolicyArn: aws.String(polARN), PolicyDocument: aws.String(pol),
+			SetAsDefault: i == 5}); err != nil {
+			t.Fatalf("CreatePolicyVersion v%d: %v", i, err)
+		}
+	}
+	_, err = c.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{PolicyArn: aws.String(polARN), PolicyDocument: aws.String(pol)})
+	wantErr("a sixth version", err, &types.LimitExceededException{}, "LimitExceeded",
+		"A managed policy can have up to 5 versions. Before you create a new version, you must delete an existing version.")
+	_, err = c.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{PolicyArn: aws.String(polARN), PolicyDocument: aws.String(`{"Statement":"x"}`)})
+	wantErr("CreatePolicyVersion malformed", err, &types.MalformedPolicyDocumentException{}, "MalformedPolicyDocument", "")
+	var versions []string
+	for p := iam.NewListPolicyVersionsPaginator(c, &iam.ListPolicyVersionsInput{PolicyArn: aws.String(polARN), MaxItems: aws.Int32(2)}); p.HasMorePages(); {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatalf("ListPolicyVersions: %v", err)
+		}
+		for _, v := range page.Versions {
+			versions = append(versions, aws.ToString(v.VersionId))
+			if v.IsDefaultVersion != (aws.ToString(v.VersionId) == "v5") || v.Document != nil {
+				t.Errorf("ListPolicyVersions: %+v", v)
+			}
+		}
+	}
+	if strings.Join(versions, ",") != "v5,v4,v3,v2,v1" {
+		t.Errorf("ListPolicyVersions: %v, want newest first", versions)
+	}
+	_, err = c.DeletePolicyVersion(ctx, &iam.DeletePolicyVersionInput{PolicyArn: aws.String(polARN), VersionId: aws.String("v5")})
+	wantErr("DeletePolicyVersion of the default", err, &types.DeleteConflictException{}, "DeleteConflict", "Cannot delete the default version of a policy.")
+	_, err = c.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(polARN), VersionId: aws.String("v9")})
+	wantErr("GetPolicyVersion v9", err, &types.NoSuchEntityException{}, "NoSuchEntity", "Policy "+polARN+" version v9 does not exist or is not attachable.")
+	_, err = c.DeletePolicy(ctx, &iam.DeletePolicyInput{PolicyArn: aws.String(polARN)})
+	wantErr("DeletePolicy with versions", err, &types.DeleteConflictException{}, "DeleteConflict",
+		"This policy has more than one version. Before you delete a policy, you must delete the policy's versions. The default version is deleted with the policy.")
+	for _, v := range []string{"v1", "v2", "v3", "v4"} {
+		if _, err := c.DeletePolicyVersion(ctx, &iam.DeletePolicyVersionInput{PolicyArn: aws.String(polARN), VersionId: aws.String(v)}); err != nil {
+			t.Fatalf("DeletePolicyVersion %s: %v", v, err)
+		}
+	}
+	_, err = c.DeletePolicyVersion(ctx, &iam.DeletePolicyVersionInput{PolicyArn: aws.String(polARN), VersionId: aws.String("v1")})
+	wantErr("DeletePolicyVersion again", err, &types.NoSuchEntityException{}, "NoSuchEntity", "Policy "+polARN+" version v1 does not exist or is not attachable.")
+
 	var local []string
 	for p := iam.NewListPoliciesPaginator(c, &iam.ListPoliciesInput{Scope: types.PolicyScopeTypeLocal}); p.HasMorePages(); {
 		page, err := p.NextPage(ctx)
