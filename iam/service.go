@@ -383,11 +383,8 @@ func (s *Service) PutManagedPolicy(ctx context.Context, account, name, path, doc
 	if err := checkPath(op, path); err != nil {
 		return "", err
 	}
-	if n := nonSpace(doc); n > maxManaged {
-		return "", errorf(op, Limit, "Cannot exceed quota for PolicySize: %d", maxManaged)
-	}
-	if _, err := policy.Parse(doc, policy.Identity); err != nil {
-		return "", errorf(op, Malformed, "%s", err.Error())
+	if err := checkManagedDoc(op, doc); err != nil {
+		return "", err
 	}
 	arn := PolicyARN(account, path, name)
 	if _, err := s.Store.PutManagedPolicy(ctx, metadata.ManagedPolicy{ARN: arn, Account: account, Name: name, Path: path,
@@ -498,4 +495,36 @@ func (s *Service) DeleteRegistryCredential(ctx context.Context, id string) error
 		return storeErr("DeleteRegistryCredential", err, "The registry credential "+id)
 	}
 	return nil
+}
+
+// checkManagedDoc checks a managed policy document: its size (white space
+// not counted) and its grammar.
+func checkManagedDoc(op, doc string) error {
+	if n := nonSpace(doc); n > maxManaged {
+		return errorf(op, Limit, "Cannot exceed quota for PolicySize: %d", maxManaged)
+	}
+	if _, err := policy.Parse(doc, policy.Identity); err != nil {
+		return errorf(op, Malformed, "%s", err.Error())
+	}
+	return nil
+}
+
+// CreatePolicyVersion adds a version to a customer managed policy and,
+// with setDefault, makes it the one in force. A policy has at most
+// metadata.MaxPolicyVersions versions (LimitExceeded in AWS's words).
+func (s *Service) CreatePolicyVersion(ctx context.Context, arn, doc string, setDefault bool) (metadata.PolicyVersion, error) {
+	const op = "CreatePolicyVersion"
+	if err := checkManagedDoc(op, doc); err != nil {
+		return metadata.PolicyVersion{}, err
+	}
+	v, err := s.Store.CreatePolicyVersion(ctx, arn, doc, setDefault, s.now())
+	switch {
+	case metadata.Is(err, metadata.Limit):
+		return v, errorf(op, Limit, "A managed policy can have up to %d versions. Before you create a new version, you must delete an existing version.", metadata.MaxPolicyVersions)
+	case metadata.Is(err, metadata.NotFound):
+		return v, errorf(op, NotFound, "Policy %s does not exist or is not attachable.", arn)
+	case err != nil:
+		return v, internal(op, err)
+	}
+	return v, nil
 }

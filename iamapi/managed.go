@@ -3,15 +3,19 @@ package iamapi
 import (
 	"crypto/sha256"
 	"encoding/base32"
+	"fmt"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/berth-registry/berth/iam"
 	"github.com/berth-registry/berth/metadata"
 )
 
-// berth keeps one version of a customer managed policy: v1, the default.
-const onlyVersion = "v1"
+// versionRE is IAM's pattern for a policy version id.
+var versionRE = regexp.MustCompile(`^v[1-9][0-9]*(\.[A-Za-z0-9-]*)?$`)
 
 type policyXML struct {
 	PolicyName, PolicyId, Arn, Path, DefaultVersionId string
@@ -28,7 +32,7 @@ func policyID(arn string) string {
 }
 
 func policyOf(p metadata.ManagedPolicy) policyXML {
-	return policyXML{PolicyName: p.Name, PolicyId: policyID(p.ARN), Arn: p.ARN, Path: p.Path, DefaultVersionId: onlyVersion,
+	return policyXML{PolicyName: p.Name, PolicyId: policyID(p.ARN), Arn: p.ARN, Path: p.Path, DefaultVersionId: p.DefaultVersion,
 		IsAttachable: true, Description: p.Description, CreateDate: timestamp(p.CreatedAt), UpdateDate: timestamp(p.UpdatedAt)}
 }
 
@@ -87,35 +91,149 @@ func getManagedPolicy(c *call) (any, error) {
 	return struct{ Policy policyXML }{policyOf(p)}, nil
 }
 
+type versionXML struct {
+	Document         string `xml:",omitempty"` // not in ListPolicyVersions
+	VersionId        string
+	IsDefaultVersion bool
+	CreateDate       string
+}
+
+func versionOf(v metadata.PolicyVersion, doc bool) versionXML {
+	x := versionXML{VersionId: v.VersionID, IsDefaultVersion: v.IsDefault, CreateDate: timestamp(v.CreatedAt)}
+	if doc {
+		x.Document = encodeDoc(v.Document)
+	}
+	return x
+}
+
+// version reads the policy (authorized) and the VersionId it names.
+func (c *call) version() (metadata.ManagedPolicy, string, error) {
+	p, err := c.managed()
+	if err != nil {
+		return p, "", err
+	}
+	v, err := c.need("VersionId")
+	if err != nil {
+		return p, "", err
+	}
+	if !versionRE.MatchString(v) {
+		return p, "", invalid("1 validation error detected: Value '%s' at 'versionId' failed to satisfy constraint: Member must satisfy regular expression pattern: v[1-9][0-9]*(\\.[A-Za-z0-9-]*)?", v)
+	}
+	return p, v, nil
+}
+
+func noSuchVersion(arn, v string) *Error {
+	return noSuch("Policy %s version %s does not exist or is not attachable.", arn, v)
+}
+
 func getPolicyVersion(c *call) (any, error) {
+	p, id, err := c.version()
+	if err != nil {
+		return nil, err
+	}
+	v, err := c.h.Svc.Store.GetPolicyVersion(c.ctx, p.ARN, id)
+	if metadata.Is(err, metadata.NotFound) {
+		return nil, noSuchVersion(p.ARN, id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return struct{ PolicyVersion versionXML }{versionOf(v, true)}, nil
+}
+
+func createPolicyVersion(c *call) (any, error) {
 	p, err := c.managed()
 	if err != nil {
 		return nil, err
 	}
-	v, err := c.need("VersionId")
+	doc, err := c.need("PolicyDocument")
 	if err != nil {
 		return nil, err
 	}
-	if v != onlyVersion {
-		return nil, noSuch("Policy %s version %s does not exist or is not attachable.", p.ARN, v)
+	setDefault := false
+	switch d := c.opt("SetAsDefault"); d {
+	case "", "false":
+	case "true":
+		setDefault = true
+	default:
+		return nil, invalid("1 validation error detected: Value '%s' at 'setAsDefault' failed to satisfy constraint: Member must be a boolean", d)
+	}
+	v, err := c.h.Svc.CreatePolicyVersion(c.ctx, p.ARN, doc, setDefault)
+	if err != nil {
+		return nil, err
+	}
+	return struct{ PolicyVersion versionXML }{versionOf(v, false)}, nil
+}
+
+func listPolicyVersions(c *call) (any, error) {
+	p, err := c.managed()
+	if err != nil {
+		return nil, err
+	}
+	vs, err := c.h.Svc.Store.ListPolicyVersions(c.ctx, p.ARN)
+	if err != nil {
+		return nil, err
+	}
+	// Newest first; page's markers need keys in ascending order, so a
+	// version's key is its number counted down (stable across deletes).
+	keys := make([]string, len(vs))
+	for i, v := range vs {
+		n, _ := strconv.Atoi(strings.TrimPrefix(v.VersionID, "v"))
+		keys[i] = fmt.Sprintf("%010d", 1_000_000_000-n)
+	}
+	from, to, next, err := c.page(keys)
+	if err != nil {
+		return nil, err
+	}
+	var out members[versionXML]
+	for _, v := range vs[from:to] {
+		out.Member = append(out.Member, versionOf(v, false))
 	}
 	return struct {
-		PolicyVersion struct {
-			Document, VersionId string
-			IsDefaultVersion    bool
-			CreateDate          string
-		}
-	}{struct {
-		Document, VersionId string
-		IsDefaultVersion    bool
-		CreateDate          string
-	}{encodeDoc(p.Document), onlyVersion, true, timestamp(p.UpdatedAt)}}, nil
+		Versions members[versionXML]
+		paged
+	}{out, pagedFor(next)}, nil
+}
+
+func setDefaultPolicyVersion(c *call) (any, error) {
+	p, id, err := c.version()
+	if err != nil {
+		return nil, err
+	}
+	err = c.h.Svc.Store.SetDefaultPolicyVersion(c.ctx, p.ARN, id, time.Now())
+	if metadata.Is(err, metadata.NotFound) {
+		return nil, noSuchVersion(p.ARN, id)
+	}
+	return nil, err
+}
+
+func deletePolicyVersion(c *call) (any, error) {
+	p, id, err := c.version()
+	if err != nil {
+		return nil, err
+	}
+	err = c.h.Svc.Store.DeletePolicyVersion(c.ctx, p.ARN, id)
+	switch {
+	case metadata.Is(err, metadata.NotFound):
+		return nil, noSuchVersion(p.ARN, id)
+	case metadata.Is(err, metadata.Referenced):
+		return nil, &Error{Code: "DeleteConflict", Message: "Cannot delete the default version of a policy.", Status: 409}
+	}
+	return nil, err
 }
 
 func deleteManagedPolicy(c *call) (any, error) {
 	p, err := c.managed()
 	if err != nil {
 		return nil, err
+	}
+	// IAM deletes the default version with the policy, no other.
+	vs, err := c.h.Svc.Store.ListPolicyVersions(c.ctx, p.ARN)
+	if err != nil {
+		return nil, err
+	}
+	if len(vs) > 1 {
+		return nil, &Error{Code: "DeleteConflict", Message: "This policy has more than one version. Before you delete a policy, you must delete the policy's versions. The default version is deleted with the policy.", Status: 409}
 	}
 	if err := c.h.Svc.Store.DeleteManagedPolicy(c.ctx, p.ARN); err != nil {
 		if metadata.Is(err, metadata.Referenced) {

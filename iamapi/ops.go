@@ -60,6 +60,11 @@ var ops = map[string]op{
 	"DeletePolicy":     deleteManagedPolicy,
 	"ListPolicies":     listManagedPolicies,
 
+	"CreatePolicyVersion":     createPolicyVersion,
+	"ListPolicyVersions":      listPolicyVersions,
+	"SetDefaultPolicyVersion": setDefaultPolicyVersion,
+	"DeletePolicyVersion":     deletePolicyVersion,
+
 	"CreateOpenIDConnectProvider":             createOIDCProvider,
 	"GetOpenIDConnectProvider":                getOIDCProvider,
 	"ListOpenIDConnectProviders":              listOIDCProviders,

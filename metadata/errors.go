@@ -18,6 +18,7 @@ const (
 	Referenced                // image listed by an index in the repository
 	Invalid                   // the request contradicts the schema
 	Changed                   // a conditional write found the entity changed
+	Limit                     // a per-entity quota is reached (5 policy versions)
 )
 
 func (k Kind) String() string {
@@ -36,6 +37,8 @@ func (k Kind) String() string {
 		return "invalid"
 	case Changed:
 		return "changed"
+	case Limit:
+		return "limit exceeded"
 	}
 	return "error"
 }

@@ -42,6 +42,16 @@ type IAM interface {
 	ListManagedPolicies(ctx context.Context, account string) ([]ManagedPolicy, error)
 	// DeleteManagedPolicy: Kind Referenced while attached anywhere.
 	DeleteManagedPolicy(ctx context.Context, arn string) error
+	// Versions of a customer managed policy: Put makes v1 (and replaces
+	// the default version's document); the default version's document is
+	// the policy's Document. CreatePolicyVersion: Kind Limit when the
+	// policy has MaxPolicyVersions. DeletePolicyVersion: Kind Referenced
+	// for the default version.
+	CreatePolicyVersion(ctx context.Context, arn, document string, setDefault bool, at time.Time) (PolicyVersion, error)
+	GetPolicyVersion(ctx context.Context, arn, versionID string) (PolicyVersion, error)
+	ListPolicyVersions(ctx context.Context, arn string) ([]PolicyVersion, error)
+	SetDefaultPolicyVersion(ctx context.Context, arn, versionID string, at time.Time) error
+	DeletePolicyVersion(ctx context.Context, arn, versionID string) error
 	// Attach and Detach link a managed policy ARN (customer or AWS) to a
 	// principal; attaching twice is a no-op, detaching what is not
 	// attached Kind NotFound.
@@ -124,7 +134,19 @@ type ManagedPolicy struct {
 	Path                 string
 	Description          string
 	Document             string
+	DefaultVersion       string // "v1" until SetDefaultPolicyVersion
 	CreatedAt, UpdatedAt time.Time
+}
+
+// MaxPolicyVersions is how many versions a managed policy may have (AWS's
+// quota).
+const MaxPolicyVersions = 5
+
+// PolicyVersion is one version of a customer managed policy.
+type PolicyVersion struct {
+	PolicyARN, VersionID, Document string
+	IsDefault                      bool
+	CreatedAt                      time.Time
 }
 
 // Session is an STS role session: temporary credentials.

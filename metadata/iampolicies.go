@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // principalExists checks a principal inside t (Kind NotFound when absent).
@@ -45,14 +47,14 @@ func (s *sqlStore) DeleteInlinePolicy(ctx context.Context, principalARN, name st
 	return fail(op, "policy", err)
 }
 
-const managedCols = "arn, account, name, path, description, document, created_at, updated_at"
+const managedCols = "arn, account, name, path, description, document, created_at, updated_at, default_version"
 
 func scanManaged(sc scanner) (ManagedPolicy, error) {
 	var (
 		p                ManagedPolicy
 		created, updated int64
 	)
-	err := sc.Scan(&p.ARN, &p.Account, &p.Name, &p.Path, &p.Description, &p.Document, &created, &updated)
+	err := sc.Scan(&p.ARN, &p.Account, &p.Name, &p.Path, &p.Description, &p.Document, &created, &updated, &p.DefaultVersion)
 	p.CreatedAt, p.UpdatedAt = fromMicros(created), fromMicros(updated)
 	return p, err
 }
@@ -68,16 +70,25 @@ func (s *sqlStore) PutManagedPolicy(ctx context.Context, p ManagedPolicy) (Manag
 	p.UpdatedAt = stamp(p.UpdatedAt)
 	err := s.write(ctx, func(t *tx) error {
 		var created int64
-		err := t.row("SELECT created_at FROM iam_policies WHERE arn = ?", p.ARN).Scan(&created)
+		err := t.row("SELECT created_at, default_version FROM iam_policies WHERE arn = ?", p.ARN).Scan(&created, &p.DefaultVersion)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			p.CreatedAt = p.UpdatedAt
-			_, err = t.exec("INSERT INTO iam_policies ("+managedCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-				p.ARN, p.Account, p.Name, p.Path, p.Description, p.Document, micros(p.CreatedAt), micros(p.UpdatedAt))
+			p.CreatedAt, p.DefaultVersion = p.UpdatedAt, "v1"
+			_, err = t.exec("INSERT INTO iam_policies ("+managedCols+", next_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 2)",
+				p.ARN, p.Account, p.Name, p.Path, p.Description, p.Document, micros(p.CreatedAt), micros(p.UpdatedAt), p.DefaultVersion)
+			if err == nil {
+				_, err = t.exec("INSERT INTO iam_policy_versions (policy, version_id, document, created_at) VALUES (?, 'v1', ?, ?)",
+					p.ARN, p.Document, micros(p.CreatedAt))
+			}
 		case err == nil:
+			// Replacing the document replaces the default version's.
 			p.CreatedAt = fromMicros(created)
 			_, err = t.exec("UPDATE iam_policies SET description = ?, document = ?, updated_at = ? WHERE arn = ?",
 				p.Description, p.Document, micros(p.UpdatedAt), p.ARN)
+			if err == nil {
+				_, err = t.exec("UPDATE iam_policy_versions SET document = ? WHERE policy = ? AND version_id = ?",
+					p.Document, p.ARN, p.DefaultVersion)
+			}
 		}
 		if err != nil {
 			return err
@@ -128,6 +139,9 @@ func (s *sqlStore) DeleteManagedPolicy(ctx context.Context, arn string) error {
 			return newErr(op, Referenced, "policy", "still attached")
 		}
 		if err := deleteRow(t, op, "policy", "DELETE FROM iam_policies WHERE arn = ?", arn); err != nil {
+			return err
+		}
+		if _, err := t.exec("DELETE FROM iam_policy_versions WHERE policy = ?", arn); err != nil {
 			return err
 		}
 		return bumpAuthz(t)
@@ -208,4 +222,136 @@ func (s *sqlStore) PrincipalPolicies(ctx context.Context, principalARN string) (
 		return nil, nil, fail(op, "policy", err)
 	}
 	return inline, attached, nil
+}
+
+const versionCols = "v.policy, v.version_id, v.document, v.created_at, p.default_version"
+
+func scanVersion(sc scanner) (PolicyVersion, error) {
+	var (
+		v       PolicyVersion
+		created int64
+		def     string
+	)
+	err := sc.Scan(&v.PolicyARN, &v.VersionID, &v.Document, &created, &def)
+	v.CreatedAt, v.IsDefault = fromMicros(created), v.VersionID == def
+	return v, err
+}
+
+func (s *sqlStore) CreatePolicyVersion(ctx context.Context, arn, document string, setDefault bool, at time.Time) (PolicyVersion, error) {
+	const op = "CreatePolicyVersion"
+	v := PolicyVersion{PolicyARN: arn, Document: document, IsDefault: setDefault, CreatedAt: stamp(at)}
+	err := s.write(ctx, func(t *tx) error {
+		var next int64
+		err := t.row("SELECT next_version FROM iam_policies WHERE arn = ?", arn).Scan(&next)
+		if errors.Is(err, sql.ErrNoRows) {
+			return newErr(op, NotFound, "policy", "")
+		}
+		if err != nil {
+			return err
+		}
+		var n int
+		if err := t.row("SELECT COUNT(*) FROM iam_policy_versions WHERE policy = ?", arn).Scan(&n); err != nil {
+			return err
+		}
+		if n >= MaxPolicyVersions {
+			return newErr(op, Limit, "policy version", "")
+		}
+		v.VersionID = "v" + strconv.FormatInt(next, 10)
+		if _, err := t.exec("INSERT INTO iam_policy_versions (policy, version_id, document, created_at) VALUES (?, ?, ?, ?)",
+			arn, v.VersionID, document, micros(v.CreatedAt)); err != nil {
+			return err
+		}
+		if _, err := t.exec("UPDATE iam_policies SET next_version = ? WHERE arn = ?", next+1, arn); err != nil {
+			return err
+		}
+		if setDefault {
+			return setDefaultVersion(t, arn, v.VersionID, document, v.CreatedAt)
+		}
+		return nil
+	})
+	if err != nil {
+		return PolicyVersion{}, fail(op, "policy version", err)
+	}
+	return v, nil
+}
+
+// setDefaultVersion makes versionID (of document) arn's default: the
+// policy's document, which authorization reads.
+func setDefaultVersion(t *tx, arn, versionID, document string, at time.Time) error {
+	if _, err := t.exec("UPDATE iam_policies SET default_version = ?, document = ?, updated_at = ? WHERE arn = ?",
+		versionID, document, micros(stamp(at)), arn); err != nil {
+		return err
+	}
+	return bumpAuthz(t)
+}
+
+func (s *sqlStore) GetPolicyVersion(ctx context.Context, arn, versionID string) (PolicyVersion, error) {
+	const op = "GetPolicyVersion"
+	var v PolicyVersion
+	err := s.read(ctx, func(t *tx) (err error) {
+		v, err = scanVersion(t.row("SELECT "+versionCols+` FROM iam_policy_versions v JOIN iam_policies p ON p.arn = v.policy
+			WHERE v.policy = ? AND v.version_id = ?`, arn, versionID))
+		if errors.Is(err, sql.ErrNoRows) {
+			return newErr(op, NotFound, "policy version", "")
+		}
+		return err
+	})
+	return v, fail(op, "policy version", err)
+}
+
+func (s *sqlStore) ListPolicyVersions(ctx context.Context, arn string) ([]PolicyVersion, error) {
+	const op = "ListPolicyVersions"
+	var out []PolicyVersion
+	err := s.read(ctx, func(t *tx) error {
+		out = nil
+		if ok, err := t.exists("SELECT 1 FROM iam_policies WHERE arn = ?", arn); err != nil || !ok {
+			if err == nil {
+				err = newErr(op, NotFound, "policy", "")
+			}
+			return err
+		}
+		return eachRow(t, func(sc scanner) error {
+			v, err := scanVersion(sc)
+			out = append(out, v)
+			return err
+		}, "SELECT "+versionCols+` FROM iam_policy_versions v JOIN iam_policies p ON p.arn = v.policy
+			WHERE v.policy = ? ORDER BY v.created_at DESC, LENGTH(v.version_id) DESC, v.version_id DESC`, arn)
+	})
+	// Newest first, as IAM lists them.
+	return out, fail(op, "policy version", err)
+}
+
+func (s *sqlStore) SetDefaultPolicyVersion(ctx context.Context, arn, versionID string, at time.Time) error {
+	const op = "SetDefaultPolicyVersion"
+	err := s.write(ctx, func(t *tx) error {
+		var doc string
+		err := t.row("SELECT document FROM iam_policy_versions WHERE policy = ? AND version_id = ?", arn, versionID).Scan(&doc)
+		if errors.Is(err, sql.ErrNoRows) {
+			return newErr(op, NotFound, "policy version", "")
+		}
+		if err != nil {
+			return err
+		}
+		return setDefaultVersion(t, arn, versionID, doc, at)
+	})
+	return fail(op, "policy version", err)
+}
+
+func (s *sqlStore) DeletePolicyVersion(ctx context.Context, arn, versionID string) error {
+	const op = "DeletePolicyVersion"
+	err := s.write(ctx, func(t *tx) error {
+		var def string
+		err := t.row("SELECT default_version FROM iam_policies WHERE arn = ?", arn).Scan(&def)
+		if errors.Is(err, sql.ErrNoRows) {
+			return newErr(op, NotFound, "policy", "")
+		}
+		if err != nil {
+			return err
+		}
+		if def == versionID {
+			return newErr(op, Referenced, "policy version", "the default version")
+		}
+		return deleteRow(t, op, "policy version", "DELETE FROM iam_policy_versions WHERE policy = ? AND version_id = ?", arn, versionID)
+	})
+	return fail(op, "policy version", err)
 }

@@ -313,5 +313,6 @@ func migrations() []migration {
 	},
 		identityMigration(),
 		pullThroughMigration(),
+		policyVersionsMigration(),
 	}
 }

@@ -3,6 +3,7 @@ package storetest
 import (
 	"bytes"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -283,4 +284,88 @@ func testAuthzVersion(t *testing.T, s metadata.Store) {
 		_, _, err := s.DeleteRepository(ctx, reg, "app", true)
 		return err
 	})
+}
+
+// testPolicyVersions: v1 comes with the policy; versions are numbered on,
+// never reused; at most MaxPolicyVersions; the default version's document
+// is the policy's (what authorization reads) and cannot be deleted.
+func testPolicyVersions(t *testing.T, s metadata.Store) {
+	ctx := ctxFor(t)
+	iamFixture(t, s)
+	_, err := s.CreatePolicyVersion(ctx, custARN, `{"d":0}`, false, time.Time{})
+	wantKind(t, err, metadata.NotFound, "policy")
+	p, err := s.PutManagedPolicy(ctx, metadata.ManagedPolicy{ARN: custARN, Account: reg, Name: "pull-team", Document: `{"d":1}`})
+	must(t, err)
+	if p.DefaultVersion != "v1" {
+		t.Fatalf("DefaultVersion %q", p.DefaultVersion)
+	}
+	v1, err := s.GetPolicyVersion(ctx, custARN, "v1")
+	must(t, err)
+	if v1.Document != `{"d":1}` || !v1.IsDefault || v1.CreatedAt.IsZero() {
+		t.Fatalf("v1 = %+v", v1)
+	}
+	// Replacing the policy's document replaces the default version's.
+	_, err = s.PutManagedPolicy(ctx, metadata.ManagedPolicy{ARN: custARN, Account: reg, Name: "pull-team", Document: `{"d":1.5}`})
+	must(t, err)
+	if v, err := s.GetPolicyVersion(ctx, custARN, "v1"); err != nil || v.Document != `{"d":1.5}` {
+		t.Fatalf("v1 after Put = %+v, %v", v, err)
+	}
+	v2, err := s.CreatePolicyVersion(ctx, custARN, `{"d":2}`, false, time.Time{})
+	must(t, err)
+	if v2.VersionID != "v2" || v2.IsDefault {
+		t.Fatalf("v2 = %+v", v2)
+	}
+	if p, _ := s.GetManagedPolicy(ctx, custARN); p.Document != `{"d":1.5}` || p.DefaultVersion != "v1" {
+		t.Fatalf("a version not set as default changed the policy: %+v", p)
+	}
+	v3, err := s.CreatePolicyVersion(ctx, custARN, `{"d":3}`, true, time.Time{})
+	must(t, err)
+	if p, _ := s.GetManagedPolicy(ctx, custARN); v3.VersionID != "v3" || !v3.IsDefault || p.Document != `{"d":3}` || p.DefaultVersion != "v3" {
+		t.Fatalf("v3 as default: %+v, policy %+v", v3, p)
+	}
+	for _, d := range []string{`{"d":4}`, `{"d":5}`} {
+		_, err := s.CreatePolicyVersion(ctx, custARN, d, false, time.Time{})
+		must(t, err)
+	}
+	_, err = s.CreatePolicyVersion(ctx, custARN, `{"d":6}`, false, time.Time{})
+	wantKind(t, err, metadata.Limit, "policy version")
+	vs, err := s.ListPolicyVersions(ctx, custARN)
+	must(t, err)
+	var ids []string
+	for _, v := range vs {
+		ids = append(ids, v.VersionID)
+		if v.IsDefault != (v.VersionID == "v3") {
+			t.Errorf("ListPolicyVersions: %s IsDefault %v", v.VersionID, v.IsDefault)
+		}
+	}
+	if strings.Join(ids, ",") != "v5,v4,v3,v2,v1" {
+		t.Fatalf("ListPolicyVersions = %v, want newest first", ids)
+	}
+	wantKind(t, s.DeletePolicyVersion(ctx, custARN, "v3"), metadata.Referenced, "policy version")
+	wantKind(t, s.DeletePolicyVersion(ctx, custARN, "v9"), metadata.NotFound, "policy version")
+	must(t, s.SetDefaultPolicyVersion(ctx, custARN, "v2", time.Time{}))
+	if p, _ := s.GetManagedPolicy(ctx, custARN); p.Document != `{"d":2}` || p.DefaultVersion != "v2" {
+		t.Fatalf("after SetDefaultPolicyVersion v2: %+v", p)
+	}
+	wantKind(t, s.SetDefaultPolicyVersion(ctx, custARN, "v9", time.Time{}), metadata.NotFound, "policy version")
+	must(t, s.DeletePolicyVersion(ctx, custARN, "v1"))
+	_, err = s.GetPolicyVersion(ctx, custARN, "v1")
+	wantKind(t, err, metadata.NotFound, "policy version")
+	// Ids are not reused: the next is v6.
+	v6, err := s.CreatePolicyVersion(ctx, custARN, `{"d":6}`, false, time.Time{})
+	must(t, err)
+	if v6.VersionID != "v6" {
+		t.Fatalf("after deleting v1, created %s, want v6", v6.VersionID)
+	}
+	// Deleting the policy deletes its versions.
+	must(t, s.DeleteManagedPolicy(ctx, custARN))
+	_, err = s.GetPolicyVersion(ctx, custARN, "v2")
+	wantKind(t, err, metadata.NotFound, "policy version")
+	_, err = s.ListPolicyVersions(ctx, custARN)
+	wantKind(t, err, metadata.NotFound, "policy")
+	p, err = s.PutManagedPolicy(ctx, metadata.ManagedPolicy{ARN: custARN, Account: reg, Name: "pull-team", Document: `{"d":1}`})
+	must(t, err)
+	if vs, err := s.ListPolicyVersions(ctx, custARN); err != nil || len(vs) != 1 || vs[0].VersionID != "v1" || p.DefaultVersion != "v1" {
+		t.Fatalf("re-created policy's versions: %+v %v", vs, err)
+	}
 }

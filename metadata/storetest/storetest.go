@@ -46,6 +46,7 @@ func Run(t *testing.T, open Open) {
 		{"Accounts", testAccounts},
 		{"Principals", testPrincipals},
 		{"IdentityPolicies", testIdentityPolicies},
+		{"PolicyVersions", testPolicyVersions},
 		{"Sessions", testSessions},
 		{"OIDCProviders", testOIDCProviders},
 		{"RegistryCredentials", testRegistryCredentials},

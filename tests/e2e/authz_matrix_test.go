@@ -26,7 +26,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 
 	"github.com/berth-registry/berth/auth"
+	"github.com/berth-registry/berth/auth/oidc/oidctest"
 	"github.com/berth-registry/berth/auth/token"
+	"github.com/berth-registry/berth/iamapi"
 	"github.com/berth-registry/berth/internal/testenv"
 )
 
@@ -115,6 +117,11 @@ type mxEnv struct {
 	cred      [mxNumCols]mxCred
 	// The allowed column runs in order and chains uploads through these.
 	chainUploadID, chainLocation string
+	// iamKey is the access key id the IAM key rows name: the allowed
+	// column's (made by its CreateAccessKey row) under true, mx-keep's
+	// under false.
+	iamKey map[bool]string
+	web    mxWebIdentity
 
 	mu  sync.Mutex
 	res map[string]*[mxNumCols]mxResult
@@ -154,6 +161,9 @@ type mxRow struct {
 	denyAt func(c mxCol, repo string) (action, denied string)
 	// check verifies what the allowed column got.
 	check func(e *mxEnv, r response) error
+	// query makes the row an IAM or STS Query API call
+	// (authz_matrix_iam_test.go).
+	query *mxQuery
 }
 
 func mxARN(repo string) string { return "arn:aws:ecr:us-east-1:" + account + ":repository/" + repo }
@@ -205,13 +215,20 @@ func mxIdentityFile() []byte {
 		map[string]any{"Sid": "Registry", "Effect": "Allow", "Action": mxRegistryActions, "Resource": "*"},
 	)
 	login := mxPolicyDoc(map[string]any{"Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"})
-	everything := mxPolicyDoc(map[string]any{"Effect": "Allow", "Action": "ecr:*", "Resource": "*"})
+	// mx-allowed may also manage IAM; mx-other may manage IAM at home, so
+	// its refusals on account A's IAM entities are not for want of iam:*.
+	allowed := mxPolicyDoc(
+		map[string]any{"Sid": "Repositories", "Effect": "Allow", "Action": "ecr:*", "Resource": mxARN("mx/*")},
+		map[string]any{"Sid": "Registry", "Effect": "Allow", "Action": mxRegistryActions, "Resource": "*"},
+		map[string]any{"Sid": "IAM", "Effect": "Allow", "Action": "iam:*", "Resource": "*"},
+	)
+	everything := mxPolicyDoc(map[string]any{"Effect": "Allow", "Action": []string{"ecr:*", "iam:*"}, "Resource": "*"})
 	user := func(name, doc string) map[string]any {
 		return map[string]any{"name": name, "inline": map[string]string{"mx": doc}}
 	}
 	f := map[string]any{"accounts": []any{
 		map[string]any{"id": account, "users": []any{
-			user("mx-allowed", full), user("mx-resdeny", full), user("mx-revoked", full), user("mx-noid", login),
+			user("mx-allowed", allowed), user("mx-resdeny", full), user("mx-revoked", full), user("mx-noid", login),
 		}},
 		map[string]any{"id": mxOtherAccount, "name": "matrix-other", "users": []any{user("mx-other", everything)}},
 	}}
@@ -357,6 +374,9 @@ func (e *mxEnv) colRepo(r *mxRow, c mxCol) string {
 }
 
 func mxExpect(r *mxRow, c mxCol) string {
+	if r.query != nil {
+		return mxQueryExpect(r.query, c)
+	}
 	switch c {
 	case mxColNone, mxColBadSig, mxColExpired, mxColRevoked:
 		return mxAuth
@@ -411,9 +431,12 @@ func (e *mxEnv) cell(ctx context.Context, t *testing.T, r *mxRow, c mxCol) {
 	if want != mxNA {
 		repo := e.colRepo(r, c)
 		var problems []string
-		if r.op != "" {
+		switch {
+		case r.query != nil:
+			res.got, res.note, problems = e.queryCell(ctx, r, c, want)
+		case r.op != "":
 			res.got, res.note, problems = e.apiCell(ctx, r, c, repo, want)
-		} else {
+		default:
 			res.got, res.note, problems = e.v2Cell(ctx, r, c, repo, want)
 		}
 		if res.got != want {
@@ -1207,7 +1230,9 @@ func mxRegisteredOps(t *testing.T) map[string]string {
 func TestAuthorizationMatrix(t *testing.T) {
 	t.Parallel()
 	began := time.Now()
-	b := startDiskBerth(t, testenv.BerthOptions{StrictECR: true})
+	// An OIDC issuer berth trusts, for AssumeRoleWithWebIdentity.
+	is := oidctest.New(t, "")
+	b := startDiskBerth(t, testenv.BerthOptions{StrictECR: true, Extra: "iam: {oidc_ca_file: " + is.CAFile(t, t.TempDir()) + "}"})
 	ctx := testenv.Ctx(t, 3*time.Minute)
 	hc := clientFor(t, b.CACert)
 	hc.Timeout = time.Minute
@@ -1343,11 +1368,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	e.mxQuerySetup(ctx, t, is)
 	setup := time.Since(began)
 
 	// Every operation ecrapi registers has a row, and each row's action is
 	// the one berth registers for it.
-	rows := append(mxAPIRows(), mxV2Rows()...)
+	rows := append(append(mxAPIRows(), mxV2Rows()...), mxQueryRows()...)
 	registered := mxRegisteredOps(t)
 	covered := map[string]bool{}
 	for _, r := range rows {
@@ -1365,6 +1391,22 @@ func TestAuthorizationMatrix(t *testing.T) {
 		if !covered[op] {
 			t.Errorf("ecrapi registers %s, which the matrix has no row for", op)
 		}
+	}
+	// Likewise every action the IAM Query API serves.
+	iamRows := map[string]bool{}
+	for _, r := range rows {
+		if r.query != nil && r.query.service == "iam" {
+			iamRows[r.action] = true
+		}
+	}
+	for _, a := range iamapi.Actions() {
+		if !iamRows[a] {
+			t.Errorf("iamapi serves %s, which the matrix has no row for", a)
+		}
+		delete(iamRows, a)
+	}
+	for a := range iamRows {
+		t.Errorf("row iam %s: iamapi serves no such action", a)
 	}
 
 	refresh(mxColAllowed)
@@ -1417,6 +1459,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		t.Errorf("%s's repository policy after the matrix: %v %v", mxGuarded, err, out)
 	}
 
+	e.mxQueryCheckKept(ctx, t)
 	e.report(t, rows, setup, wait, time.Since(began))
 }
 
