@@ -214,3 +214,66 @@ func TestPullThroughContainerd(t *testing.T) {
 	sameBytes(t, "ctr content get: data.bin", tarEntry(t, gunzip(t, layer), "data.bin"), ma.amd64Data)
 	checkCached(t, b, "ptc/lib/multi", "v1", ma.index)
 }
+
+// TestPullThroughFromBerth: a second berth as the upstream, as the issue
+// asks. The upstream berth holds a multi-platform image behind its own
+// login; the first berth's rule names a Secrets Manager secret holding the
+// upstream's ECR login (username AWS, the GetAuthorizationToken password as
+// accessToken), which berth's importer answers the upstream's Basic
+// challenge with. ValidatePullThroughCacheRule logs in; a crane pull
+// through the first berth gets the upstream's digest and bytes; a rule
+// without credentials gets nothing (the upstream berth does require them).
+//
+// An ECR token lasts 12 hours: a real deployment refreshes the secret
+// (put-secret-value) as it would for ECR-to-ECR caching.
+func TestPullThroughFromBerth(t *testing.T) {
+	t.Parallel()
+	up := testenv.StartBerth(t, testenv.BerthOptions{})
+	watchLog(t, up)
+	b := startBerthExtra(t, fmt.Sprintf("pull_through:\n  ca_file: %s\n", up.CACert))
+	ctx := testenv.Ctx(t, 5*time.Minute)
+	crane := goTool(t, "crane")
+
+	upC := newCLI(t, up.CACert).login(up)
+	ma := pushMultiArch(t, upC, up.Addr, "team/app", "v1")
+
+	ac := newAWSCLI(t, newCLI(t, b.CACert), b)
+	var secret struct{ ARN string }
+	ac.ok(&secret, "secretsmanager", "create-secret", "--name", "ecr-pullthroughcache/berth-upstream",
+		"--secret-string", string(mustJSON(t, map[string]string{"username": up.User, "accessToken": up.Password})))
+	ac.ok(nil, "ecr", "create-pull-through-cache-rule", "--ecr-repository-prefix", "upb",
+		"--upstream-registry-url", up.Addr, "--credential-arn", secret.ARN)
+	var v struct {
+		IsValid bool
+		Failure string
+	}
+	ac.ok(&v, "ecr", "validate-pull-through-cache-rule", "--ecr-repository-prefix", "upb")
+	if !v.IsValid {
+		t.Fatalf("validate with the upstream berth's login: %+v", v)
+	}
+
+	c := newCLI(t, b.CACert).login(b)
+	ref := b.Addr + "/upb/team/app:v1"
+	if d := strings.TrimSpace(c.run(crane, "digest", ref).stdout); d != ma.index {
+		t.Fatalf("index through berth: %s, upstream berth's %s", d, ma.index)
+	}
+	sameBytes(t, "index manifest", []byte(c.run(crane, "manifest", ref).stdout), []byte(upC.run(crane, "manifest", ma.ref).stdout))
+	for _, d := range []string{ma.amd64Layer, ma.amd64Config} {
+		sameBytes(t, "blob "+d, []byte(c.run(crane, "blob", b.Addr+"/upb/team/app@"+d).stdout),
+			[]byte(upC.run(crane, "blob", up.Addr+"/team/app@"+d).stdout))
+	}
+	pulled := c.path("pulled.tar")
+	c.run(crane, "pull", "--platform", "linux/amd64", ref, pulled)
+	checkCached(t, b, "upb/team/app", "v1", ma.index)
+
+	// Without credentials the upstream berth refuses: no image.
+	if _, err := b.ECR().CreatePullThroughCacheRule(ctx, &ecr.CreatePullThroughCacheRuleInput{
+		EcrRepositoryPrefix: aws.String("anon"), UpstreamRegistryUrl: aws.String(up.Addr)}); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := c.try(crane, "digest", b.Addr+"/anon/team/app:v1"); err == nil {
+		t.Fatalf("pull through a rule without the upstream berth's login succeeded: %s", res.stdout)
+	} else if !strings.Contains(err.Error(), "authentication to the upstream registry failed") {
+		t.Fatalf("pull without the upstream berth's login: want ECR's upstream-authentication denial, got %v", err)
+	}
+}
