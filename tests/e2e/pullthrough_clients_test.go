@@ -167,7 +167,8 @@ func TestPullThroughDocker(t *testing.T) {
 // own containerd; berth's CA only in hosts.toml) of a multi-platform image
 // in the reference registry through a cold cache: the image ctr records
 // has the upstream's index digest, the layer in containerd's content store
-// holds the upstream's bytes, and the repository and image are there.
+// holds the upstream's bytes, and the repository and image are there; then
+// a cold pull by digest.
 func TestPullThroughContainerd(t *testing.T) {
 	t.Parallel()
 	ctrBin := sysTool(t, "ctr")
@@ -177,6 +178,7 @@ func TestPullThroughContainerd(t *testing.T) {
 	ctx := testenv.Ctx(t, 5*time.Minute)
 	c := newCLI(t, bothCAs(t, b.CACert, up.caFile))
 	ma := pushMultiArch(t, c, up.addr, "lib/multi", "v1")
+	pinned := pushMultiArch(t, c, up.addr, "lib/pinned", "v1")
 	if _, err := b.ECR().CreatePullThroughCacheRule(ctx, &ecr.CreatePullThroughCacheRuleInput{
 		EcrRepositoryPrefix: aws.String("ptc"), UpstreamRegistryUrl: aws.String(up.addr)}); err != nil {
 		t.Fatal(err)
@@ -213,6 +215,22 @@ func TestPullThroughContainerd(t *testing.T) {
 	}
 	sameBytes(t, "ctr content get: data.bin", tarEntry(t, gunzip(t, layer), "data.bin"), ma.amd64Data)
 	checkCached(t, b, "ptc/lib/multi", "v1", ma.index)
+
+	// A first pull by digest, as a pod spec pinning an image does: berth
+	// (unlike ECR) imports it; ctr records the pinned digest.
+	pinnedRef := reg + "/ptc/lib/pinned@" + pinned.index
+	ctr("images", "pull", "--platform", "linux/amd64", "--user", b.User+":"+b.Password, "--hosts-dir", hosts, pinnedRef)
+	digest = ""
+	for _, line := range strings.Split(ctr("images", "ls").stdout, "\n") {
+		if f := strings.Fields(line); len(f) >= 3 && f[0] == pinnedRef {
+			digest = f[2]
+		}
+	}
+	if digest != pinned.index {
+		t.Fatalf("ctr pulled %s as %q", pinnedRef, digest)
+	}
+	layer = []byte(ctr("content", "get", pinned.amd64Layer).stdout)
+	sameBytes(t, "pinned: data.bin", tarEntry(t, gunzip(t, layer), "data.bin"), pinned.amd64Data)
 }
 
 // TestPullThroughFromBerth: a second berth as the upstream, as the issue
