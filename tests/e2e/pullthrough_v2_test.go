@@ -133,7 +133,11 @@ func bothCAs(t *testing.T, files ...string) string {
 func TestPullThroughFromReferenceRegistry(t *testing.T) {
 	t.Parallel()
 	up := startRefRegistry(t)
-	b := testenv.StartBerth(t, testenv.BerthOptions{Extra: fmt.Sprintf("pull_through:\n  ca_file: %s\n  tag_recheck_interval: 3s\n", up.caFile)})
+	// The re-check interval must outlast the steps between the first pull
+	// and the "within the interval" check (a few crane runs, near 5 s on a
+	// loaded 2-core machine; 3 s made the test flaky there).
+	const recheck = 10 * time.Second
+	b := testenv.StartBerth(t, testenv.BerthOptions{Extra: fmt.Sprintf("pull_through:\n  ca_file: %s\n  tag_recheck_interval: %s\n", up.caFile, recheck)})
 	watchLog(t, b)
 	ctx := testenv.Ctx(t, 5*time.Minute)
 	c := newCLI(t, bothCAs(t, b.CACert, up.caFile)).login(b)
@@ -154,7 +158,9 @@ func TestPullThroughFromReferenceRegistry(t *testing.T) {
 
 	// First pull through berth.
 	ref := b.Addr + "/ref/lib/app:v1"
+	firstPull := time.Now() // the tag's check is marked after this…
 	got := []byte(c.run(crane, "manifest", ref).stdout)
+	checked := time.Now() // …and before this (before berth answers)
 	sameBytes(t, "manifest through berth", got, upManifest)
 	if d := strings.TrimSpace(c.run(crane, "digest", ref).stdout); d != upDigest {
 		t.Fatalf("digest through berth %s, upstream %s", d, upDigest)
@@ -182,9 +188,9 @@ func TestPullThroughFromReferenceRegistry(t *testing.T) {
 	c.run(crane, "append", "-f", c.path("l2.tar"), "-t", upRef)
 	upDigest2 := strings.TrimSpace(c.run(crane, "digest", upRef).stdout)
 	if d := strings.TrimSpace(c.run(crane, "digest", ref).stdout); d != upDigest {
-		t.Fatalf("within the re-check interval: %s, want the cached %s", d, upDigest)
+		t.Fatalf("within the re-check interval (%s after the first pull): %s, want the cached %s", time.Since(firstPull), d, upDigest)
 	}
-	time.Sleep(3500 * time.Millisecond)
+	time.Sleep(time.Until(checked.Add(recheck + 500*time.Millisecond)))
 	if d := strings.TrimSpace(c.run(crane, "digest", ref).stdout); d != upDigest2 {
 		t.Fatalf("after the re-check interval: %s, want the moved tag's %s", d, upDigest2)
 	}
@@ -230,7 +236,7 @@ func TestPullThroughFromReferenceRegistry(t *testing.T) {
 	// The upstream goes away: the cache is still served, also after the
 	// re-check interval.
 	up.stop()
-	time.Sleep(3500 * time.Millisecond)
+	time.Sleep(recheck + 500*time.Millisecond)
 	if d := strings.TrimSpace(c.run(crane, "digest", ref).stdout); d != upDigest2 {
 		t.Fatalf("upstream stopped: %s, want the cached %s", d, upDigest2)
 	}
