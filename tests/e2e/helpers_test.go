@@ -928,22 +928,45 @@ func loopbackName(t *testing.T) string {
 	ln.Close()
 	name := "berth-e2e-" + randHex(t, 4) + ".test"
 	line := "::1 " + name + "\n"
-	f, err := os.OpenFile("/etc/hosts", os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
+	if err := editHosts(func(b []byte) []byte { return append(b, line...) }); err != nil {
 		t.Skipf("cannot add a name for ::1 to /etc/hosts: %v", err)
 	}
-	_, err = f.WriteString(line)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
 	t.Cleanup(func() {
-		b, err := os.ReadFile("/etc/hosts")
-		if err == nil {
-			_ = os.WriteFile("/etc/hosts", []byte(strings.ReplaceAll(string(b), line, "")), 0o644)
-		}
+		_ = editHosts(func(b []byte) []byte { return []byte(strings.ReplaceAll(string(b), line, "")) })
 	})
 	return name
+}
+
+// hostsMu and an flock on /etc/hosts serialise its edits: the cleanup's
+// read-modify-write of one test must not drop the line another test (in
+// this process or another test binary) has just added, or that test's
+// name stops resolving under it.
+var hostsMu sync.Mutex
+
+// editHosts rewrites /etc/hosts in place with edit, under the locks.
+func editHosts(edit func([]byte) []byte) error {
+	hostsMu.Lock()
+	defer hostsMu.Unlock()
+	f, err := os.OpenFile("/etc/hosts", os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		return err
+	}
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return err
+	}
+	b = edit(b)
+	// In place (truncate and write), not by rename: /etc/hosts is often a
+	// bind mount in a container.
+	if err := f.Truncate(0); err != nil {
+		return err
+	}
+	_, err = f.WriteAt(b, 0)
+	return err
 }
 
 // inspect decodes `docker image inspect ref` into v.
