@@ -934,7 +934,33 @@ func loopbackName(t *testing.T) string {
 	t.Cleanup(func() {
 		_ = editHosts(func(b []byte) []byte { return []byte(strings.ReplaceAll(string(b), line, "")) })
 	})
+	waitDockerResolves(t, name)
 	return name
+}
+
+// waitDockerResolves waits until the Docker daemon resolves name. The
+// daemon is a Go program: its resolver keeps /etc/hosts for 5 seconds
+// before looking at it again, so a name added while another test's docker
+// commands run is "no such host" to it for up to 5 s — docker commands do
+// not retry that. A pull from port 1 of the name asks the daemon's
+// resolver; anything but "no such host" means the name resolves.
+func waitDockerResolves(t *testing.T, name string) {
+	t.Helper()
+	docker, err := exec.LookPath("docker")
+	if err != nil {
+		return
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		out, err := exec.Command(docker, "pull", name+":1/berth-e2e/resolve-probe:none").CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "no such host") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the Docker daemon does not resolve %s from /etc/hosts after 20 s: %s", name, out)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
 }
 
 // hostsMu and an flock on /etc/hosts serialise its edits: the cleanup's
