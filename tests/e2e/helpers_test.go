@@ -928,22 +928,71 @@ func loopbackName(t *testing.T) string {
 	ln.Close()
 	name := "berth-e2e-" + randHex(t, 4) + ".test"
 	line := "::1 " + name + "\n"
-	f, err := os.OpenFile("/etc/hosts", os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
+	if err := editHosts(func(b []byte) []byte { return append(b, line...) }); err != nil {
 		t.Skipf("cannot add a name for ::1 to /etc/hosts: %v", err)
 	}
-	_, err = f.WriteString(line)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
 	t.Cleanup(func() {
-		b, err := os.ReadFile("/etc/hosts")
-		if err == nil {
-			_ = os.WriteFile("/etc/hosts", []byte(strings.ReplaceAll(string(b), line, "")), 0o644)
-		}
+		_ = editHosts(func(b []byte) []byte { return []byte(strings.ReplaceAll(string(b), line, "")) })
 	})
+	waitDockerResolves(t, name)
 	return name
+}
+
+// waitDockerResolves waits until the Docker daemon resolves name. The
+// daemon is a Go program: its resolver keeps /etc/hosts for 5 seconds
+// before looking at it again, so a name added while another test's docker
+// commands run is "no such host" to it for up to 5 s — docker commands do
+// not retry that. A pull from port 1 of the name asks the daemon's
+// resolver; anything but "no such host" means the name resolves.
+func waitDockerResolves(t *testing.T, name string) {
+	t.Helper()
+	docker, err := exec.LookPath("docker")
+	if err != nil {
+		return
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		out, err := exec.Command(docker, "pull", name+":1/berth-e2e/resolve-probe:none").CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "no such host") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the Docker daemon does not resolve %s from /etc/hosts after 20 s: %s", name, out)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+// hostsMu and an flock on /etc/hosts serialise its edits: the cleanup's
+// read-modify-write of one test must not drop the line another test (in
+// this process or another test binary) has just added, or that test's
+// name stops resolving under it.
+var hostsMu sync.Mutex
+
+// editHosts rewrites /etc/hosts in place with edit, under the locks.
+func editHosts(edit func([]byte) []byte) error {
+	hostsMu.Lock()
+	defer hostsMu.Unlock()
+	f, err := os.OpenFile("/etc/hosts", os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		return err
+	}
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return err
+	}
+	b = edit(b)
+	// In place (truncate and write), not by rename: /etc/hosts is often a
+	// bind mount in a container.
+	if err := f.Truncate(0); err != nil {
+		return err
+	}
+	_, err = f.WriteAt(b, 0)
+	return err
 }
 
 // inspect decodes `docker image inspect ref` into v.
