@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"context"
+	"errors"
 	"io/fs"
 	"net/http"
 	"path/filepath"
@@ -57,11 +58,19 @@ func (s gcStorage) blobs(t *testing.T) (map[string]int64, int64) {
 	out := map[string]int64{}
 	var total int64
 	if s.m == nil {
+		// The collector deletes while this walks: what vanished under the
+		// walk is gone, not an error.
 		err := filepath.WalkDir(s.dir, func(p string, d fs.DirEntry, err error) error {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
 			if err != nil || d.IsDir() {
 				return err
 			}
 			fi, err := d.Info()
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
 			if err != nil {
 				return err
 			}
