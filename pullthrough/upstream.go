@@ -3,17 +3,17 @@ package pullthrough
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/berth-registry/berth/internal/httpx"
 )
 
 // Credentials are an upstream login (basic auth, or the credentials a
@@ -61,18 +61,9 @@ func Denied(err error) bool {
 // against the system trust store (SSL_CERT_FILE works) plus caFile's
 // certificates when set.
 func NewHTTPClient(caFile string) (*http.Client, error) {
-	pool, err := x509.SystemCertPool()
-	if err != nil || pool == nil {
-		pool = x509.NewCertPool()
-	}
-	if caFile != "" {
-		pem, err := os.ReadFile(caFile)
-		if err != nil {
-			return nil, fmt.Errorf("pull-through CA file: %w", err)
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("pull-through CA file %s: no certificates", caFile)
-		}
+	pool, err := httpx.Roots(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("pull-through CA file: %w", err)
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}

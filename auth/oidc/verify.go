@@ -3,16 +3,16 @@ package oidc
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/berth-registry/berth/internal/httpx"
 )
 
 // Defaults of the Verifier's knobs.
@@ -49,18 +49,9 @@ type Verifier struct {
 // NewClient is an HTTPS client trusting the system roots plus, when
 // caFile is not "", the PEM certificates in it (private issuers).
 func NewClient(caFile string) (*http.Client, error) {
-	pool, err := x509.SystemCertPool()
-	if err != nil || pool == nil {
-		pool = x509.NewCertPool()
-	}
-	if caFile != "" {
-		pem, err := os.ReadFile(caFile)
-		if err != nil {
-			return nil, fmt.Errorf("oidc: CA file: %w", err)
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("oidc: CA file %s holds no PEM certificate", caFile)
-		}
+	pool, err := httpx.Roots(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("oidc: CA file: %w", err)
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}

@@ -2,7 +2,6 @@ package s3
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/url"
@@ -13,6 +12,7 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 	"github.com/minio/minio-go/v7/pkg/s3utils"
 
+	"github.com/berth-registry/berth/internal/httpx"
 	"github.com/berth-registry/berth/storage/crypt"
 )
 
@@ -216,16 +216,9 @@ func (c Config) clientOptions(secure bool, retries int) (*minio.Options, error) 
 			tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 		}
 		if c.CAFile != "" {
-			pem, err := os.ReadFile(c.CAFile)
+			pool, err := httpx.Roots(c.CAFile)
 			if err != nil {
 				return nil, fmt.Errorf("storage.s3.ca_file: %w", err)
-			}
-			pool, err := x509.SystemCertPool()
-			if err != nil || pool == nil {
-				pool = x509.NewCertPool()
-			}
-			if !pool.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("storage.s3.ca_file: no PEM certificates in %s", c.CAFile)
 			}
 			tr.TLSClientConfig.RootCAs = pool
 		}
