@@ -87,27 +87,9 @@ func checkTags(tags []tagIn, field string) ([]metadata.ResourceTag, error) {
 		if !tagCharsRE.MatchString(v) {
 			return nil, invalidTag("The value of tag '%s' contains characters that are not allowed", *t.Key)
 		}
-		out = mergeTags(out, []metadata.ResourceTag{{Key: *t.Key, Value: v}})
+		out = metadata.SetTags(out, []metadata.ResourceTag{{Key: *t.Key, Value: v}})
 	}
 	return out, nil
-}
-
-// mergeTags sets add on tags: existing keys take the new value in place,
-// new keys are appended.
-func mergeTags(tags, add []metadata.ResourceTag) []metadata.ResourceTag {
-	for _, t := range add {
-		found := false
-		for i := range tags {
-			if tags[i].Key == t.Key {
-				tags[i].Value, found = t.Value, true
-				break
-			}
-		}
-		if !found {
-			tags = append(tags, t)
-		}
-	}
-	return tags
 }
 
 // arnRepository returns the registry and repository a repository ARN of
@@ -148,7 +130,7 @@ func (a *API) tagResource(ctx context.Context, _ *Request, in *tagResourceIn) (a
 		return nil, err
 	}
 	_, err = a.d.Store.UpdateRepository(ctx, reg, name, func(r *metadata.Repository) error {
-		r.Tags = mergeTags(r.Tags, add)
+		r.Tags = metadata.SetTags(r.Tags, add)
 		if len(r.Tags) > maxTags {
 			return tooManyTags(*in.ResourceArn)
 		}
@@ -174,21 +156,13 @@ func (a *API) untagResource(ctx context.Context, _ *Request, in *untagResourceIn
 	if in.TagKeys == nil {
 		return nil, missingParam("tagKeys")
 	}
-	drop := make(map[string]bool, len(in.TagKeys))
 	for _, k := range in.TagKeys {
 		if err := checkTagKey(k); err != nil {
 			return nil, err
 		}
-		drop[k] = true
 	}
 	_, err = a.d.Store.UpdateRepository(ctx, reg, name, func(r *metadata.Repository) error {
-		kept := r.Tags[:0]
-		for _, t := range r.Tags {
-			if !drop[t.Key] {
-				kept = append(kept, t)
-			}
-		}
-		r.Tags = kept
+		r.Tags = metadata.RemoveTags(r.Tags, in.TagKeys)
 		return nil
 	})
 	if err != nil {

@@ -92,14 +92,9 @@ func tagPrincipal(kind string, add bool) op {
 		}
 		tags := p.Tags
 		if add {
-			for _, t := range c.tags() {
-				tags = slices.DeleteFunc(tags, func(o metadata.ResourceTag) bool { return o.Key == t.Key })
-				tags = append(tags, t)
-			}
+			tags = metadata.SetTags(tags, c.tags())
 		} else {
-			for _, k := range c.list("TagKeys") {
-				tags = slices.DeleteFunc(tags, func(o metadata.ResourceTag) bool { return o.Key == k })
-			}
+			tags = metadata.RemoveTags(tags, c.list("TagKeys"))
 		}
 		return nil, c.h.Svc.SetPrincipalTags(c.ctx, p.ARN, tags)
 	}

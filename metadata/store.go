@@ -9,6 +9,7 @@ package metadata
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -242,6 +243,24 @@ type Repository struct {
 
 // ResourceTag is an AWS resource tag.
 type ResourceTag struct{ Key, Value string }
+
+// SetTags sets add on tags as every TagResource does: a key already there
+// takes the new value in place, a new key is appended.
+func SetTags(tags, add []ResourceTag) []ResourceTag {
+	for _, t := range add {
+		if i := slices.IndexFunc(tags, func(o ResourceTag) bool { return o.Key == t.Key }); i >= 0 {
+			tags[i].Value = t.Value
+		} else {
+			tags = append(tags, t)
+		}
+	}
+	return tags
+}
+
+// RemoveTags drops the tags with the given keys (UntagResource).
+func RemoveTags(tags []ResourceTag, keys []string) []ResourceTag {
+	return slices.DeleteFunc(tags, func(t ResourceTag) bool { return slices.Contains(keys, t.Key) })
+}
 
 // Image is a manifest stored in a repository.
 type Image struct {

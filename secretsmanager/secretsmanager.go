@@ -438,18 +438,12 @@ func (h *Handler) tagResource(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	add := make([]metadata.ResourceTag, len(in.Tags))
+	for i, t := range in.Tags {
+		add[i] = metadata.ResourceTag{Key: t.Key, Value: t.Value}
+	}
 	_, err = h.Store.UpdateSecret(ctx, c.p.Account, s.Name, func(x *metadata.Secret) error {
-		for _, t := range in.Tags {
-			found := false
-			for i := range x.Tags {
-				if x.Tags[i].Key == t.Key {
-					x.Tags[i].Value, found = t.Value, true
-				}
-			}
-			if !found {
-				x.Tags = append(x.Tags, metadata.ResourceTag{Key: t.Key, Value: t.Value})
-			}
-		}
+		x.Tags = metadata.SetTags(x.Tags, add)
 		return nil
 	})
 	return struct{}{}, err
@@ -468,17 +462,7 @@ func (h *Handler) untagResource(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	_, err = h.Store.UpdateSecret(ctx, c.p.Account, s.Name, func(x *metadata.Secret) error {
-		kept := x.Tags[:0]
-		for _, t := range x.Tags {
-			drop := false
-			for _, k := range in.TagKeys {
-				drop = drop || k == t.Key
-			}
-			if !drop {
-				kept = append(kept, t)
-			}
-		}
-		x.Tags = kept
+		x.Tags = metadata.RemoveTags(x.Tags, in.TagKeys)
 		return nil
 	})
 	return struct{}{}, err
