@@ -48,7 +48,7 @@ type PullThrough interface {
 	// name or an ARN (secrets.go).
 	CreateSecret(ctx context.Context, s Secret) (Secret, error)
 	GetSecret(ctx context.Context, account, id string) (Secret, error)
-	ListSecrets(ctx context.Context, account string, p Page) ([]Secret, string, error)
+	ListSecrets(ctx context.Context, account string, withScheduled bool, p Page) ([]Secret, string, error)
 	UpdateSecret(ctx context.Context, account, id string, fn func(*Secret) error) (Secret, error)
 	DeleteSecret(ctx context.Context, account, id string) (Secret, error)
 }

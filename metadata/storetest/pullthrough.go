@@ -119,9 +119,40 @@ func testSecrets(t *testing.T, s metadata.Store) {
 	if err != nil || string(up.Value) != "new" || up.VersionID != "v2" {
 		t.Fatalf("update: %+v %v", up, err)
 	}
-	list, next, err := s.ListSecrets(ctx, reg, metadata.Page{})
+	list, next, err := s.ListSecrets(ctx, reg, false, metadata.Page{})
 	if err != nil || len(list) != 1 || next != "" {
 		t.Fatalf("list: %+v %q %v", list, next, err)
+	}
+	// A scheduled deletion hides the secret from plain listings; past its
+	// date the secret is gone and its name free again.
+	sched, err := s.UpdateSecret(ctx, reg, arn, func(x *metadata.Secret) error {
+		x.PreviousValue, x.PreviousVersionID = x.Value, x.VersionID
+		x.DeletionDate = time.Now().Add(time.Hour)
+		return nil
+	})
+	if err != nil || sched.DeletionDate.IsZero() || sched.PreviousVersionID != "v2" || string(sched.PreviousValue) != "new" {
+		t.Fatalf("schedule: %+v %v", sched, err)
+	}
+	if list, _, _ := s.ListSecrets(ctx, reg, false, metadata.Page{}); len(list) != 0 {
+		t.Fatalf("plain list shows a scheduled secret: %+v", list)
+	}
+	if list, _, _ := s.ListSecrets(ctx, reg, true, metadata.Page{}); len(list) != 1 || list[0].DeletionDate.IsZero() {
+		t.Fatalf("list with scheduled: %+v", list)
+	}
+	if _, err := s.UpdateSecret(ctx, reg, arn, func(x *metadata.Secret) error {
+		x.DeletionDate = time.Now().Add(-time.Second)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetSecret(ctx, reg, arn); !metadata.Is(err, metadata.NotFound) {
+		t.Fatalf("past its deletion date: %v", err)
+	}
+	if list, _, _ := s.ListSecrets(ctx, reg, true, metadata.Page{}); len(list) != 0 {
+		t.Fatalf("list shows a secret past its deletion date: %+v", list)
+	}
+	if _, err := s.CreateSecret(ctx, metadata.Secret{Account: reg, Name: "ecr-pullthroughcache/hub", ARN: arn + "2", VersionID: "v1"}); err != nil {
+		t.Fatalf("re-create after the recovery window: %v", err)
 	}
 	if _, err := s.DeleteSecret(ctx, reg, "ecr-pullthroughcache/hub"); err != nil {
 		t.Fatal(err)

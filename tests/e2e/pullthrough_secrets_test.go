@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/berth-registry/berth/internal/testenv"
 )
@@ -94,8 +95,66 @@ func TestPullThroughSecretsCLI(t *testing.T) {
 	if v.IsValid || !strings.Contains(v.Failure, "authentication to the upstream registry failed") {
 		t.Fatalf("validate with a wrong password: %+v", v)
 	}
+	// The value put before is AWSPREVIOUS now.
+	var prev struct{ SecretString, VersionId string }
+	ac.ok(&prev, "secretsmanager", "get-secret-value", "--secret-id", created.ARN, "--version-stage", "AWSPREVIOUS")
+	if prev.SecretString != `{"username":"puller","accessToken":"upstream-pass"}` || prev.VersionId != created.VersionId {
+		t.Fatalf("AWSPREVIOUS: %+v (created %s)", prev, created.VersionId)
+	}
+	var stages struct{ VersionIdsToStages map[string][]string }
+	ac.ok(&stages, "secretsmanager", "describe-secret", "--secret-id", created.ARN)
+	if len(stages.VersionIdsToStages) != 2 || stages.VersionIdsToStages[created.VersionId][0] != "AWSPREVIOUS" {
+		t.Fatalf("versions: %+v", stages)
+	}
+	// A retried put with the same token is the same version; another value
+	// under it is refused.
+	const token = "0b8c1d2e-1111-4222-8333-944455556666"
+	ac.ok(nil, "secretsmanager", "put-secret-value", "--secret-id", created.ARN, "--client-request-token", token,
+		"--secret-string", `{"username":"puller","accessToken":"upstream-pass"}`)
+	ac.ok(nil, "secretsmanager", "put-secret-value", "--secret-id", created.ARN, "--client-request-token", token,
+		"--secret-string", `{"username":"puller","accessToken":"upstream-pass"}`)
+	ac.fails("ResourceExistsException", "secretsmanager", "put-secret-value", "--secret-id", created.ARN,
+		"--client-request-token", token, "--secret-string", "other")
+	ac.ok(&v, "ecr", "validate-pull-through-cache-rule", "--ecr-repository-prefix", "priv")
+	if !v.IsValid {
+		t.Fatalf("validate after the right password is current again: %+v", v)
+	}
+
+	// Deletion waits out a recovery window, as on AWS: the secret cannot be
+	// read, is listed only on request, cannot be re-created, and comes back
+	// with restore-secret.
+	ac.fails("InvalidParameterException", "secretsmanager", "delete-secret", "--secret-id", created.ARN, "--recovery-window-in-days", "3")
+	ac.fails("InvalidParameterException", "secretsmanager", "delete-secret", "--secret-id", created.ARN,
+		"--recovery-window-in-days", "7", "--force-delete-without-recovery")
+	var del struct{ DeletionDate float64 }
+	ac.ok(&del, "secretsmanager", "delete-secret", "--secret-id", created.ARN, "--recovery-window-in-days", "7")
+	if d := time.Until(time.Unix(int64(del.DeletionDate), 0)); d < 6*24*time.Hour || d > 8*24*time.Hour {
+		t.Fatalf("deletion date in %v, want 7 days", d)
+	}
+	res = ac.fails("InvalidRequestException", "secretsmanager", "get-secret-value", "--secret-id", created.ARN)
+	if !strings.Contains(res.stderr, "marked for deletion") {
+		t.Fatalf("get of a scheduled secret: %s", res.stderr)
+	}
+	ac.fails("InvalidRequestException", "secretsmanager", "create-secret", "--name", "ecr-pullthroughcache/upstream", "--secret-string", "x")
+	ac.ok(&v, "ecr", "validate-pull-through-cache-rule", "--ecr-repository-prefix", "priv")
+	if v.IsValid {
+		t.Fatalf("validate with a secret scheduled for deletion: %+v", v)
+	}
+	list.SecretList = nil
+	ac.ok(&list, "secretsmanager", "list-secrets")
+	if len(list.SecretList) != 0 {
+		t.Fatalf("list-secrets shows a scheduled secret: %+v", list)
+	}
+	ac.ok(&list, "secretsmanager", "list-secrets", "--include-planned-deletion")
+	if len(list.SecretList) != 1 {
+		t.Fatalf("list-secrets --include-planned-deletion: %+v", list)
+	}
+	ac.ok(nil, "secretsmanager", "restore-secret", "--secret-id", created.ARN)
+	ac.ok(&val, "secretsmanager", "get-secret-value", "--secret-id", created.ARN)
 	ac.ok(nil, "secretsmanager", "delete-secret", "--secret-id", created.ARN, "--force-delete-without-recovery")
 	ac.fails("ResourceNotFoundException", "secretsmanager", "describe-secret", "--secret-id", created.ARN)
+	// Forcing the deletion of a secret that is not there succeeds, as on AWS.
+	ac.ok(nil, "secretsmanager", "delete-secret", "--secret-id", "ecr-pullthroughcache/none", "--force-delete-without-recovery")
 }
 
 // startBerthExtra is startBerth on disk with extra configuration.
