@@ -34,7 +34,7 @@ type Store interface {
 	ClaimReviews(ctx context.Context, now time.Time, owner string, ttl time.Duration, limit int) ([]string, error)
 	PlanCollection(ctx context.Context, digest, owner string, now time.Time) (metadata.Collection, error)
 	FinishCollection(ctx context.Context, c metadata.Collection, owner string) error
-	PostponeReview(ctx context.Context, digest, owner string, at time.Time, why string) error
+	PostponeReview(ctx context.Context, digest, owner string, after func(failures int) time.Time, why string) error
 	ReleaseReview(ctx context.Context, digest, owner string) error
 	GCStatus(ctx context.Context, now time.Time) (metadata.GCStatus, error)
 	Adopted(ctx context.Context) (bool, error)
@@ -62,10 +62,12 @@ const (
 	batch          = 50
 	// parallel is how many reviews of a batch run at once.
 	parallel = 2
-	// retryDelay is how long a failed review waits (storage unreachable,
-	// a store error): short enough that an outage's backlog clears soon
-	// after, long enough not to hammer a store that is down.
-	retryDelay = 2 * time.Minute
+	// A failed review (storage unreachable, a store error) waits
+	// retryDelay, doubling with each failure in a row up to maxRetryDelay:
+	// a short outage's backlog clears soon after, a long one is not
+	// hammered with every pending review every few minutes.
+	retryDelay    = 2 * time.Minute
+	maxRetryDelay = time.Hour
 )
 
 // Collector reviews what is due and purges abandoned uploads.
@@ -248,14 +250,24 @@ func (r *Report) add(o Report) {
 	r.Collections = append(r.Collections, o.Collections...)
 }
 
-// postpone puts a failed review back for retryDelay.
+// retryAfter is when a review that failed failures times in a row is due
+// again.
+func (c *Collector) retryAfter(failures int) time.Time {
+	d := retryDelay
+	for i := 1; i < failures && d < maxRetryDelay; i++ {
+		d *= 2
+	}
+	return c.now().Add(min(d, maxRetryDelay))
+}
+
+// postpone puts a failed review back, backing off per blob.
 func (c *Collector) postpone(ctx context.Context, d string, cause error, rep *Report) {
 	rep.Failures++
 	if c.Metrics != nil {
 		c.Metrics.ReviewFailures.Inc()
 	}
 	c.log().Warn("gc: review failed; postponed", "digest", d, "error", cause)
-	if err := c.Store.PostponeReview(context.WithoutCancel(ctx), d, c.owner(), c.now().Add(retryDelay), cause.Error()); err != nil {
+	if err := c.Store.PostponeReview(context.WithoutCancel(ctx), d, c.owner(), c.retryAfter, cause.Error()); err != nil {
 		c.log().Warn("gc: postponing a review", "digest", d, "error", err)
 	}
 }

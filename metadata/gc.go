@@ -299,13 +299,22 @@ func (s *sqlStore) FinishCollection(ctx context.Context, c Collection, owner str
 	}))
 }
 
-// PostponeReview puts a failed review back for at (its marks stay: the
-// next review finishes what this one started), recording why.
-func (s *sqlStore) PostponeReview(ctx context.Context, digest, owner string, at time.Time, why string) error {
+// PostponeReview puts a failed review back (its marks stay: the next
+// review finishes what this one started), recording why; after says when
+// it is due again given how many times in a row it has now failed.
+func (s *sqlStore) PostponeReview(ctx context.Context, digest, owner string, after func(failures int) time.Time, why string) error {
 	const op = "PostponeReview"
 	return fail(op, "review", s.write(ctx, func(t *tx) error {
-		_, err := t.exec(`UPDATE gc_reviews SET review_after = ?, review_count = review_count + 1, last_error = ?,
-			claimed_by = '', claimed_until = 0 WHERE digest = ? AND claimed_by = ?`, micros(at), why, digest, owner)
+		var n int
+		err := t.row("SELECT review_count FROM gc_reviews WHERE digest = ? AND claimed_by = ?"+t.lock("UPDATE"), digest, owner).Scan(&n)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil // taken over or decided meanwhile
+		}
+		if err != nil {
+			return err
+		}
+		_, err = t.exec(`UPDATE gc_reviews SET review_after = ?, review_count = review_count + 1, last_error = ?,
+			claimed_by = '', claimed_until = 0 WHERE digest = ? AND claimed_by = ?`, micros(after(n+1)), why, digest, owner)
 		if err != nil {
 			return err
 		}

@@ -160,7 +160,7 @@ type Blobs interface {
 	ClaimReviews(ctx context.Context, now time.Time, owner string, ttl time.Duration, limit int) ([]string, error)
 	PlanCollection(ctx context.Context, digest, owner string, now time.Time) (Collection, error)
 	FinishCollection(ctx context.Context, c Collection, owner string) error
-	PostponeReview(ctx context.Context, digest, owner string, at time.Time, why string) error
+	PostponeReview(ctx context.Context, digest, owner string, after func(failures int) time.Time, why string) error
 	ReleaseReview(ctx context.Context, digest, owner string) error
 	GCStatus(ctx context.Context, now time.Time) (GCStatus, error)
 	PreviewCollections(ctx context.Context, now time.Time, limit int) ([]Collection, error)

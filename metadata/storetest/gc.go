@@ -3,6 +3,7 @@ package storetest
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -203,7 +204,7 @@ func testCollectionClaims(t *testing.T, s metadata.Store) {
 	if len(got) != len(ds) {
 		t.Fatalf("%d of %d reviews claimed", len(got), len(ds))
 	}
-	must(t, s.PostponeReview(ctx, ds[0], got[ds[0]], now.Add(time.Hour), "storage down"))
+	must(t, s.PostponeReview(ctx, ds[0], got[ds[0]], func(failures int) time.Time { return now.Add(time.Duration(failures) * time.Hour) }, "storage down"))
 	st, err := s.GCStatus(ctx, now)
 	must(t, err)
 	if st.Queued != 30 || st.Failed != 1 || st.LastError != "storage down" || st.ReviewFailures != 1 || st.BytesQueued != 300 {
@@ -212,6 +213,16 @@ func testCollectionClaims(t *testing.T, s metadata.Store) {
 	if claimed, err := s.ClaimReviews(ctx, now.Add(2*time.Minute), "n9", time.Minute, 100); err != nil || len(claimed) != 29 {
 		// The others' claims lapsed; the postponed one is not due.
 		t.Fatalf("after the claims lapsed: %d, %v", len(claimed), err)
+	}
+	// A second failure in a row is told so (the collector backs off on it).
+	later := now.Add(61 * time.Minute)
+	if claimed, err := s.ClaimReviews(ctx, later, "n8", time.Minute, 100); err != nil || !slices.Contains(claimed, ds[0]) {
+		t.Fatalf("the postponed review, due: %v, %v", claimed, err)
+	}
+	var failures int
+	must(t, s.PostponeReview(ctx, ds[0], "n8", func(n int) time.Time { failures = n; return later.Add(time.Hour) }, "still down"))
+	if failures != 2 {
+		t.Fatalf("second postponement told %d failures, want 2", failures)
 	}
 
 	alias := "sha512:" + fmt.Sprintf("%0128x", 1)
