@@ -19,7 +19,8 @@
 // BERTH_TOOLS (where minio and registry live), BENCH_PHASES=push,pull,…
 // (a subset of push, pull, push_chunked, conc_push, conc_pull, token,
 // head; pull needs push and conc_pull conc_push, so they run too),
-// BENCH_LAYER_MIB=n (the layer size of push and pull).
+// BENCH_LAYER_MIB=n (the layer size of push and pull), BENCH_S3_OPTS
+// (more storage.s3 keys for berth-s3, e.g. "part_size: 16777216").
 package main
 
 import (
@@ -252,7 +253,11 @@ func runRep(ctx context.Context, c *bench.Client, data *bench.Data, res *bench.R
 	heads map[string]string, p params, rep int) error {
 	report := func(key, sys string, v float64, unit string) {
 		res.Add(key, sys, v)
-		fmt.Fprintf(os.Stderr, "run %d/%d  %-14s %-10s %9.1f %s\n", rep, p.reps, key, sys, v, unit)
+		format := "run %d/%d  %-14s %-10s %9.1f %s\n"
+		if unit == "CPU s/GB" {
+			format = "run %d/%d  %-14s %-10s %9.2f %s\n"
+		}
+		fmt.Fprintf(os.Stderr, format, rep, p.reps, key, sys, v, unit)
 	}
 	registries := slices.DeleteFunc(slices.Clone(targets), func(t *bench.Target) bool { return t.MinIO != nil })
 	phase := func(name string, ts []*bench.Target, fn func(*bench.Target) error) error {
