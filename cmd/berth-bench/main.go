@@ -265,6 +265,7 @@ func runRep(ctx context.Context, c *bench.Client, data *bench.Data, res *bench.R
 			return nil
 		}
 		for _, t := range ts {
+			bench.WaitQuiet(t.Proc, t.Store)
 			if err := fn(t); err != nil {
 				return fmt.Errorf("run %d, %s: %w", rep, t.Name, err)
 			}
