@@ -3,6 +3,7 @@ package registry
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -18,9 +19,12 @@ import (
 
 // writeToDriver counts the blob readers whose WriteTo was used: the edge's
 // own blob GET takes it, the App's fileReader never does.
+// With failBody set, a blob's reader opens but its first read fails (the
+// store went away after answering the GET's headers).
 type writeToDriver struct {
 	storagedriver.StorageDriver
 	writeTos atomic.Int32
+	failBody atomic.Bool
 }
 
 func (d *writeToDriver) Reader(ctx context.Context, p string, off int64) (io.ReadCloser, error) {
@@ -28,16 +32,29 @@ func (d *writeToDriver) Reader(ctx context.Context, p string, off int64) (io.Rea
 	if err != nil || !strings.HasSuffix(p, "/data") {
 		return rc, err
 	}
-	return &writeToReader{ReadCloser: rc, n: &d.writeTos}, nil
+	return &writeToReader{ReadCloser: rc, n: &d.writeTos, fail: d.failBody.Load()}, nil
 }
 
 type writeToReader struct {
 	io.ReadCloser
-	n *atomic.Int32
+	n    *atomic.Int32
+	fail bool
+}
+
+var errBodyLost = errors.New("injected: connection to storage lost")
+
+func (r *writeToReader) Read(p []byte) (int, error) {
+	if r.fail {
+		return 0, errBodyLost
+	}
+	return r.ReadCloser.Read(p)
 }
 
 func (r *writeToReader) WriteTo(w io.Writer) (int64, error) {
 	r.n.Add(1)
+	if r.fail {
+		return 0, errBodyLost
+	}
 	return io.Copy(w, struct{ io.Reader }{r.ReadCloser})
 }
 
@@ -95,5 +112,15 @@ func TestBlobGetDirect(t *testing.T) {
 	}
 	if n := drv.writeTos.Load(); n != 1 {
 		t.Errorf("%d bodies served by the edge, want only the plain GET's", n)
+	}
+
+	// The body fails before its first byte: 503 UNAVAILABLE, not a 200
+	// without a body.
+	drv.failBody.Store(true)
+	if res := tr.do(http.MethodGet, path, nil); res.code != http.StatusServiceUnavailable || res.errCode() != "UNAVAILABLE" {
+		t.Errorf("GET with a failing body: %d %s, want 503 UNAVAILABLE", res.code, res.body)
+	}
+	if n := drv.writeTos.Load(); n != 2 {
+		t.Errorf("the failing GET was not the edge's (%d bodies)", n)
 	}
 }
