@@ -172,6 +172,32 @@ func (p *Proc) CPUSeconds() float64 {
 	return float64(ut+st) / clockTicks
 }
 
+// WaitQuiet waits until none of procs (nil ones are skipped) used more
+// than a twentieth of a core over the last 200 ms, or 10 s have passed. A
+// store still busy after the previous system's phase (MinIO removes a
+// multipart upload's parts, collects garbage) would otherwise charge that
+// work, and the CPU it takes, to whichever system is measured next.
+func WaitQuiet(procs ...*Proc) {
+	const window = 200 * time.Millisecond
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		before := make([]float64, len(procs))
+		for i, p := range procs {
+			before[i] = p.CPUSeconds()
+		}
+		time.Sleep(window)
+		quiet := true
+		for i, p := range procs {
+			if p.CPUSeconds()-before[i] > window.Seconds()/20 {
+				quiet = false
+			}
+		}
+		if quiet {
+			return
+		}
+	}
+}
+
 // clockTicks is USER_HZ, 100 on every Linux this runs on.
 const clockTicks = 100
 

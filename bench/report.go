@@ -99,9 +99,13 @@ func (r *Results) Table(w io.Writer) {
 	fmt.Fprintln(tw)
 	for _, f := range r.Figures {
 		fmt.Fprintf(tw, "%s\t%s\t", f.Label, f.Unit)
+		format := "%.1f"
+		if f.Unit == "CPU s/GB" {
+			format = "%.2f" // around 1: one decimal hides a tenth of the cost
+		}
 		for _, s := range Systems {
 			v, ok := r.Median(f.Key, s)
-			fmt.Fprintf(tw, "%s\t", num(v, ok, "%.1f"))
+			fmt.Fprintf(tw, "%s\t", num(v, ok, format))
 		}
 		for _, p := range Ratios {
 			v, ok := r.ratio(f.Key, p[0], p[1])

@@ -155,7 +155,7 @@ func (e *Env) StartBerth(ctx context.Context, name, bin string, m *MinIO, extra 
 			return nil, err
 		}
 		storage = fmt.Sprintf("{backend: s3, s3: {endpoint: %s, region: us-east-1, bucket: %s, access_key: %s, "+
-			"secret_key: %s, secure: false, path_style: true}}", m.Endpoint, name, m.AccessKey, m.SecretKey)
+			"secret_key: %s, secure: false, path_style: true%s}}", m.Endpoint, name, m.AccessKey, m.SecretKey, s3Opts())
 	}
 	dataDir := filepath.Join(e.Tmp, name)
 	cfg := fmt.Sprintf("data_dir: %s\nhttp: {addr: %s}\nstorage: %s\nregistry: {delete_enabled: true}\nlog: {level: error}\n%s",
@@ -175,6 +175,16 @@ func (e *Env) StartBerth(ctx context.Context, name, bin string, m *MinIO, extra 
 		return nil, fmt.Errorf("%w\n%s", err, p.LogTail())
 	}
 	return t, nil
+}
+
+// s3Opts is ", " and BENCH_S3_OPTS (more keys of berth's storage.s3, e.g.
+// "part_size: 16777216"), or "" when it is unset: a setting measured
+// against the default without editing the bench.
+func s3Opts() string {
+	if o := os.Getenv("BENCH_S3_OPTS"); o != "" {
+		return ", " + o
+	}
+	return ""
 }
 
 // StartReference starts distribution v3.1.2 with its s3 driver on a bucket

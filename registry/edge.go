@@ -16,6 +16,7 @@ import (
 	"github.com/distribution/distribution/v3/registry/api/errcode"
 	v2 "github.com/distribution/distribution/v3/registry/api/v2"
 	"github.com/distribution/distribution/v3/registry/storage"
+	storagedriver "github.com/distribution/distribution/v3/registry/storage/driver"
 	"github.com/distribution/reference"
 	"github.com/gorilla/mux"
 	"github.com/opencontainers/go-digest"
@@ -53,6 +54,7 @@ func (s *Server) edge(app http.Handler) http.Handler {
 		routes:  s.routes,
 		meta:    s.opts.App.Meta,
 		aliases: &digestAliases{driver: drv},
+		driver:  drv,
 		log:     log,
 	}
 	// A Namespace of our own over the App's driver, for reads only (the
@@ -71,6 +73,7 @@ type edge struct {
 	ns      distribution.Namespace
 	meta    *Meta
 	aliases *digestAliases
+	driver  storagedriver.StorageDriver
 	log     *slog.Logger
 }
 

@@ -59,6 +59,9 @@ func (e *edge) serveBlob(w http.ResponseWriter, r *http.Request, name, ref strin
 	}
 	alias := nonCanonical(ref)
 	if !adopt && alias == "" {
+		if e.serveBlobBody(w, r, name, ref) {
+			return
+		}
 		e.app.ServeHTTP(w, r)
 		return
 	}

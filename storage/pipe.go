@@ -13,41 +13,48 @@ import (
 // the backend → decrypt → hand to the client in turn, a segment (64 KiB) at
 // a time, so the network read, AES-GCM and the write to the client never
 // overlapped. A pipeReader reads and decrypts ahead in a goroutine of its
-// own, a chunk of segments at a time, into a small fixed set of reused
-// buffers, while the caller copies plaintext out; a Read returns as much
-// plaintext as fits, across segments, so callers that read big (the
-// registry's 4 MiB bufio) get big reads.
+// own, a chunk of segments at a time, while the caller takes plaintext out.
+// Each chunk is read into one scratch buffer of sealed bytes and opened
+// into a plaintext buffer of its own, contiguous across its segments (AES-GCM
+// writes its output anyway, so this costs no pass over the bytes): a Read
+// returns as much plaintext as fits, across chunks, and WriteTo hands each
+// chunk to the writer in one Write, without copying it.
 const (
 	// pipelineMin is how many segments a read must span to be worth a
 	// goroutine: manifests, links and small blobs are read in line.
 	pipelineMin = 4
-	// chunkSegs segments (about 256 KiB) are read and decrypted at once.
+	// chunkSegs segments (256 KiB of plaintext) are read and decrypted at
+	// once.
 	chunkSegs = 4
-	// pipeDepth chunks are buffered per reader: one being copied out, one
-	// decrypted ahead, one being read. Memory per open reader is
-	// pipeDepth × chunkSegs × SlotSize ≈ 770 KiB, taken as it is needed:
-	// 32 concurrent pulls with 1 MiB chunks held ~100 MiB more, which the
-	// next burst of pushes then found still mapped (RSS).
-	pipeDepth = 3
+	// pipeDepth plaintext chunks are buffered per reader: one being taken
+	// out while the next waits, decrypted; the goroutine reads a third
+	// into its sealed scratch buffer meanwhile. Memory per open reader is
+	// pipeDepth × 256 KiB plus one sealed chunk, ≈770 KiB, taken as it is
+	// needed: 32 concurrent pulls with 1 MiB chunks held ~100 MiB more,
+	// which the next burst of pushes then found still mapped (RSS).
+	pipeDepth = 2
 )
 
-// chunkPool reuses chunk buffers across readers.
-var chunkPool = sync.Pool{New: func() any { b := make([]byte, chunkSegs*crypt.SlotSize); return &b }}
+// plainPool and sealedPool reuse chunk buffers across readers.
+var (
+	plainPool  = sync.Pool{New: func() any { b := make([]byte, chunkSegs*crypt.SegmentSize); return &b }}
+	sealedPool = sync.Pool{New: func() any { b := make([]byte, chunkSegs*crypt.SlotSize); return &b }}
+)
 
-// chunk is a run of segments, decrypted in place: plain[i] is segment i's
-// plaintext, inside buf.
+// chunk is a run of segments' plaintext.
 type chunk struct {
-	buf   *[]byte
-	plain [][]byte
-	err   error // after the segments in plain: the read's end (io.EOF) or failure
+	buf  *[]byte // plainPool buffer; nil until first used
+	data []byte  // the plaintext not yet taken out, inside buf
+	err  error   // after data: the read's end (io.EOF) or failure
 }
 
 type pipeReader struct {
-	sr   *segmentReader // read by the goroutine only, once started
-	full chan *chunk
-	free chan *chunk
-	done chan struct{} // closed by Close: the goroutine stops
-	exit chan struct{} // closed by the goroutine as it returns
+	sr     *segmentReader // read by the goroutine only, once started
+	sealed *[]byte        // the goroutine's scratch buffer
+	full   chan *chunk
+	free   chan *chunk
+	done   chan struct{} // closed by Close: the goroutine stops
+	exit   chan struct{} // closed by the goroutine as it returns
 
 	cur       *chunk
 	err       error
@@ -55,7 +62,7 @@ type pipeReader struct {
 }
 
 func newPipeReader(sr *segmentReader) *pipeReader {
-	p := &pipeReader{sr: sr, full: make(chan *chunk, pipeDepth-1), free: make(chan *chunk, pipeDepth),
+	p := &pipeReader{sr: sr, full: make(chan *chunk, pipeDepth), free: make(chan *chunk, pipeDepth),
 		done: make(chan struct{}), exit: make(chan struct{})}
 	for range pipeDepth {
 		p.free <- &chunk{}
@@ -67,7 +74,10 @@ func newPipeReader(sr *segmentReader) *pipeReader {
 // run reads and decrypts chunks until the end, a failure or Close.
 func (p *pipeReader) run() {
 	defer close(p.exit)
+	p.sealed = sealedPool.Get().(*[]byte)
+	defer func() { sealedPool.Put(p.sealed); p.sealed = nil }()
 	for {
+		sealed, segs, err := p.read()
 		var c *chunk
 		select {
 		case c = <-p.free:
@@ -75,9 +85,12 @@ func (p *pipeReader) run() {
 			return
 		}
 		if c.buf == nil {
-			c.buf = chunkPool.Get().(*[]byte)
+			c.buf = plainPool.Get().(*[]byte)
 		}
-		p.fill(c)
+		c.data, c.err = (*c.buf)[:0], err
+		if err == nil {
+			p.open(c, sealed, segs)
+		}
 		select {
 		case p.full <- c:
 		case <-p.done:
@@ -89,86 +102,106 @@ func (p *pipeReader) run() {
 	}
 }
 
-// fill reads up to chunkSegs segments into c.buf with one ReadFull and
-// opens each in place.
-func (p *pipeReader) fill(c *chunk) {
+// read reads the next chunk of up to chunkSegs segments into the scratch
+// buffer with one ReadFull; io.EOF when every segment has been read.
+func (p *pipeReader) read() ([]byte, int, error) {
 	r := p.sr
-	c.plain, c.err = c.plain[:0], nil
 	if r.next > r.last {
-		c.err = io.EOF
-		return
+		return nil, 0, io.EOF
 	}
 	segs := min(uint64(chunkSegs), r.last-r.next+1)
 	n := int64(segs) * crypt.SlotSize
 	if r.next+segs-1 == r.last {
 		n = r.storedSize - int64(r.next)*crypt.SlotSize
 	}
-	buf := (*c.buf)[:n]
+	buf := (*p.sealed)[:n]
 	if _, err := io.ReadFull(r.body, buf); err != nil {
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			err = r.d.authErr(fmt.Errorf("object shorter than stated: %w", crypt.ErrAuth))
 		}
-		c.err = err
-		return
+		return nil, 0, err
 	}
-	for i := range int(segs) {
-		sealed := buf[i*crypt.SlotSize : min(int64(i+1)*crypt.SlotSize, n)]
-		// In place: the plaintext lands where the ciphertext was, after
-		// the nonce (Open's dst may be exactly its input's start).
-		out, err := r.s.Open(sealed[crypt.NonceSize:crypt.NonceSize], sealed, r.next, r.next == r.last)
-		if err != nil {
+	return buf, int(segs), nil
+}
+
+// open decrypts the segs segments in sealed into c, one after the other.
+func (p *pipeReader) open(c *chunk, sealed []byte, segs int) {
+	r := p.sr
+	out := c.data
+	for i := range segs {
+		seg := sealed[i*crypt.SlotSize : min((i+1)*crypt.SlotSize, len(sealed))]
+		var err error
+		if out, err = r.s.Open(out, seg, r.next, r.next == r.last); err != nil {
 			c.err = r.d.authErr(err)
-			return
+			break
 		}
-		if r.skip > 0 {
-			out, r.skip = out[r.skip:], 0
-		}
-		c.plain = append(c.plain, out)
 		r.next++
 	}
-	if r.next > r.last {
+	c.data = out[min(r.skip, len(out)):]
+	r.skip = 0
+	if c.err == nil && r.next > r.last {
 		c.err = io.EOF
 	}
 }
 
-func (p *pipeReader) Read(b []byte) (int, error) {
-	n := 0
-	for n < len(b) {
-		if p.cur == nil || len(p.cur.plain) == 0 {
-			if p.cur != nil {
-				if p.cur.err != nil {
-					p.err = p.cur.err
-				}
-				p.free <- p.cur
-				p.cur = nil
+// next makes p.cur a chunk with plaintext left, returning the one used up;
+// false at the end or a failure (then p.err is set). wait false returns at
+// once when no chunk is ready.
+func (p *pipeReader) next(wait bool) bool {
+	for p.cur == nil || len(p.cur.data) == 0 {
+		if p.cur != nil {
+			if p.cur.err != nil {
+				p.err = p.cur.err
 			}
-			if p.err != nil {
-				break
-			}
-			if n > 0 && len(p.full) == 0 {
-				break // return what we have rather than wait
-			}
+			p.free <- p.cur
+			p.cur = nil
+		}
+		if p.err != nil {
+			return false
+		}
+		if !wait && len(p.full) == 0 {
+			return false
+		}
+		select {
+		case p.cur = <-p.full:
+		case <-p.exit:
+			// Closed, or the goroutine ended; a chunk it sent first is
+			// still in full.
 			select {
 			case p.cur = <-p.full:
-			case <-p.exit:
-				// Closed, or the goroutine ended; a chunk it sent first
-				// is still in full.
-				select {
-				case p.cur = <-p.full:
-				default:
-					p.err = errors.New("storage: read after close")
-				}
+			default:
+				p.err = errors.New("storage: read after close")
 			}
-			continue
 		}
-		seg := p.cur.plain[0]
-		k := copy(b[n:], seg)
+	}
+	return true
+}
+
+// WriteTo writes the rest of the plaintext to w, a chunk per Write, straight
+// from the chunk buffers.
+func (p *pipeReader) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	for p.next(true) {
+		n, err := w.Write(p.cur.data)
+		total += int64(n)
+		p.cur.data = p.cur.data[n:]
+		if err != nil {
+			return total, err
+		}
+	}
+	if p.err == io.EOF {
+		return total, nil
+	}
+	return total, p.err
+}
+
+func (p *pipeReader) Read(b []byte) (int, error) {
+	n := 0
+	// Past the first bytes, return what we have rather than wait.
+	for n < len(b) && p.next(n == 0) {
+		k := copy(b[n:], p.cur.data)
 		n += k
-		if k == len(seg) {
-			p.cur.plain = p.cur.plain[1:]
-		} else {
-			p.cur.plain[0] = seg[k:]
-		}
+		p.cur.data = p.cur.data[k:]
 	}
 	if n > 0 {
 		return n, nil
@@ -205,7 +238,7 @@ func (p *pipeReader) Close() error {
 
 func (p *pipeReader) release(c *chunk) {
 	if c != nil && c.buf != nil {
-		chunkPool.Put(c.buf)
-		c.buf = nil
+		plainPool.Put(c.buf)
+		c.buf, c.data = nil, nil
 	}
 }

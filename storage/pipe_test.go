@@ -1,6 +1,7 @@
 package storage_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -49,6 +50,25 @@ func TestPipelinedReads(t *testing.T) {
 				if string(got) != string(content[off:]) {
 					t.Fatalf("size %d off %d buf %d: got %d bytes, want %d (contents differ)", size, off, bufSize, len(got), size-off)
 				}
+			}
+			// io.Copy takes the pipeline's WriteTo (whole chunks per
+			// Write), after a first small Read.
+			rc, err := d.Reader(ctx, p, int64(off))
+			if err != nil {
+				t.Fatal(err)
+			}
+			first := make([]byte, 100)
+			k, err := io.ReadFull(rc, first)
+			if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+				t.Fatal(err)
+			}
+			var rest bytes.Buffer
+			if _, err := io.Copy(&rest, rc); err != nil {
+				t.Fatalf("size %d off %d: WriteTo: %v", size, off, err)
+			}
+			rc.Close()
+			if got := string(first[:k]) + rest.String(); got != string(content[off:]) {
+				t.Fatalf("size %d off %d: WriteTo got %d bytes, want %d (contents differ)", size, off, len(got), size-off)
 			}
 		}
 		if size < 16*seg {

@@ -16,7 +16,11 @@
 // repetition, fewer listing samples), BENCH_REPS=n, BENCH_SYSTEMS=berth-s3,
 // ref-s3,… (a subset), BERTH_BIN (a prebuilt berth instead of building
 // ./cmd/berth), BENCH_CPUPROFILE=dir (CPU profile of this process),
-// BERTH_TOOLS (where minio and registry live).
+// BERTH_TOOLS (where minio and registry live), BENCH_PHASES=push,pull,…
+// (a subset of push, pull, push_chunked, conc_push, conc_pull, token,
+// head; pull needs push and conc_pull conc_push, so they run too),
+// BENCH_LAYER_MIB=n (the layer size of push and pull), BENCH_S3_OPTS
+// (more storage.s3 keys for berth-s3, e.g. "part_size: 16777216").
 package main
 
 import (
@@ -45,12 +49,26 @@ const (
 	listRepo  = "bench/list"
 )
 
+// phases are the steps of a repetition, in order (BENCH_PHASES).
+var phases = []string{"push", "pull", "push_chunked", "conc_push", "conc_pull", "token", "head"}
+
 type params struct {
 	layer, reps int
 	head, token time.Duration
 	listSamples int // listing rounds (first, middle, last page each)
 	quick       bool
 	systems     []string
+	phases      map[string]bool // nil: every phase
+}
+
+// runs reports whether phase is selected (BENCH_PHASES); a phase others
+// need runs with them.
+func (p params) runs(phase string) bool {
+	if p.phases == nil || p.phases[phase] {
+		return true
+	}
+	need := map[string]string{"push": "pull", "conc_push": "conc_pull"}
+	return need[phase] != "" && p.phases[need[phase]]
 }
 
 func main() {
@@ -71,6 +89,18 @@ func run() error {
 	}
 	if s := os.Getenv("BENCH_SYSTEMS"); s != "" {
 		p.systems = strings.Split(s, ",")
+	}
+	if s := os.Getenv("BENCH_PHASES"); s != "" {
+		p.phases = map[string]bool{}
+		for _, ph := range strings.Split(s, ",") {
+			if !slices.Contains(phases, ph) {
+				return fmt.Errorf("BENCH_PHASES: unknown phase %q (known: %s)", ph, strings.Join(phases, ","))
+			}
+			p.phases[ph] = true
+		}
+	}
+	if n, err := strconv.Atoi(os.Getenv("BENCH_LAYER_MIB")); err == nil && n > 0 {
+		p.layer = n * mib
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -121,7 +151,7 @@ func run() error {
 	}}
 	heads := map[string]string{}
 	for _, t := range withShadows(targets) {
-		if t.MinIO == nil {
+		if t.MinIO == nil && p.runs("head") {
 			if heads[t.Name], err = c.PrepareHead(ctx, t); err != nil {
 				return fmt.Errorf("%s: pushing the HEAD image: %w", t.Name, err)
 			}
@@ -223,11 +253,19 @@ func runRep(ctx context.Context, c *bench.Client, data *bench.Data, res *bench.R
 	heads map[string]string, p params, rep int) error {
 	report := func(key, sys string, v float64, unit string) {
 		res.Add(key, sys, v)
-		fmt.Fprintf(os.Stderr, "run %d/%d  %-14s %-10s %9.1f %s\n", rep, p.reps, key, sys, v, unit)
+		format := "run %d/%d  %-14s %-10s %9.1f %s\n"
+		if unit == "CPU s/GB" {
+			format = "run %d/%d  %-14s %-10s %9.2f %s\n"
+		}
+		fmt.Fprintf(os.Stderr, format, rep, p.reps, key, sys, v, unit)
 	}
 	registries := slices.DeleteFunc(slices.Clone(targets), func(t *bench.Target) bool { return t.MinIO != nil })
-	phase := func(ts []*bench.Target, fn func(*bench.Target) error) error {
+	phase := func(name string, ts []*bench.Target, fn func(*bench.Target) error) error {
+		if !p.runs(name) {
+			return nil
+		}
 		for _, t := range ts {
+			bench.WaitQuiet(t.Proc, t.Store)
 			if err := fn(t); err != nil {
 				return fmt.Errorf("run %d, %s: %w", rep, t.Name, err)
 			}
@@ -237,7 +275,7 @@ func runRep(ctx context.Context, c *bench.Client, data *bench.Data, res *bench.R
 	}
 
 	pushed := map[string]bench.Blob{}
-	if err := phase(targets, func(t *bench.Target) error {
+	if err := phase("push", targets, func(t *bench.Target) error {
 		b := data.Cut(1, p.layer)[0]
 		cpu := startCPU(t)
 		t0 := time.Now()
@@ -251,7 +289,7 @@ func runRep(ctx context.Context, c *bench.Client, data *bench.Data, res *bench.R
 	}); err != nil {
 		return err
 	}
-	if err := phase(targets, func(t *bench.Target) error {
+	if err := phase("pull", targets, func(t *bench.Target) error {
 		cpu := startCPU(t)
 		t0 := time.Now()
 		if err := c.Pull(ctx, t, "bench/layer", pushed[t.Name], int64(p.layer)); err != nil {
@@ -263,7 +301,7 @@ func runRep(ctx context.Context, c *bench.Client, data *bench.Data, res *bench.R
 	}); err != nil {
 		return err
 	}
-	if err := phase(registries, func(t *bench.Target) error {
+	if err := phase("push_chunked", registries, func(t *bench.Target) error {
 		b := data.Cut(1, p.layer)[0]
 		t0 := time.Now()
 		if err := c.PushChunked(ctx, t, "bench/chunked", b, chunk); err != nil {
@@ -276,7 +314,7 @@ func runRep(ctx context.Context, c *bench.Client, data *bench.Data, res *bench.R
 	}
 
 	concPushed := map[string][]bench.Blob{}
-	if err := phase(registries, func(t *bench.Target) error {
+	if err := phase("conc_push", registries, func(t *bench.Target) error {
 		blobs := data.Cut(conc, concSize)
 		peak := t.Proc.WatchRSS()
 		wall, lat, err := bench.Concurrent(ctx, blobs, func(ctx context.Context, b bench.Blob) error {
@@ -295,7 +333,7 @@ func runRep(ctx context.Context, c *bench.Client, data *bench.Data, res *bench.R
 	}); err != nil {
 		return err
 	}
-	if err := phase(registries, func(t *bench.Target) error {
+	if err := phase("conc_pull", registries, func(t *bench.Target) error {
 		wall, lat, err := bench.Concurrent(ctx, concPushed[t.Name], func(ctx context.Context, b bench.Blob) error {
 			return c.Pull(ctx, t, "bench/concurrent", b, concSize)
 		})
@@ -310,7 +348,7 @@ func runRep(ctx context.Context, c *bench.Client, data *bench.Data, res *bench.R
 		return err
 	}
 	berths := slices.DeleteFunc(slices.Clone(registries), func(t *bench.Target) bool { return t.ECR == nil })
-	if err := phase(berths, func(t *bench.Target) error {
+	if err := phase("token", berths, func(t *bench.Target) error {
 		cps, lat, err := bench.TokenLoad(ctx, t, tokenConc, p.token)
 		if err != nil {
 			return fmt.Errorf("GetAuthorizationToken load: %w", err)
@@ -322,7 +360,7 @@ func runRep(ctx context.Context, c *bench.Client, data *bench.Data, res *bench.R
 	}); err != nil {
 		return err
 	}
-	return phase(registries, func(t *bench.Target) error {
+	return phase("head", registries, func(t *bench.Target) error {
 		rps, lat, err := c.HeadLoad(ctx, t, heads[t.Name], conc, p.head)
 		if err != nil {
 			return fmt.Errorf("manifest HEAD: %w", err)
