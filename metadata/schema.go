@@ -314,5 +314,6 @@ func migrations() []migration {
 		identityMigration(),
 		pullThroughMigration(),
 		policyVersionsMigration(),
+		boundariesMigration(),
 	}
 }
