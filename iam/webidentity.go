@@ -98,7 +98,7 @@ func (r *Roles) AssumeRoleWithWebIdentity(ctx context.Context, in WebIdentityInp
 	if n := len(claims.Subject); n < 6 || n > 255 {
 		return out, errorf(op, InvalidToken, "%s", msgTokenInvalid)
 	}
-	packed, err := checkSessionPolicies(op, in.Policy, in.PolicyArns)
+	packed, err := checkSessionPolicies(op, in.Policy, in.PolicyArns, nil)
 	if err != nil {
 		return out, err
 	}
@@ -126,7 +126,8 @@ func (r *Roles) AssumeRoleWithWebIdentity(ctx context.Context, in WebIdentityInp
 	if max := time.Duration(role.MaxSessionSeconds) * time.Second; max > 0 && dur > max {
 		return out, errorf(op, Invalid, "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
 	}
-	s, err := r.Service.newSession(ctx, role, in.RoleSessionName, prov.ARN, nil, dur, in.Policy, in.PolicyArns)
+	s, err := r.Service.newSession(ctx, metadata.Session{RoleARN: role.ARN, SessionName: in.RoleSessionName, Account: role.Account,
+		SourceARN: prov.ARN, Policy: in.Policy, PolicyArns: in.PolicyArns}, role, dur)
 	if err != nil {
 		return out, err
 	}

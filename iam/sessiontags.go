@@ -1,0 +1,90 @@
+package iam
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/berth-registry/berth/auth"
+	"github.com/berth-registry/berth/metadata"
+)
+
+// AWS's messages for session tags that break the rules of role chaining.
+const (
+	msgDuplicateTag   = "Duplicate tag keys found. Please note that Tag keys are case insensitive."
+	msgTransitiveKey  = "The specified transitive tag key must be included in the requested tags."
+	msgInheritedClash = "One of the specified transitive tag keys can't be set because it conflicts with a transitive tag key from the calling session."
+)
+
+// sessionTags is what a new session's tags are made of: the tags the
+// request passes and the transitive tags the calling session hands on.
+type sessionTags struct {
+	// request are the tags AssumeRole passes (aws:RequestTag/…).
+	request []metadata.ResourceTag
+	// tags are all of the new session's tags (request and inherited),
+	// transitive the keys its own chained sessions inherit.
+	tags       []metadata.ResourceTag
+	transitive []string
+}
+
+// chainTags checks AssumeRole's Tags and TransitiveTagKeys against each
+// other and against the calling session's transitive tags, and returns
+// the new session's tags. Tag keys compare without case, as in AWS: a
+// request may not name one key twice, and may not set a key the caller's
+// session passes on (transitive tags cannot be overridden down a chain).
+func (r *Roles) chainTags(ctx context.Context, op string, caller auth.Principal, in AssumeRoleInput) (sessionTags, error) {
+	var st sessionTags
+	seen := map[string]bool{}
+	for _, t := range in.Tags {
+		k := strings.ToLower(t.Key)
+		if seen[k] {
+			return st, errorf(op, Invalid, "%s", msgDuplicateTag)
+		}
+		seen[k] = true
+		st.request = append(st.request, metadata.ResourceTag{Key: t.Key, Value: t.Value})
+	}
+	for _, k := range in.TransitiveTagKeys {
+		if !seen[strings.ToLower(k)] {
+			return st, errorf(op, InvalidParameter, "%s", msgTransitiveKey)
+		}
+		if !slices.ContainsFunc(st.transitive, func(s string) bool { return strings.EqualFold(s, k) }) {
+			st.transitive = append(st.transitive, k)
+		}
+	}
+	st.tags = append(st.tags, st.request...)
+	inherited, keys, err := r.inheritedTags(ctx, caller)
+	if err != nil {
+		return st, err
+	}
+	for _, t := range inherited {
+		if seen[strings.ToLower(t.Key)] {
+			return st, errorf(op, InvalidParameter, "%s", msgInheritedClash)
+		}
+		st.tags = append(st.tags, t)
+	}
+	st.transitive = append(st.transitive, keys...)
+	return st, nil
+}
+
+// inheritedTags are the calling session's transitive tags and their keys
+// (none for callers that are no STS session).
+func (r *Roles) inheritedTags(ctx context.Context, caller auth.Principal) ([]metadata.ResourceTag, []string, error) {
+	if caller.Kind() != auth.TypeAssumedRole || !strings.HasPrefix(caller.AccessKeyID, auth.PrefixTemporary) {
+		return nil, nil, nil
+	}
+	s, err := r.Service.Store.GetSession(ctx, caller.AccessKeyID)
+	if metadata.Is(err, metadata.NotFound) {
+		return nil, nil, nil
+	} else if err != nil {
+		return nil, nil, internal("AssumeRole", err)
+	}
+	var tags []metadata.ResourceTag
+	var keys []string
+	for _, t := range s.Tags {
+		if slices.ContainsFunc(s.TransitiveTagKeys, func(k string) bool { return strings.EqualFold(k, t.Key) }) {
+			tags = append(tags, t)
+			keys = append(keys, t.Key)
+		}
+	}
+	return tags, keys, nil
+}
