@@ -30,6 +30,18 @@ func (s *Service) CheckBoundary(ctx context.Context, op, account, policyARN stri
 	return nil
 }
 
+// SetPolicyTags replaces a customer managed policy's tags.
+func (s *Service) SetPolicyTags(ctx context.Context, arn string, tags []metadata.ResourceTag) error {
+	const op = "TagPolicy"
+	if err := checkTags(op, tags); err != nil {
+		return err
+	}
+	if err := s.Store.SetManagedPolicyTags(ctx, arn, tags); err != nil {
+		return storeErr(op, err, "The policy "+arn)
+	}
+	return nil
+}
+
 // SetPermissionsBoundary sets a user's or role's permissions boundary to
 // the managed policy policyARN, or removes it when policyARN is "". The
 // boundary caps what the principal's identity policies (and its sessions)
