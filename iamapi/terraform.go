@@ -101,7 +101,8 @@ func deleteBoundary(kind string) op {
 	}
 }
 
-// boundaryXML is a principal's PermissionsBoundary member.
+// boundaryXML is a principal's PermissionsBoundary member; its type is
+// always PermissionsBoundaryPolicy (the one value of IAM's enum).
 type boundaryXML struct {
 	PermissionsBoundaryType, PermissionsBoundaryArn string
 }
@@ -110,7 +111,7 @@ func boundaryOf(arn string) *boundaryXML {
 	if arn == "" {
 		return nil
 	}
-	return &boundaryXML{"Policy", arn}
+	return &boundaryXML{"PermissionsBoundaryPolicy", arn}
 }
 
 // tagPolicy is TagPolicy / UntagPolicy.

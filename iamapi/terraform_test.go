@@ -66,7 +66,7 @@ func TestTerraformCalls(t *testing.T) {
 		{[]string{"Action", "ListGroupsForUser", "UserName", "ghost"}, 404, []string{"<Code>NoSuchEntity</Code>", "<Message>The user with name ghost cannot be found.</Message>"}, nil},
 		{[]string{"Action", "ListInstanceProfilesForRole", "RoleName", "ghost"}, 404, []string{"<Message>The role with name ghost cannot be found.</Message>"}, nil},
 		{[]string{"Action", "CreateRole", "RoleName", "ci", "AssumeRolePolicyDocument", trust, "PermissionsBoundary", ro}, 200,
-			[]string{"<PermissionsBoundaryType>Policy</PermissionsBoundaryType>", "<PermissionsBoundaryArn>" + ro + "</PermissionsBoundaryArn>"}, nil},
+			[]string{"<PermissionsBoundaryType>PermissionsBoundaryPolicy</PermissionsBoundaryType>", "<PermissionsBoundaryArn>" + ro + "</PermissionsBoundaryArn>"}, nil},
 		{[]string{"Action", "CreateRole", "RoleName", "bad", "AssumeRolePolicyDocument", trust, "PermissionsBoundary", "arn:aws:iam::" + acct + ":policy/none"}, 404,
 			[]string{"<Message>Policy arn:aws:iam::" + acct + ":policy/none does not exist or is not attachable.</Message>"}, nil},
 		{[]string{"Action", "GetRole", "RoleName", "bad"}, 404, nil, nil},
