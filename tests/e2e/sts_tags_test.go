@@ -1,7 +1,9 @@
 package e2e_test
 
 import (
+	"encoding/base64"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -35,8 +37,8 @@ func TestSessionTagsPodIdentity(t *testing.T) {
 	agentARN := "arn:aws:iam::" + account + ":user/pod-identity-agent"
 	appARN := "arn:aws:iam::" + account + ":role/app"
 	nextARN := "arn:aws:iam::" + account + ":role/next"
-	nsPolicy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecr:*",` +
-		`"Resource":"arn:aws:ecr:us-east-1:` + account + `:repository/${aws:PrincipalTag/kubernetes-namespace}/*"}]}`
+	nsPolicy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecr:GetAuthorizationToken","Resource":"*"},` +
+		`{"Effect":"Allow","Action":"ecr:*","Resource":"arn:aws:ecr:us-east-1:` + account + `:repository/${aws:PrincipalTag/kubernetes-namespace}/*"}]}`
 	b.IAM("create-role", "--role", "app", "--trust", `{"Version":"2012-10-17","Statement":[{"Sid":"AllowEksAuthToAssumeRoleForPodIdentity",`+
 		`"Effect":"Allow","Principal":{"AWS":"`+agentARN+`"},"Action":["sts:AssumeRole","sts:TagSession"],`+
 		`"Condition":{"StringEquals":{"aws:RequestTag/kubernetes-namespace":["team-a"],"aws:RequestTag/kubernetes-service-account":["deployer"]}}}]}`)
@@ -85,6 +87,17 @@ func TestSessionTagsPodIdentity(t *testing.T) {
 	if want := "User: " + as.AssumedRoleUser.Arn + " is not authorized to perform: ecr:DescribeRepositories on resource: arn:aws:ecr:us-east-1:" +
 		account + ":repository/team-b/app because no identity-based policy allows the ecr:DescribeRepositories action"; !strings.Contains(res.stderr, want) {
 		t.Errorf("describe-repositories team-b/app as team-a: %s\nwant %q", res.stderr, want)
+	}
+
+	// /v2 under the session's login token: the same tag decides.
+	pw := scToken(t, b, as.Credentials.AccessKeyId, as.Credentials.SecretAccessKey, as.Credentials.SessionToken)
+	v2 := newAPI(t, b)
+	basicAuth := "Basic " + base64.StdEncoding.EncodeToString([]byte("AWS:"+pw))
+	v2.expect(v2.do("GET", "/v2/team-a/app/tags/list", nil, "Authorization", basicAuth), "GET team-a/app tags as team-a", http.StatusOK)
+	r := v2.do("GET", "/v2/team-b/app/tags/list", nil, "Authorization", basicAuth)
+	v2.expect(r, "GET team-b/app tags as team-a", http.StatusForbidden)
+	if !strings.Contains(string(r.body), `"DENIED"`) {
+		t.Errorf("GET team-b/app tags as team-a: %s", r.body)
 	}
 
 	// The Go SDK: the session assumes the next role; the transitive tag
