@@ -62,8 +62,10 @@ type Check struct {
 	// nil).
 	RequestTags []metadata.ResourceTag
 	TagKeys     []string
-	// Keys are further condition keys (ecr:AccountSetting, ...).
-	Keys map[string]string
+	// Keys are further condition keys (ecr:AccountSetting, ...);
+	// KeyLists the multivalued ones (sts:TransitiveTagKeys).
+	Keys     map[string]string
+	KeyLists map[string][]string
 	// Trust, for sts:AssumeRole, is the role's trust policy: it is the
 	// resource-based policy, and it must allow.
 	Trust string

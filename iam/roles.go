@@ -64,6 +64,9 @@ func (r *Roles) AssumeRole(ctx context.Context, caller auth.Principal, in Assume
 		c.Keys["sts:SourceIdentity"] = in.SourceIdentity
 	}
 	c.RequestTags = tags.request
+	if len(in.TransitiveTagKeys) > 0 {
+		c.KeyLists = map[string][]string{"sts:TransitiveTagKeys": in.TransitiveTagKeys}
+	}
 	if notFound || role.TrustPolicy == "" {
 		// A missing role, or one without a trust policy, is denied like a
 		// forbidden one: callers learn nothing about which roles exist.

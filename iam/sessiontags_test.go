@@ -196,3 +196,18 @@ func TestPermissionsBoundary(t *testing.T) {
 		t.Fatalf("boundary after a refused set: %q", p.PermissionsBoundary)
 	}
 }
+
+// sts:TransitiveTagKeys is in the trust policy's context: a role can
+// refuse to let a tag be carried on.
+func TestTransitiveTagKeysConditionKey(t *testing.T) {
+	e := newEnv(t)
+	u := e.user(acctA, "alice", nil)
+	r := e.role(acctA, "ci", doc(`{"Effect":"Allow","Principal":`+aws(u.ARN)+`,"Action":["sts:AssumeRole","sts:TagSession"]}`,
+		`{"Effect":"Deny","Principal":`+aws(u.ARN)+`,"Action":"sts:TagSession","Condition":{"ForAnyValue:StringEquals":{"sts:TransitiveTagKeys":"secret"}}}`), nil)
+	in := stsIn(r.ARN, "s", sessTags("secret", "1", "team", "a"))
+	in.TransitiveTagKeys = []string{"team"}
+	e.assume(u, in)
+	in.TransitiveTagKeys = []string{"team", "secret"}
+	_, err := e.roles.AssumeRole(e.ctx, u, in, nil)
+	wantSTS(t, err, "AccessDenied", msgBrief(u.ARN, "sts:TagSession", r.ARN))
+}

@@ -18,6 +18,12 @@ import (
 // adminHandler is a Handler whose caller is a user allowed iam:*.
 func adminHandler(t *testing.T) http.Handler {
 	t.Helper()
+	return handlerAllowing(t, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:*","Resource":"*"}]}`)
+}
+
+// handlerAllowing is a Handler whose caller is a user with policy doc.
+func handlerAllowing(t *testing.T, doc string) http.Handler {
+	t.Helper()
 	ctx := context.Background()
 	st, err := metadata.Open(ctx, "sqlite", filepath.Join(t.TempDir(), "m.db"))
 	if err != nil {
@@ -32,7 +38,7 @@ func adminHandler(t *testing.T) http.Handler {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.PutInlinePolicy(ctx, u.ARN, "iam", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:*","Resource":"*"}]}`); err != nil {
+	if err := svc.PutInlinePolicy(ctx, u.ARN, "iam", doc); err != nil {
 		t.Fatal(err)
 	}
 	p := auth.Principal{Type: auth.TypeUser, ARN: u.ARN, Account: acct, AccessKeyID: "AKIATESTTESTTESTTEST", UserID: u.ID, Username: "admin"}
@@ -116,5 +122,26 @@ func TestTerraformCalls(t *testing.T) {
 				t.Errorf("step %d %v: %q in\n%s", i, s.kv[:4], w, body)
 			}
 		}
+	}
+}
+
+// A delegated administrator may make roles only under a given boundary:
+// iam:PermissionsBoundary is the boundary CreateRole sets.
+func TestPermissionsBoundaryConditionKey(t *testing.T) {
+	const ro = "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"
+	h := handlerAllowing(t, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:CreateRole","iam:PutRolePermissionsBoundary"],"Resource":"*",`+
+		`"Condition":{"StringEquals":{"iam:PermissionsBoundary":"`+ro+`"}}}]}`)
+	const trust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"codebuild.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	status, body := iamCall(t, h, "Action", "CreateRole", "RoleName", "free", "AssumeRolePolicyDocument", trust)
+	if status != http.StatusForbidden || !strings.Contains(body, "is not authorized to perform: iam:CreateRole on resource: arn:aws:iam::"+acct+":role/free") {
+		t.Fatalf("CreateRole without the boundary: %d\n%s", status, body)
+	}
+	status, body = iamCall(t, h, "Action", "CreateRole", "RoleName", "other", "AssumeRolePolicyDocument", trust,
+		"PermissionsBoundary", "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPowerUser")
+	if status != http.StatusForbidden {
+		t.Fatalf("CreateRole under another boundary: %d\n%s", status, body)
+	}
+	if status, body = iamCall(t, h, "Action", "CreateRole", "RoleName", "bounded", "AssumeRolePolicyDocument", trust, "PermissionsBoundary", ro); status != http.StatusOK {
+		t.Fatalf("CreateRole under the boundary: %d\n%s", status, body)
 	}
 }
