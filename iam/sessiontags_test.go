@@ -1,6 +1,11 @@
 package iam
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/berth-registry/berth/auth/oidc"
+	"github.com/berth-registry/berth/auth/oidc/oidctest"
+)
 
 // podIdentityTrust is an EKS Pod Identity trust policy as the EKS guide
 // writes it, with the agent's principal replaced by a user of the account
@@ -210,4 +215,65 @@ func TestTransitiveTagKeysConditionKey(t *testing.T) {
 	in.TransitiveTagKeys = []string{"team", "secret"}
 	_, err := e.roles.AssumeRole(e.ctx, u, in, nil)
 	wantSTS(t, err, "AccessDenied", msgBrief(u.ARN, "sts:TagSession", r.ARN))
+}
+
+// Session tags in a web identity token (the https://aws.amazon.com/tags
+// claim) need sts:TagSession in the trust policy, are aws:RequestTag/… to
+// it and the session's aws:PrincipalTag/… after; a malformed claim is the
+// token's fault.
+func TestWebIdentityTokenTags(t *testing.T) {
+	e := newEnv(t)
+	is := oidctest.New(t, "")
+	e.roles.OIDC = &oidc.Verifier{Client: is.Server.Client()}
+	prov, err := e.svc.CreateOpenIDConnectProvider(e.ctx, acctA, is.URL, []string{"sts.amazonaws.com"}, nil, nil)
+	e.must(err)
+	fed := `{"Federated":"` + prov.ARN + `"}`
+	tagged := e.role(acctA, "tagged", trustDoc(fed, `["sts:AssumeRoleWithWebIdentity","sts:TagSession"]`,
+		`{"StringEquals":{"aws:RequestTag/kubernetes-namespace":"team-a"}}`), nil)
+	e.inline(tagged.ARN, "ns", nsPolicy)
+	untagged := e.role(acctA, "untagged", trustDoc(fed, `"sts:AssumeRoleWithWebIdentity"`, ""), nil)
+	e.repo(acctA, "team-a/app")
+	e.repo(acctA, "team-b/app")
+	mint := func(tags any) string {
+		c := is.GitHubClaims("org/app")
+		if tags != nil {
+			c["https://aws.amazon.com/tags"] = tags
+		}
+		return is.Mint(t, c)
+	}
+	good := map[string]any{"principal_tags": map[string]any{"kubernetes-namespace": []any{"team-a"}}, "transitive_tag_keys": []any{"kubernetes-namespace"}}
+	in := func(role, tok string) WebIdentityInput {
+		return WebIdentityInput{RoleArn: role, RoleSessionName: "pod", WebIdentityToken: tok}
+	}
+
+	out, err := e.roles.AssumeRoleWithWebIdentity(e.ctx, in(tagged.ARN, mint(good)), nil)
+	e.must(err)
+	cred, err := e.keys.Lookup(e.ctx, out.AccessKeyID)
+	e.must(err)
+	if !e.allowed(ecr(cred.Principal, "ecr:PutImage", acctA, "team-a/app")) || e.allowed(ecr(cred.Principal, "ecr:PutImage", acctA, "team-b/app")) {
+		t.Fatal("the token's tag does not scope the session")
+	}
+	if ss, err := e.st.GetSession(e.ctx, out.AccessKeyID); err != nil || len(ss.TransitiveTagKeys) != 1 {
+		t.Fatalf("session %+v %v", ss, err)
+	}
+	other := map[string]any{"principal_tags": map[string]any{"kubernetes-namespace": []any{"team-b"}}}
+	_, err = e.roles.AssumeRoleWithWebIdentity(e.ctx, in(tagged.ARN, mint(other)), nil)
+	wantSTS(t, err, "AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity")
+	_, err = e.roles.AssumeRoleWithWebIdentity(e.ctx, in(untagged.ARN, mint(good)), nil)
+	wantSTS(t, err, "AccessDenied", "Not authorized to perform sts:TagSession")
+	if _, err := e.roles.AssumeRoleWithWebIdentity(e.ctx, in(untagged.ARN, mint(nil)), nil); err != nil {
+		t.Fatalf("a token without tags needs no sts:TagSession: %v", err)
+	}
+	for name, bad := range map[string]any{
+		"not an object":        "x",
+		"value not a list":     map[string]any{"principal_tags": map[string]any{"k": "v"}},
+		"two values":           map[string]any{"principal_tags": map[string]any{"k": []any{"a", "b"}}},
+		"transitive not a tag": map[string]any{"principal_tags": map[string]any{"k": []any{"v"}}, "transitive_tag_keys": []any{"j"}},
+		"empty key":            map[string]any{"principal_tags": map[string]any{"": []any{"v"}}},
+	} {
+		_, err := e.roles.AssumeRoleWithWebIdentity(e.ctx, in(tagged.ARN, mint(bad)), nil)
+		if ie, _ := err.(*Error); ie == nil || ie.Kind != InvalidToken || ie.Message != msgTokenInvalid {
+			t.Errorf("%s: %v, want InvalidIdentityToken", name, err)
+		}
+	}
 }
