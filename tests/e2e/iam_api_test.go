@@ -114,6 +114,13 @@ func TestIAMQueryAPI(t *testing.T) {
 	if rd.Role.PermissionsBoundary != nil || rd.Role.Description != "CI builds and pushes" {
 		t.Errorf("get-role after delete-role-permissions-boundary: %+v", rd.Role)
 	}
+	// berth iam sets the same boundary.
+	b.IAM("set-boundary", "--role", "builder", "--policy", "AmazonEC2ContainerRegistryReadOnly")
+	a.ok(&rd, "iam", "get-role", "--role-name", "builder")
+	if pb := rd.Role.PermissionsBoundary; pb == nil || pb.PermissionsBoundaryArn != readOnly {
+		t.Errorf("get-role after berth iam set-boundary: %+v", rd.Role)
+	}
+	b.IAM("set-boundary", "--role", "builder")
 
 	// Paging: three roles, two per page; the CLI follows markers itself.
 	for _, n := range []string{"r1", "r2"} {
