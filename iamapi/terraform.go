@@ -1,6 +1,7 @@
 package iamapi
 
 import (
+	"encoding/xml"
 	"slices"
 
 	"github.com/berth-registry/berth/iam"
@@ -20,10 +21,7 @@ func listGroupsForUser(c *call) (any, error) {
 	if _, _, _, err := c.page(nil); err != nil {
 		return nil, err
 	}
-	return struct {
-		Groups members[struct{}]
-		paged
-	}{}, nil
+	return emptyList("Groups"), nil
 }
 
 // listInstanceProfilesForRole: berth has no instance profiles.
@@ -34,10 +32,7 @@ func listInstanceProfilesForRole(c *call) (any, error) {
 	if _, _, _, err := c.page(nil); err != nil {
 		return nil, err
 	}
-	return struct {
-		InstanceProfiles members[struct{}]
-		paged
-	}{}, nil
+	return emptyList("InstanceProfiles"), nil
 }
 
 // removeRoleFromInstanceProfile is authorized on the instance profile, as
@@ -180,4 +175,59 @@ func (c *call) boundaryParam() (string, error) {
 		return "", err
 	}
 	return arn, nil
+}
+
+// The credentials of a user berth has none of (console password, MFA
+// devices, SSH keys, signing certificates, service-specific
+// credentials): what Terraform's aws_iam_user destroy with force_destroy
+// lists and removes, answered as for a user without them.
+
+// emptyUserList answers List<member> for the user UserName names (the
+// caller when omitted): an empty list.
+func emptyUserList(member string) op {
+	return func(c *call) (any, error) {
+		if _, err := c.keyUser(); err != nil {
+			return nil, err
+		}
+		if _, _, _, err := c.page(nil); err != nil {
+			return nil, err
+		}
+		return emptyList(member), nil
+	}
+}
+
+// emptyList is a result with one empty list named member and no more
+// pages.
+func emptyList(member string) any {
+	return emptyListXML{List: namedEmpty{XMLName: xml.Name{Local: member}}}
+}
+
+type emptyListXML struct {
+	List        namedEmpty
+	IsTruncated bool
+}
+
+// namedEmpty is an empty element named by its XMLName.
+type namedEmpty struct {
+	XMLName xml.Name
+}
+
+// listVirtualMFADevices: berth has no MFA devices.
+func listVirtualMFADevices(c *call) (any, error) {
+	if err := c.authorize("*"); err != nil {
+		return nil, err
+	}
+	if _, _, _, err := c.page(nil); err != nil {
+		return nil, err
+	}
+	return emptyList("VirtualMFADevices"), nil
+}
+
+// deleteLoginProfile: no user has a console password on berth.
+func deleteLoginProfile(c *call) (any, error) {
+	u, err := c.named(metadata.KindUser)
+	if err != nil {
+		return nil, err
+	}
+	return nil, noSuch("Login Profile for User %s cannot be found.", u.Name)
 }

@@ -404,6 +404,16 @@ func mxQueryRows() []*mxRow {
 		iamRow("PutUserPermissionsBoundary", user, v("UserName", "$name", "PermissionsBoundary", mxBoundary), nil),
 		iamRow("DeleteUserPermissionsBoundary", user, v("UserName", "$name"), nil),
 		iamRow("ListGroupsForUser", user, v("UserName", "$name"), mxXMLHas("<Groups></Groups>")),
+		iamRow("ListMFADevices", user, v("UserName", "$name"), mxXMLHas("<MFADevices></MFADevices>")),
+		iamRow("ListVirtualMFADevices", all, v(), mxXMLHas("<VirtualMFADevices></VirtualMFADevices>")),
+		iamRow("ListSSHPublicKeys", user, v("UserName", "$name"), mxXMLHas("<SSHPublicKeys></SSHPublicKeys>")),
+		iamRow("ListSigningCertificates", user, v("UserName", "$name"), mxXMLHas("<Certificates></Certificates>")),
+		iamRow("ListServiceSpecificCredentials", user, v("UserName", "$name"), mxXMLHas("<ServiceSpecificCredentials></ServiceSpecificCredentials>")),
+		func() *mxRow {
+			r := iamRow("DeleteLoginProfile", user, v("UserName", "$name"), nil)
+			r.query.allowedCode = "NoSuchEntity"
+			return r
+		}(),
 		iamRow("CreateAccessKey", user, v("UserName", "$name"), func(e *mxEnv, r response) error {
 			var doc struct {
 				Result struct {

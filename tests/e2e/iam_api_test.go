@@ -305,6 +305,21 @@ func TestIAMQueryAPI(t *testing.T) {
 	if got := scAWSMessage(res.stderr); got != "The user with name ghost cannot be found." {
 		t.Errorf("list-groups-for-user ghost: %q", got)
 	}
+	// force_destroy: the credentials berth has none of.
+	for _, l := range []struct{ cmd, member string }{
+		{"list-ssh-public-keys", "SSHPublicKeys"}, {"list-mfa-devices", "MFADevices"},
+		{"list-signing-certificates", "Certificates"}, {"list-service-specific-credentials", "ServiceSpecificCredentials"},
+	} {
+		var got map[string]any
+		a.ok(&got, "iam", l.cmd, "--user-name", "reader")
+		if list, ok := got[l.member].([]any); !ok || len(list) != 0 {
+			t.Errorf("%s: %v", l.cmd, got)
+		}
+	}
+	res = a.fails("NoSuchEntity", "iam", "delete-login-profile", "--user-name", "reader")
+	if got := scAWSMessage(res.stderr); got != "Login Profile for User reader cannot be found." {
+		t.Errorf("delete-login-profile: %q", got)
+	}
 	a.ok(&keys, "iam", "list-access-keys", "--user-name", "reader")
 	for _, k := range keys.AccessKeyMetadata {
 		a.ok(nil, "iam", "delete-access-key", "--user-name", "reader", "--access-key-id", k.AccessKeyId)

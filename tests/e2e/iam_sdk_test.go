@@ -543,6 +543,27 @@ func terraformLifecycle(ctx context.Context, t *testing.T, c *iam.Client, wantEr
 			t.Fatalf("ListGroupsForUser: %v %+v", err, page)
 		}
 	}
+	// force_destroy: MFA devices, SSH keys, the login profile, signing
+	// certificates and service-specific credentials, none on berth.
+	if out, err := c.ListVirtualMFADevices(ctx, &iam.ListVirtualMFADevicesInput{AssignmentStatus: types.AssignmentStatusTypeAssigned}); err != nil ||
+		len(out.VirtualMFADevices) != 0 || out.IsTruncated {
+		t.Errorf("ListVirtualMFADevices: %v %+v", err, out)
+	}
+	if out, err := c.ListMFADevices(ctx, &iam.ListMFADevicesInput{UserName: user}); err != nil || len(out.MFADevices) != 0 {
+		t.Errorf("ListMFADevices: %v %+v", err, out)
+	}
+	if out, err := c.ListSSHPublicKeys(ctx, &iam.ListSSHPublicKeysInput{UserName: user}); err != nil || len(out.SSHPublicKeys) != 0 {
+		t.Errorf("ListSSHPublicKeys: %v %+v", err, out)
+	}
+	if out, err := c.ListSigningCertificates(ctx, &iam.ListSigningCertificatesInput{UserName: user}); err != nil || len(out.Certificates) != 0 {
+		t.Errorf("ListSigningCertificates: %v %+v", err, out)
+	}
+	if out, err := c.ListServiceSpecificCredentials(ctx, &iam.ListServiceSpecificCredentialsInput{UserName: user}); err != nil ||
+		len(out.ServiceSpecificCredentials) != 0 {
+		t.Errorf("ListServiceSpecificCredentials: %v %+v", err, out)
+	}
+	_, err = c.DeleteLoginProfile(ctx, &iam.DeleteLoginProfileInput{UserName: user})
+	wantErr("DeleteLoginProfile", err, &types.NoSuchEntityException{}, "NoSuchEntity", "Login Profile for User tf-user cannot be found.")
 	var ids []*string
 	pages = 0
 	for p := iam.NewListAccessKeysPaginator(c, &iam.ListAccessKeysInput{UserName: user, MaxItems: aws.Int32(1)}); p.HasMorePages() && pages < 10; pages++ {
