@@ -56,14 +56,15 @@ func (s *Service) Apply(ctx context.Context, f *File) (Applied, error) {
 			return res, err
 		}
 		for _, u := range a.Users {
-			p := principalSpec{kind: metadata.KindUser, name: u.Name, path: u.Path, tags: u.Tags, policies: u.Policies, inline: u.Inline}
+			p := principalSpec{kind: metadata.KindUser, name: u.Name, path: u.Path, tags: u.Tags, policies: u.Policies, inline: u.Inline,
+				boundary: u.PermissionsBoundary}
 			if err := s.applyPrincipal(ctx, a.ID, p, &res); err != nil {
 				return res, fmt.Errorf("account %s user %s: %w", a.ID, u.Name, err)
 			}
 		}
 		for _, r := range a.Roles {
 			p := principalSpec{kind: metadata.KindRole, name: r.Name, path: r.Path, tags: r.Tags, policies: r.Policies,
-				inline: r.Inline, trust: string(r.Trust), maxSession: r.MaxSession}
+				inline: r.Inline, trust: string(r.Trust), maxSession: r.MaxSession, boundary: r.PermissionsBoundary}
 			if err := s.applyPrincipal(ctx, a.ID, p, &res); err != nil {
 				return res, fmt.Errorf("account %s role %s: %w", a.ID, r.Name, err)
 			}
@@ -86,6 +87,8 @@ type principalSpec struct {
 	inline           map[string]Document
 	trust            string
 	maxSession       int
+	// boundary is the permissions boundary as written (name or ARN).
+	boundary string
 }
 
 // applyPrincipal creates or converges one user or role.
@@ -125,6 +128,18 @@ func (s *Service) applyPrincipal(ctx context.Context, account string, sp princip
 			}
 			changed = true
 		}
+	}
+	boundary := ""
+	if sp.boundary != "" {
+		if boundary, err = ResolvePolicyARN(sp.boundary); err != nil {
+			return err
+		}
+	}
+	if boundary != cur.PermissionsBoundary {
+		if err := s.SetPermissionsBoundary(ctx, cur.ARN, boundary); err != nil {
+			return err
+		}
+		changed = true
 	}
 	c, err := s.convergePolicies(ctx, cur.ARN, sp)
 	if err != nil {
@@ -310,9 +325,15 @@ func (s *Service) checkRefs(ctx context.Context, f *File) error {
 		var refs []string
 		for _, u := range a.Users {
 			refs = append(refs, u.Policies...)
+			if u.PermissionsBoundary != "" {
+				refs = append(refs, u.PermissionsBoundary)
+			}
 		}
 		for _, r := range a.Roles {
 			refs = append(refs, r.Policies...)
+			if r.PermissionsBoundary != "" {
+				refs = append(refs, r.PermissionsBoundary)
+			}
 		}
 		for _, ref := range refs {
 			arn, err := ResolvePolicyARN(ref)

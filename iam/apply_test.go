@@ -515,3 +515,54 @@ func (e *env) dump() string {
 	b.WriteString("version " + strconv.FormatInt(v, 10))
 	return b.String()
 }
+
+// TestApplyPermissionsBoundary: a listed principal's boundary becomes the
+// file's (a name or ARN, a policy of the file included), cleared when the
+// file names none; a boundary that does not exist fails before writing.
+func TestApplyPermissionsBoundary(t *testing.T) {
+	e := newEnv(t)
+	got := e.apply(parse(t, `
+accounts:
+  - id: "333333333333"
+    managed_policies:
+      - name: cap
+        document: '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecr:BatchGetImage","Resource":"*"}]}'
+    users:
+      - name: dev
+        permissions_boundary: AmazonEC2ContainerRegistryReadOnly
+    roles:
+      - name: ci
+        trust: '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"codebuild.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
+        permissions_boundary: arn:aws:iam::333333333333:policy/cap
+`))
+	if got.Created != 4 {
+		t.Errorf("Apply %+v, want 4 created", got)
+	}
+	dev, err := e.st.FindPrincipal(e.ctx, acctC, metadata.KindUser, "dev")
+	e.must(err)
+	ci, err := e.st.FindPrincipal(e.ctx, acctC, metadata.KindRole, "ci")
+	e.must(err)
+	if dev.PermissionsBoundary != "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly" || ci.PermissionsBoundary != "arn:aws:iam::333333333333:policy/cap" {
+		t.Fatalf("boundaries %q %q", dev.PermissionsBoundary, ci.PermissionsBoundary)
+	}
+	got = e.apply(parse(t, `
+accounts:
+  - id: "333333333333"
+    users:
+      - name: dev
+`))
+	if got != (Applied{Updated: 1}) {
+		t.Errorf("Apply %+v, want 1 updated", got)
+	}
+	if dev, err = e.st.FindPrincipal(e.ctx, acctC, metadata.KindUser, "dev"); err != nil || dev.PermissionsBoundary != "" {
+		t.Fatalf("boundary after the file dropped it: %q %v", dev.PermissionsBoundary, err)
+	}
+	_, err = e.svc.Apply(e.ctx, parse(t, `
+accounts:
+  - id: "333333333333"
+    users:
+      - name: dev
+        permissions_boundary: arn:aws:iam::333333333333:policy/none
+`))
+	wantKind(t, err, NotFound)
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -61,8 +62,10 @@ type Check struct {
 	// nil).
 	RequestTags []metadata.ResourceTag
 	TagKeys     []string
-	// Keys are further condition keys (ecr:AccountSetting, ...).
-	Keys map[string]string
+	// Keys are further condition keys (ecr:AccountSetting, ...);
+	// KeyLists the multivalued ones (sts:TransitiveTagKeys).
+	Keys     map[string]string
+	KeyLists map[string][]string
 	// Trust, for sts:AssumeRole, is the role's trust policy: it is the
 	// resource-based policy, and it must allow.
 	Trust string
@@ -140,6 +143,7 @@ func (a *Authorizer) evaluate(ctx context.Context, c Check, req *policy.Request)
 			return deny(), err
 		}
 		set.Identity, tags = id.policies, id.tags
+		set.Bounded, set.Boundary = id.bounded, id.boundary
 		if p.Kind() == auth.TypeAssumedRole {
 			se, err := snap.session(ctx, a, p.AccessKeyID)
 			if err != nil {
@@ -198,6 +202,10 @@ func policyPrincipal(p auth.Principal) policy.Principal {
 	return out
 }
 
+// mergeTags is a session's principal tags: its session tags, and the
+// role's tags whose keys no session tag names. Tag keys compare without
+// case, as in AWS (a session tag "department" overrides the role's
+// "Department").
 func mergeTags(base, over []metadata.ResourceTag) []metadata.ResourceTag {
 	if len(over) == 0 {
 		return base
@@ -205,11 +213,11 @@ func mergeTags(base, over []metadata.ResourceTag) []metadata.ResourceTag {
 	out := make([]metadata.ResourceTag, 0, len(base)+len(over))
 	seen := map[string]bool{}
 	for _, t := range over {
-		seen[t.Key] = true
+		seen[strings.ToLower(t.Key)] = true
 		out = append(out, t)
 	}
 	for _, t := range base {
-		if !seen[t.Key] {
+		if !seen[strings.ToLower(t.Key)] {
 			out = append(out, t)
 		}
 	}

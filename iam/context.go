@@ -81,6 +81,11 @@ func (a *Authorizer) conditionContext(c Check, principalTags []metadata.Resource
 	for k, v := range c.Keys {
 		ctx.Set(k, v)
 	}
+	for k, vs := range c.KeyLists {
+		if len(vs) > 0 {
+			ctx.Set(k, vs...)
+		}
+	}
 	return ctx
 }
 

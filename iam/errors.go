@@ -33,6 +33,11 @@ const (
 	ExpiredToken
 	// IDPUnreachable: the token's issuer could not be reached.
 	IDPUnreachable
+	// InvalidParameter: parameters that are each valid do not fit
+	// together or with the caller's session (STS's
+	// InvalidParameterValue, e.g. a session tag clashing with an inherited
+	// transitive one).
+	InvalidParameter
 )
 
 // Code is IAM's / STS's error code for k.
@@ -58,6 +63,8 @@ func (k Kind) Code() string {
 		return "ExpiredTokenException"
 	case IDPUnreachable:
 		return "IDPCommunicationError"
+	case InvalidParameter:
+		return "InvalidParameterValue"
 	}
 	return "ServiceFailure"
 }

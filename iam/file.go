@@ -51,6 +51,9 @@ type FileUser struct {
 	Policies []string `yaml:"policies"`
 	// Inline maps policy names to documents (JSON text or YAML).
 	Inline map[string]Document `yaml:"inline"`
+	// PermissionsBoundary is the managed policy (AWS managed name or ARN)
+	// that caps the user's permissions; none when empty.
+	PermissionsBoundary string `yaml:"permissions_boundary"`
 }
 
 // FileRole is an IAM role.
@@ -64,6 +67,8 @@ type FileRole struct {
 	MaxSession int                 `yaml:"max_session"`
 	Policies   []string            `yaml:"policies"`
 	Inline     map[string]Document `yaml:"inline"`
+	// PermissionsBoundary caps the role's sessions, as FileUser's.
+	PermissionsBoundary string `yaml:"permissions_boundary"`
 }
 
 // FilePolicy is a customer managed policy.

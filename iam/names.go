@@ -62,6 +62,12 @@ func UserARN(account, path, name string) string   { return arnFor(account, "user
 func RoleARN(account, path, name string) string   { return arnFor(account, "role", path, name) }
 func PolicyARN(account, path, name string) string { return arnFor(account, "policy", path, name) }
 
+// InstanceProfileARN is an instance profile's ARN (berth has none, but IAM
+// authorizes calls naming one on it).
+func InstanceProfileARN(account, path, name string) string {
+	return arnFor(account, "instance-profile", path, name)
+}
+
 // ParseARN splits an IAM or STS ARN into its account and resource
 // ("user/alice", "role/ci/builder", "assumed-role/r/s").
 func ParseARN(arn string) (account, resource string, ok bool) {

@@ -32,7 +32,11 @@ type Roles struct {
 // AssumeRole makes a session of the role for caller.
 func (r *Roles) AssumeRole(ctx context.Context, caller auth.Principal, in AssumeRoleInput, hr *http.Request) (AssumeRoleOutput, error) {
 	var out AssumeRoleOutput
-	packed, err := checkSessionPolicies("AssumeRole", in.Policy, in.PolicyArns)
+	packed, err := checkSessionPolicies("AssumeRole", in.Policy, in.PolicyArns, in.Tags)
+	if err != nil {
+		return out, err
+	}
+	tags, err := r.chainTags(ctx, "AssumeRole", caller, in)
 	if err != nil {
 		return out, err
 	}
@@ -59,8 +63,9 @@ func (r *Roles) AssumeRole(ctx context.Context, caller auth.Principal, in Assume
 	if in.SourceIdentity != "" {
 		c.Keys["sts:SourceIdentity"] = in.SourceIdentity
 	}
-	for _, t := range in.Tags {
-		c.RequestTags = append(c.RequestTags, metadata.ResourceTag{Key: t.Key, Value: t.Value})
+	c.RequestTags = tags.request
+	if len(in.TransitiveTagKeys) > 0 {
+		c.KeyLists = map[string][]string{"sts:TransitiveTagKeys": in.TransitiveTagKeys}
 	}
 	if notFound || role.TrustPolicy == "" {
 		// A missing role, or one without a trust policy, is denied like a
@@ -75,7 +80,9 @@ func (r *Roles) AssumeRole(ctx context.Context, caller auth.Principal, in Assume
 		return out, denied(DenialMessage(c, policy.Decision{}, policy.Request{
 			Principal: policyPrincipal(caller), Action: c.Action, Resource: c.Resource}))
 	}
-	if len(in.Tags) > 0 {
+	// Tagging the session, with the request's tags or with transitive
+	// ones the caller hands on, needs sts:TagSession too.
+	if len(tags.tags) > 0 {
 		c.Action, c.Event = "sts:TagSession", "TagSession"
 		if err := r.allow(ctx, c); err != nil {
 			return out, err
@@ -88,7 +95,8 @@ func (r *Roles) AssumeRole(ctx context.Context, caller auth.Principal, in Assume
 	if max := time.Duration(role.MaxSessionSeconds) * time.Second; max > 0 && dur > max {
 		return out, errorf("AssumeRole", Invalid, "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
 	}
-	out, err = r.Service.newSession(ctx, role, in.RoleSessionName, caller.ARN, c.RequestTags, dur, in.Policy, in.PolicyArns)
+	out, err = r.Service.newSession(ctx, metadata.Session{RoleARN: role.ARN, SessionName: in.RoleSessionName, Account: role.Account,
+		SourceARN: caller.ARN, Tags: tags.tags, TransitiveTagKeys: tags.transitive, Policy: in.Policy, PolicyArns: in.PolicyArns}, role, dur)
 	out.PackedPolicySize = packed
 	return out, err
 }
@@ -108,9 +116,9 @@ func (r *Roles) allow(ctx context.Context, c Check) error {
 	return nil
 }
 
-// newSession stores a session of role and returns its credentials.
-func (s *Service) newSession(ctx context.Context, role metadata.Principal, name, source string, tags []metadata.ResourceTag, dur time.Duration,
-	sessionPolicy string, policyArns []string) (AssumeRoleOutput, error) {
+// newSession stores session ss (its role, name, source, tags and
+// policies filled in) of role, lasting dur, and returns its credentials.
+func (s *Service) newSession(ctx context.Context, ss metadata.Session, role metadata.Principal, dur time.Duration) (AssumeRoleOutput, error) {
 	id, secret, err := auth.NewAccessKey(auth.PrefixTemporary)
 	if err != nil {
 		return AssumeRoleOutput{}, err
@@ -125,14 +133,13 @@ func (s *Service) newSession(ctx context.Context, role metadata.Principal, name,
 	}
 	now := s.now().UTC()
 	exp := now.Add(dur).Truncate(time.Second)
-	if err := s.Store.CreateSession(ctx, metadata.Session{AccessKeyID: id, Sealed: sealed, RoleARN: role.ARN, SessionName: name,
-		Account: role.Account, SourceARN: source, Tags: tags, CreatedAt: now, Expires: exp,
-		Policy: sessionPolicy, PolicyArns: policyArns}); err != nil {
+	ss.AccessKeyID, ss.Sealed, ss.CreatedAt, ss.Expires = id, sealed, now, exp
+	if err := s.Store.CreateSession(ctx, ss); err != nil {
 		return AssumeRoleOutput{}, err
 	}
 	return AssumeRoleOutput{
 		AccessKeyID: id, SecretAccessKey: secret, SessionToken: token, Expiration: exp,
-		AssumedRoleID: role.ID + ":" + name, AssumedRoleARN: auth.SessionARN(role.Account, role.Name, name),
+		AssumedRoleID: role.ID + ":" + ss.SessionName, AssumedRoleARN: auth.SessionARN(role.Account, role.Name, ss.SessionName),
 	}, nil
 }
 

@@ -154,6 +154,10 @@ func (s *Service) createPrincipal(ctx context.Context, op string, p metadata.Pri
 
 func title(kind string) string { return strings.ToUpper(kind[:1]) + kind[1:] }
 
+// CheckTags checks tags as IAM does (at most 50, keys 1–128 and values
+// 0–256 characters), for edges that must refuse before making anything.
+func CheckTags(op string, tags []metadata.ResourceTag) error { return checkTags(op, tags) }
+
 func checkTags(op string, tags []metadata.ResourceTag) error {
 	if len(tags) > 50 {
 		return errorf(op, Limit, "The number of tags has reached the maximum limit.")

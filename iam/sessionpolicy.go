@@ -12,10 +12,10 @@ import (
 const maxPacked = 2048
 
 // checkSessionPolicies validates AssumeRole's Policy and PolicyArns and
-// returns PackedPolicySize (the percentage of the room used; 0 without
-// session policies).
-func checkSessionPolicies(op, doc string, arns []string) (int, error) {
-	if doc == "" && len(arns) == 0 {
+// returns PackedPolicySize (the percentage of the room used by them and
+// the session tags, which AWS packs together; 0 without either).
+func checkSessionPolicies(op, doc string, arns []string, tags []SessionTag) (int, error) {
+	if doc == "" && len(arns) == 0 && len(tags) == 0 {
 		return 0, nil
 	}
 	if doc != "" {
@@ -31,6 +31,9 @@ func checkSessionPolicies(op, doc string, arns []string) (int, error) {
 			}
 		}
 		size += len(a)
+	}
+	for _, t := range tags {
+		size += len(t.Key) + len(t.Value)
 	}
 	pct := (size*100 + maxPacked - 1) / maxPacked
 	if pct > 100 {

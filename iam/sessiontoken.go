@@ -35,7 +35,7 @@ func (r *Roles) GetSessionToken(ctx context.Context, caller auth.Principal, dura
 	if durationSeconds != 0 {
 		dur = time.Duration(durationSeconds) * time.Second
 	}
-	out, err := r.Service.newSession(ctx, u, "", caller.ARN, nil, dur, "", nil)
+	out, err := r.Service.newSession(ctx, metadata.Session{RoleARN: u.ARN, Account: u.Account, SourceARN: caller.ARN}, u, dur)
 	out.AssumedRoleID, out.AssumedRoleARN = "", ""
 	return out, err
 }

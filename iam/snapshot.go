@@ -37,6 +37,10 @@ type sessionEntry struct {
 type identityEntry struct {
 	policies []policy.Named
 	tags     []metadata.ResourceTag
+	// bounded: the principal has a permissions boundary, boundary its
+	// policy (nil when the policy is gone, which then allows nothing).
+	bounded  bool
+	boundary []policy.Named
 }
 
 type resourceEntry struct {
@@ -88,6 +92,16 @@ func (s *snapshot) identity(ctx context.Context, a *Authorizer, arn string) (*id
 			return nil, err
 		}
 		e.tags = p.Tags
+		if p.PermissionsBoundary != "" {
+			e.bounded = true
+			b, ok, err := a.managedPolicy(ctx, p.PermissionsBoundary)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				e.boundary = []policy.Named{b}
+			}
+		}
 		inline, attached, err := a.Store.PrincipalPolicies(ctx, arn)
 		if err != nil {
 			return nil, err
@@ -128,20 +142,32 @@ func (s *snapshot) session(ctx context.Context, a *Authorizer, accessKeyID strin
 			e.policies = append(e.policies, a.parsed("session policy of "+ss.AccessKeyID, ss.Policy, policy.Identity))
 		}
 		for _, arn := range ss.PolicyArns {
-			if _, pol, ok := policy.ManagedByARN(arn); ok {
-				e.policies = append(e.policies, policy.Named{Name: arn, Policy: pol})
-				continue
-			}
-			mp, err := a.Store.GetManagedPolicy(ctx, arn)
-			if metadata.Is(err, metadata.NotFound) {
-				continue // a deleted policy grants nothing
-			} else if err != nil {
+			p, ok, err := a.managedPolicy(ctx, arn)
+			if err != nil {
 				return nil, err
 			}
-			e.policies = append(e.policies, a.parsed(arn, mp.Document, policy.Identity))
+			if ok { // a deleted policy grants nothing
+				e.policies = append(e.policies, p)
+			}
 		}
 		return e, nil
 	})
+}
+
+// managedPolicy is an AWS or customer managed policy by ARN; ok is false
+// when no such policy exists (an AWS managed one berth does not know, or
+// a deleted customer managed one).
+func (a *Authorizer) managedPolicy(ctx context.Context, arn string) (p policy.Named, ok bool, err error) {
+	if _, pol, ok := policy.ManagedByARN(arn); ok {
+		return policy.Named{Name: arn, Policy: pol}, true, nil
+	}
+	mp, err := a.Store.GetManagedPolicy(ctx, arn)
+	if metadata.Is(err, metadata.NotFound) {
+		return p, false, nil
+	} else if err != nil {
+		return p, false, err
+	}
+	return a.parsed(arn, mp.Document, policy.Identity), true, nil
 }
 
 // repository is a repository's policy and tags.

@@ -98,7 +98,11 @@ func (r *Roles) AssumeRoleWithWebIdentity(ctx context.Context, in WebIdentityInp
 	if n := len(claims.Subject); n < 6 || n > 255 {
 		return out, errorf(op, InvalidToken, "%s", msgTokenInvalid)
 	}
-	packed, err := checkSessionPolicies(op, in.Policy, in.PolicyArns)
+	tags, err := tokenTags(op, claims.All)
+	if err != nil {
+		return out, err
+	}
+	packed, err := checkSessionPolicies(op, in.Policy, in.PolicyArns, sessionTagList(tags.tags))
 	if err != nil {
 		return out, err
 	}
@@ -111,6 +115,10 @@ func (r *Roles) AssumeRoleWithWebIdentity(ctx context.Context, in WebIdentityInp
 	c := Check{
 		Principal: caller, Action: "sts:AssumeRoleWithWebIdentity", Resource: in.RoleArn, Registry: account, HTTP: hr,
 		Trust: role.TrustPolicy, Source: "sts.amazonaws.com", Event: op, Brief: true, Keys: webIdentityKeys(prov.URL, aud, claims),
+		RequestTags: tags.request,
+	}
+	if len(tags.transitive) > 0 {
+		c.KeyLists = map[string][]string{"sts:TransitiveTagKeys": tags.transitive}
 	}
 	if notFound || role.TrustPolicy == "" {
 		c.Trust = denyTrust
@@ -122,11 +130,21 @@ func (r *Roles) AssumeRoleWithWebIdentity(ctx context.Context, in WebIdentityInp
 	if !d.Allowed() || notFound || role.TrustPolicy == "" {
 		return out, &Error{Op: op, Kind: Denied, Message: "Not authorized to perform sts:AssumeRoleWithWebIdentity"}
 	}
+	// Tags in the token need sts:TagSession in the trust policy too.
+	if len(tags.tags) > 0 {
+		c.Action, c.Event = "sts:TagSession", "TagSession"
+		if d, _, err := r.Authz.Authorize(ctx, c); err != nil {
+			return out, err
+		} else if !d.Allowed() {
+			return out, &Error{Op: op, Kind: Denied, Message: "Not authorized to perform sts:TagSession"}
+		}
+	}
 	dur := AssumeRoleInput{DurationSeconds: in.DurationSeconds}.Duration()
 	if max := time.Duration(role.MaxSessionSeconds) * time.Second; max > 0 && dur > max {
 		return out, errorf(op, Invalid, "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
 	}
-	s, err := r.Service.newSession(ctx, role, in.RoleSessionName, prov.ARN, nil, dur, in.Policy, in.PolicyArns)
+	s, err := r.Service.newSession(ctx, metadata.Session{RoleARN: role.ARN, SessionName: in.RoleSessionName, Account: role.Account,
+		SourceARN: prov.ARN, Tags: tags.tags, TransitiveTagKeys: tags.transitive, Policy: in.Policy, PolicyArns: in.PolicyArns}, role, dur)
 	if err != nil {
 		return out, err
 	}

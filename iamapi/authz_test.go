@@ -31,7 +31,8 @@ var params = url.Values{
 	"PolicyDocument":           {`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecr:*","Resource":"*"}]}`},
 	"Url":                      {"https://issuer.example"}, "OpenIDConnectProviderArn": {"arn:aws:iam::" + acct + ":oidc-provider/issuer.example"},
 	"ClientID": {"c"}, "AccessKeyId": {"AKIAEXAMPLEEXAMPLE00"}, "Status": {"Inactive"}, "Tags.member.1.Key": {"k"}, "Tags.member.1.Value": {"v"},
-	"TagKeys.member.1": {"k"}, "VersionId": {"v1"},
+	"TagKeys.member.1": {"k"}, "VersionId": {"v1"}, "InstanceProfileName": {"ip"}, "Description": {"d"},
+	"PermissionsBoundary": {"arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"},
 }
 
 // TestEveryActionAuthorized: a user without policies is refused every

@@ -131,6 +131,12 @@ func (c *call) serve(w http.ResponseWriter) (any, error) {
 func (c *call) authorize(resource string) error {
 	chk := iam.Check{Principal: c.p, Action: "iam:" + c.action, Resource: resource, HTTP: c.r,
 		Source: "iam.amazonaws.com", Event: c.action, RequestID: c.reqID}
+	// iam:PermissionsBoundary is the boundary the call sets (CreateRole,
+	// CreateUser, Put…PermissionsBoundary): how an administrator lets
+	// others make roles only under a given boundary.
+	if b := c.opt("PermissionsBoundary"); b != "" {
+		chk.Keys = map[string]string{"iam:PermissionsBoundary": b}
+	}
 	d, req, err := c.h.Authz.Authorize(auth.WithPrincipal(c.ctx, c.p), chk)
 	if err != nil {
 		return err

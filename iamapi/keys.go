@@ -1,6 +1,9 @@
 package iamapi
 
 import (
+	"slices"
+	"strings"
+
 	"github.com/berth-registry/berth/metadata"
 )
 
@@ -47,14 +50,23 @@ func listAccessKeys(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	slices.SortFunc(keys, func(a, b metadata.AccessKey) int { return strings.Compare(a.ID, b.ID) })
+	ids := make([]string, len(keys))
+	for i, k := range keys {
+		ids[i] = k.ID
+	}
+	from, to, next, err := c.page(ids)
+	if err != nil {
+		return nil, err
+	}
 	var out members[keyXML]
-	for _, k := range keys {
+	for _, k := range keys[from:to] {
 		out.Member = append(out.Member, keyXML{UserName: u.Name, AccessKeyId: k.ID, Status: k.Status, CreateDate: timestamp(k.CreatedAt)})
 	}
 	return struct {
 		AccessKeyMetadata members[keyXML]
 		paged
-	}{out, paged{}}, nil
+	}{out, pagedFor(next)}, nil
 }
 
 // ownKey reads AccessKeyId and checks it belongs to the user.

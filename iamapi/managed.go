@@ -23,6 +23,7 @@ type policyXML struct {
 	IsAttachable                                      bool
 	Description                                       string `xml:",omitempty"`
 	CreateDate, UpdateDate                            string
+	Tags                                              *tagsXML `xml:",omitempty"`
 }
 
 // policyID is a stable ANPA… id derived from the ARN (the store keeps none).
@@ -33,7 +34,8 @@ func policyID(arn string) string {
 
 func policyOf(p metadata.ManagedPolicy) policyXML {
 	return policyXML{PolicyName: p.Name, PolicyId: policyID(p.ARN), Arn: p.ARN, Path: p.Path, DefaultVersionId: p.DefaultVersion,
-		IsAttachable: true, Description: p.Description, CreateDate: timestamp(p.CreatedAt), UpdateDate: timestamp(p.UpdatedAt)}
+		IsAttachable: true, Description: p.Description, CreateDate: timestamp(p.CreatedAt), UpdateDate: timestamp(p.UpdatedAt),
+		Tags: tags(p.Tags)}
 }
 
 func createPolicy(c *call) (any, error) {
@@ -53,11 +55,19 @@ func createPolicy(c *call) (any, error) {
 	if err := c.authorize(arn); err != nil {
 		return nil, err
 	}
+	if err := iam.CheckTags(c.action, c.tags()); err != nil {
+		return nil, err
+	}
 	if _, err := c.h.Svc.Store.GetManagedPolicy(c.ctx, arn); err == nil {
 		return nil, &Error{Code: "EntityAlreadyExists", Message: "A policy called " + name + " already exists. Duplicate names are not allowed.", Status: 409}
 	}
 	if _, err := c.h.Svc.PutManagedPolicy(c.ctx, c.p.Account, name, path, doc, c.opt("Description")); err != nil {
 		return nil, err
+	}
+	if ts := c.tags(); len(ts) > 0 {
+		if err := c.h.Svc.SetPolicyTags(c.ctx, arn, ts); err != nil {
+			return nil, err
+		}
 	}
 	p, err := c.h.Svc.Store.GetManagedPolicy(c.ctx, arn)
 	if err != nil {

@@ -34,6 +34,24 @@ var ops = map[string]op{
 	"UntagRole":                tagPrincipal(rol, false),
 	"ListRoleTags":             listTags(rol),
 
+	"UpdateRoleDescription":          updateRoleDescription,
+	"PutRolePermissionsBoundary":     putBoundary(rol),
+	"DeleteRolePermissionsBoundary":  deleteBoundary(rol),
+	"ListInstanceProfilesForRole":    listInstanceProfilesForRole,
+	"RemoveRoleFromInstanceProfile":  removeRoleFromInstanceProfile,
+	"PutUserPermissionsBoundary":     putBoundary(usr),
+	"DeleteUserPermissionsBoundary":  deleteBoundary(usr),
+	"ListGroupsForUser":              listGroupsForUser,
+	"ListMFADevices":                 emptyUserList("MFADevices"),
+	"ListVirtualMFADevices":          listVirtualMFADevices,
+	"ListSSHPublicKeys":              emptyUserList("SSHPublicKeys"),
+	"ListSigningCertificates":        emptyUserList("Certificates"),
+	"ListServiceSpecificCredentials": emptyUserList("ServiceSpecificCredentials"),
+	"DeleteLoginProfile":             deleteLoginProfile,
+	"TagPolicy":                      tagPolicy(true),
+	"UntagPolicy":                    tagPolicy(false),
+	"ListPolicyTags":                 listPolicyTags,
+
 	"CreateUser":               createUser,
 	"GetUser":                  getUser,
 	"DeleteUser":               deletePrincipal(usr),
@@ -106,13 +124,6 @@ func listTags(kind string) op {
 		if err != nil {
 			return nil, err
 		}
-		var out members[tagXML]
-		for _, t := range p.Tags {
-			out.Member = append(out.Member, tagXML{t.Key, t.Value})
-		}
-		return struct {
-			Tags members[tagXML]
-			paged
-		}{out, paged{}}, nil
+		return c.tagPage(p.Tags)
 	}
 }

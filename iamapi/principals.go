@@ -65,12 +65,19 @@ func createRole(c *call) (any, error) {
 	if err := c.authorize(iam.RoleARN(c.p.Account, path, name)); err != nil {
 		return nil, err
 	}
+	boundary, err := c.boundaryParam()
+	if err != nil {
+		return nil, err
+	}
 	p, err := c.h.Svc.CreateRole(c.ctx, c.p.Account, name, path, trust, max, c.tags())
 	if err != nil {
 		return nil, err
 	}
-	if d := c.opt("Description"); d != "" {
-		if p, err = c.h.Svc.Store.UpdatePrincipal(c.ctx, p.ARN, func(p *metadata.Principal) error { p.Description = d; return nil }); err != nil {
+	if d := c.opt("Description"); d != "" || boundary != "" {
+		if p, err = c.h.Svc.Store.UpdatePrincipal(c.ctx, p.ARN, func(p *metadata.Principal) error {
+			p.Description, p.PermissionsBoundary = d, boundary
+			return nil
+		}); err != nil {
 			return nil, err
 		}
 	}
@@ -89,9 +96,21 @@ func createUser(c *call) (any, error) {
 	if err := c.authorize(iam.UserARN(c.p.Account, path, name)); err != nil {
 		return nil, err
 	}
+	boundary, err := c.boundaryParam()
+	if err != nil {
+		return nil, err
+	}
 	p, err := c.h.Svc.CreateUser(c.ctx, c.p.Account, name, path, c.tags())
 	if err != nil {
 		return nil, err
+	}
+	if boundary != "" {
+		if p, err = c.h.Svc.Store.UpdatePrincipal(c.ctx, p.ARN, func(p *metadata.Principal) error {
+			p.PermissionsBoundary = boundary
+			return nil
+		}); err != nil {
+			return nil, err
+		}
 	}
 	return struct{ User userXML }{user(p)}, nil
 }

@@ -115,25 +115,28 @@ func tags(ts []metadata.ResourceTag) *tagsXML {
 
 type roleXML struct {
 	Path, RoleName, RoleId, Arn, CreateDate string
-	AssumeRolePolicyDocument                string   `xml:",omitempty"`
-	Description                             string   `xml:",omitempty"`
-	MaxSessionDuration                      int      `xml:",omitempty"`
-	Tags                                    *tagsXML `xml:",omitempty"`
+	AssumeRolePolicyDocument                string       `xml:",omitempty"`
+	Description                             string       `xml:",omitempty"`
+	MaxSessionDuration                      int          `xml:",omitempty"`
+	PermissionsBoundary                     *boundaryXML `xml:",omitempty"`
+	Tags                                    *tagsXML     `xml:",omitempty"`
 }
 
 func role(p metadata.Principal) roleXML {
 	return roleXML{Path: p.Path, RoleName: p.Name, RoleId: p.ID, Arn: p.ARN, CreateDate: timestamp(p.CreatedAt),
 		AssumeRolePolicyDocument: encodeDoc(p.TrustPolicy), Description: p.Description, MaxSessionDuration: p.MaxSessionSeconds,
-		Tags: tags(p.Tags)}
+		PermissionsBoundary: boundaryOf(p.PermissionsBoundary), Tags: tags(p.Tags)}
 }
 
 type userXML struct {
 	Path, UserName, UserId, Arn, CreateDate string
-	Tags                                    *tagsXML `xml:",omitempty"`
+	PermissionsBoundary                     *boundaryXML `xml:",omitempty"`
+	Tags                                    *tagsXML     `xml:",omitempty"`
 }
 
 func user(p metadata.Principal) userXML {
-	return userXML{Path: p.Path, UserName: p.Name, UserId: p.ID, Arn: p.ARN, CreateDate: timestamp(p.CreatedAt), Tags: tags(p.Tags)}
+	return userXML{Path: p.Path, UserName: p.Name, UserId: p.ID, Arn: p.ARN, CreateDate: timestamp(p.CreatedAt),
+		PermissionsBoundary: boundaryOf(p.PermissionsBoundary), Tags: tags(p.Tags)}
 }
 
 // members is a list of <member> elements.

@@ -40,8 +40,11 @@ type IAM interface {
 	PutManagedPolicy(ctx context.Context, p ManagedPolicy) (ManagedPolicy, error)
 	GetManagedPolicy(ctx context.Context, arn string) (ManagedPolicy, error)
 	ListManagedPolicies(ctx context.Context, account string) ([]ManagedPolicy, error)
-	// DeleteManagedPolicy: Kind Referenced while attached anywhere.
+	// DeleteManagedPolicy: Kind Referenced while attached anywhere or
+	// used as a permissions boundary.
 	DeleteManagedPolicy(ctx context.Context, arn string) error
+	// SetManagedPolicyTags replaces a customer managed policy's tags.
+	SetManagedPolicyTags(ctx context.Context, arn string, tags []ResourceTag) error
 	// Versions of a customer managed policy: Put makes v1 (and replaces
 	// the default version's document); the default version's document is
 	// the policy's Document. CreatePolicyVersion: Kind Limit when the
@@ -116,8 +119,11 @@ type Principal struct {
 	// MaxSessionSeconds caps a role's sessions (3600–43200).
 	MaxSessionSeconds int
 	Description       string
-	Tags              []ResourceTag
-	CreatedAt         time.Time
+	// PermissionsBoundary is the ARN of the managed policy that bounds
+	// what the identity policies may grant ("" for none).
+	PermissionsBoundary string
+	Tags                []ResourceTag
+	CreatedAt           time.Time
 }
 
 // InlinePolicy is a policy embedded in one principal.
@@ -128,13 +134,16 @@ type InlinePolicy struct {
 // ManagedPolicy is a customer managed policy (or, as returned by
 // PrincipalPolicies, an attachment of an AWS managed one, Document "").
 type ManagedPolicy struct {
-	ARN                  string
-	Account              string
-	Name                 string
-	Path                 string
-	Description          string
-	Document             string
-	DefaultVersion       string // "v1" until SetDefaultPolicyVersion
+	ARN            string
+	Account        string
+	Name           string
+	Path           string
+	Description    string
+	Document       string
+	DefaultVersion string // "v1" until SetDefaultPolicyVersion
+	// Tags are set when the policy is created (PutManagedPolicy keeps
+	// them on a replace) and by SetManagedPolicyTags.
+	Tags                 []ResourceTag
 	CreatedAt, UpdatedAt time.Time
 }
 
@@ -160,8 +169,11 @@ type Session struct {
 	Account     string
 	// SourceARN is who assumed the role.
 	SourceARN string
-	// Tags are the session tags.
+	// Tags are the session tags, inherited transitive ones included.
 	Tags []ResourceTag
+	// TransitiveTagKeys are the keys of Tags a session assumed with these
+	// credentials inherits (role chaining).
+	TransitiveTagKeys []string
 	// Policy and PolicyArns are the session policies ("" and nil: none).
 	Policy     string
 	PolicyArns []string

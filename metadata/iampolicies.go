@@ -47,15 +47,20 @@ func (s *sqlStore) DeleteInlinePolicy(ctx context.Context, principalARN, name st
 	return fail(op, "policy", err)
 }
 
-const managedCols = "arn, account, name, path, description, document, created_at, updated_at, default_version"
+const managedCols = "arn, account, name, path, description, document, created_at, updated_at, default_version, tags"
 
 func scanManaged(sc scanner) (ManagedPolicy, error) {
 	var (
 		p                ManagedPolicy
 		created, updated int64
+		tags             string
 	)
-	err := sc.Scan(&p.ARN, &p.Account, &p.Name, &p.Path, &p.Description, &p.Document, &created, &updated, &p.DefaultVersion)
+	if err := sc.Scan(&p.ARN, &p.Account, &p.Name, &p.Path, &p.Description, &p.Document, &created, &updated, &p.DefaultVersion, &tags); err != nil {
+		return p, err
+	}
 	p.CreatedAt, p.UpdatedAt = fromMicros(created), fromMicros(updated)
+	var err error
+	p.Tags, err = decJSON[ResourceTag](tags)
 	return p, err
 }
 
@@ -70,12 +75,14 @@ func (s *sqlStore) PutManagedPolicy(ctx context.Context, p ManagedPolicy) (Manag
 	p.UpdatedAt = stamp(p.UpdatedAt)
 	err := s.write(ctx, func(t *tx) error {
 		var created int64
-		err := t.row("SELECT created_at, default_version FROM iam_policies WHERE arn = ?", p.ARN).Scan(&created, &p.DefaultVersion)
+		var tags string
+		err := t.row("SELECT created_at, default_version, tags FROM iam_policies WHERE arn = ?", p.ARN).Scan(&created, &p.DefaultVersion, &tags)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			p.CreatedAt, p.DefaultVersion = p.UpdatedAt, "v1"
-			_, err = t.exec("INSERT INTO iam_policies ("+managedCols+", next_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 2)",
-				p.ARN, p.Account, p.Name, p.Path, p.Description, p.Document, micros(p.CreatedAt), micros(p.UpdatedAt), p.DefaultVersion)
+			_, err = t.exec("INSERT INTO iam_policies ("+managedCols+", next_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 2)",
+				p.ARN, p.Account, p.Name, p.Path, p.Description, p.Document, micros(p.CreatedAt), micros(p.UpdatedAt), p.DefaultVersion,
+				encJSON(p.Tags))
 			if err == nil {
 				_, err = t.exec("INSERT INTO iam_policy_versions (policy, version_id, document, created_at) VALUES (?, 'v1', ?, ?)",
 					p.ARN, p.Document, micros(p.CreatedAt))
@@ -83,6 +90,9 @@ func (s *sqlStore) PutManagedPolicy(ctx context.Context, p ManagedPolicy) (Manag
 		case err == nil:
 			// Replacing the document replaces the default version's.
 			p.CreatedAt = fromMicros(created)
+			if p.Tags, err = decJSON[ResourceTag](tags); err != nil {
+				return err
+			}
 			_, err = t.exec("UPDATE iam_policies SET description = ?, document = ?, updated_at = ? WHERE arn = ?",
 				p.Description, p.Document, micros(p.UpdatedAt), p.ARN)
 			if err == nil {
@@ -138,6 +148,11 @@ func (s *sqlStore) DeleteManagedPolicy(ctx context.Context, arn string) error {
 		if used {
 			return newErr(op, Referenced, "policy", "still attached")
 		}
+		if used, err = t.exists("SELECT 1 FROM iam_principals WHERE permissions_boundary = ? LIMIT 1", arn); err != nil {
+			return err
+		} else if used {
+			return newErr(op, Referenced, "policy", "a permissions boundary")
+		}
 		if err := deleteRow(t, op, "policy", "DELETE FROM iam_policies WHERE arn = ?", arn); err != nil {
 			return err
 		}
@@ -145,6 +160,18 @@ func (s *sqlStore) DeleteManagedPolicy(ctx context.Context, arn string) error {
 			return err
 		}
 		return bumpAuthz(t)
+	})
+	return fail(op, "policy", err)
+}
+
+func (s *sqlStore) SetManagedPolicyTags(ctx context.Context, arn string, tags []ResourceTag) error {
+	const op = "SetManagedPolicyTags"
+	err := s.write(ctx, func(t *tx) error {
+		n, err := t.execN("UPDATE iam_policies SET tags = ? WHERE arn = ?", encJSON(tags), arn)
+		if err == nil && n == 0 {
+			err = newErr(op, NotFound, "policy", "")
+		}
+		return err
 	})
 	return fail(op, "policy", err)
 }

@@ -105,7 +105,7 @@ func eachRow(t *tx, fn func(scanner) error, q string, args ...any) error {
 	return rows.Err()
 }
 
-const principalCols = "arn, account, kind, name, path, id, trust_policy, max_session_seconds, description, tags, created_at"
+const principalCols = "arn, account, kind, name, path, id, trust_policy, max_session_seconds, description, tags, created_at, permissions_boundary"
 
 func scanPrincipal(sc scanner) (Principal, error) {
 	var (
@@ -114,7 +114,7 @@ func scanPrincipal(sc scanner) (Principal, error) {
 		created int64
 	)
 	if err := sc.Scan(&p.ARN, &p.Account, &p.Kind, &p.Name, &p.Path, &p.ID, &p.TrustPolicy, &p.MaxSessionSeconds,
-		&p.Description, &tags, &created); err != nil {
+		&p.Description, &tags, &created, &p.PermissionsBoundary); err != nil {
 		return p, err
 	}
 	p.CreatedAt = fromMicros(created)
@@ -140,9 +140,9 @@ func (s *sqlStore) CreatePrincipal(ctx context.Context, p Principal) (Principal,
 		if !ok {
 			return newErr(op, NotFound, "account", "%s", p.Account)
 		}
-		if _, err := t.exec("INSERT INTO iam_principals ("+principalCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		if _, err := t.exec("INSERT INTO iam_principals ("+principalCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			p.ARN, p.Account, p.Kind, p.Name, p.Path, p.ID, p.TrustPolicy, p.MaxSessionSeconds, p.Description,
-			encJSON(p.Tags), micros(p.CreatedAt)); err != nil {
+			encJSON(p.Tags), micros(p.CreatedAt), p.PermissionsBoundary); err != nil {
 			return err
 		}
 		return bumpAuthz(t)
@@ -210,8 +210,9 @@ func (s *sqlStore) UpdatePrincipal(ctx context.Context, arn string, fn func(*Pri
 			return userError{err}
 		}
 		p.ARN, p.Account, p.Kind, p.Name, p.ID, p.CreatedAt = cur.ARN, cur.Account, cur.Kind, cur.Name, cur.ID, cur.CreatedAt
-		if _, err := t.exec(`UPDATE iam_principals SET path = ?, trust_policy = ?, max_session_seconds = ?, description = ?, tags = ?
-			WHERE arn = ?`, p.Path, p.TrustPolicy, p.MaxSessionSeconds, p.Description, encJSON(p.Tags), arn); err != nil {
+		if _, err := t.exec(`UPDATE iam_principals SET path = ?, trust_policy = ?, max_session_seconds = ?, description = ?, tags = ?,
+			permissions_boundary = ? WHERE arn = ?`, p.Path, p.TrustPolicy, p.MaxSessionSeconds, p.Description, encJSON(p.Tags),
+			p.PermissionsBoundary, arn); err != nil {
 			return err
 		}
 		out = p

@@ -314,6 +314,7 @@ func migrations() []migration {
 		identityMigration(),
 		pullThroughMigration(),
 		policyVersionsMigration(),
+		boundariesMigration(),
 		secretVersionsMigration(),
 	}
 }

@@ -8,21 +8,24 @@ import (
 	"time"
 )
 
-const sessionCols = "access_key_id, sealed, role_arn, session_name, account, source_arn, tags, created_at, expires_at, policy, policy_arns"
+const sessionCols = "access_key_id, sealed, role_arn, session_name, account, source_arn, tags, created_at, expires_at, policy, policy_arns, transitive_tag_keys"
 
 func scanSession(sc scanner) (Session, error) {
 	var (
 		s                Session
 		sealed, tags     string
 		created, expires int64
-		arns             string
+		arns, transitive string
 	)
 	if err := sc.Scan(&s.AccessKeyID, &sealed, &s.RoleARN, &s.SessionName, &s.Account, &s.SourceARN, &tags, &created, &expires,
-		&s.Policy, &arns); err != nil {
+		&s.Policy, &arns, &transitive); err != nil {
 		return s, err
 	}
 	var err error
 	if s.PolicyArns, err = decJSON[string](arns); err != nil {
+		return s, err
+	}
+	if s.TransitiveTagKeys, err = decJSON[string](transitive); err != nil {
 		return s, err
 	}
 	s.CreatedAt, s.Expires = fromMicros(created), fromMicros(expires)
@@ -39,9 +42,10 @@ func (s *sqlStore) CreateSession(ctx context.Context, ss Session) error {
 		return newErr(op, Invalid, "session", "access key id, role and expiry are required")
 	}
 	err := s.write(ctx, func(t *tx) error {
-		_, err := t.exec("INSERT INTO iam_sessions ("+sessionCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		_, err := t.exec("INSERT INTO iam_sessions ("+sessionCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			ss.AccessKeyID, base64.StdEncoding.EncodeToString(ss.Sealed), ss.RoleARN, ss.SessionName, ss.Account,
-			ss.SourceARN, encJSON(ss.Tags), micros(stamp(ss.CreatedAt)), micros(ss.Expires), ss.Policy, encJSON(ss.PolicyArns))
+			ss.SourceARN, encJSON(ss.Tags), micros(stamp(ss.CreatedAt)), micros(ss.Expires), ss.Policy, encJSON(ss.PolicyArns),
+			encJSON(ss.TransitiveTagKeys))
 		return err
 	})
 	return fail(op, "session", err)

@@ -143,7 +143,7 @@ func roleError(err error) *Error {
 		return MalformedPolicyDocument(ie.Message)
 	case iam.Limit:
 		return PackedPolicyTooLarge(ie.Message)
-	case iam.InvalidToken, iam.ExpiredToken, iam.IDPUnreachable:
+	case iam.InvalidToken, iam.ExpiredToken, iam.IDPUnreachable, iam.InvalidParameter:
 		return &Error{Code: ie.Kind.Code(), Message: ie.Message}
 	}
 	return nil

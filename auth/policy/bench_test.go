@@ -100,3 +100,21 @@ func BenchmarkParse(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkEvaluateBoundedSessionPush is a push by a role session with a
+// session policy and a permissions boundary: the two extra policy sets a
+// bounded, scoped session adds to every decision.
+func BenchmarkEvaluateBoundedSessionPush(b *testing.B) {
+	s := benchSet(b)
+	_, power, _ := Managed("AmazonEC2ContainerRegistryPowerUser")
+	s.Scoped, s.Session = true, []Named{{Name: "session", Policy: power}}
+	s.Bounded, s.Boundary = true, []Named{{Name: "boundary", Policy: power}}
+	r := benchRequest("ecr:PutImage")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if d := Evaluate(r, s); !d.Allowed() {
+			b.Fatal(d)
+		}
+	}
+}

@@ -18,6 +18,11 @@ package policy
 //     account; an identity-based Allow is needed too when the caller is in
 //     another account or the trust policy allows only through the account
 //     principal.
+//  6. Session policies (a session's Policy and PolicyArns) and the
+//     principal's permissions boundary must each allow as well, whatever
+//     allowed on the identity or resource side (berth does not model
+//     AWS's exception for resource-based grants naming a session or user
+//     ARN directly: it errs on the strict side).
 //
 // Service principals, web identities and anonymous callers have no
 // identity policies: only
@@ -81,6 +86,28 @@ func Evaluate(r Request, s Set) Decision {
 		}
 	}
 
+	// A permissions boundary caps the principal's permissions the same
+	// way: an Allow is needed in it too, a Deny in it denies.
+	boundAllow := !s.Bounded || noIdentity
+	if !noIdentity {
+		for pi := range s.Boundary {
+			pol := s.Boundary[pi].Policy
+			if pol == nil {
+				continue
+			}
+			for si := range pol.stmts {
+				st := &pol.stmts[si]
+				if !st.appliesTo(&ec, false) {
+					continue
+				}
+				if !st.allow {
+					return denied(PermissionsBoundary, s.Boundary[pi].Name, st)
+				}
+				boundAllow = true
+			}
+		}
+	}
+
 	// Resource side: record the first specific and the first account-only
 	// allow; any matching deny ends the evaluation.
 	specific, account := hit{index: -1}, hit{index: -1}
@@ -108,8 +135,14 @@ func Evaluate(r Request, s Set) Decision {
 	}
 
 	cross := r.ResourceAccount != "" && r.ResourceAccount != p.Account
-	if !sessAllow && !s.Trust {
+	// Session policies and boundaries bound every request of the
+	// principal, sts:AssumeRole included (a session narrowed to pulls
+	// cannot widen itself by assuming another role).
+	if !sessAllow {
 		return implicit(SessionPolicy)
+	}
+	if !boundAllow {
+		return implicit(PermissionsBoundary)
 	}
 	switch {
 	case s.Trust:

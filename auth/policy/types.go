@@ -126,6 +126,12 @@ type Set struct {
 	// too (an empty Session then allows nothing).
 	Scoped  bool
 	Session []Named
+	// Bounded marks a principal with a permissions boundary: Boundary
+	// must allow too (an empty Boundary, say a deleted policy, then allows
+	// nothing). A boundary caps the principal's own permissions; it grants
+	// nothing by itself.
+	Bounded  bool
+	Boundary []Named
 }
 
 // Effect is the outcome of an evaluation.
@@ -154,6 +160,9 @@ const (
 	// SessionPolicy: the session policies passed to AssumeRole and
 	// AssumeRoleWithWebIdentity, which bound what the session may do.
 	SessionPolicy = "session"
+	// PermissionsBoundary: the managed policy set as a user's or role's
+	// permissions boundary. AWS's messages name it without "policy".
+	PermissionsBoundary = "permissions boundary"
 )
 
 // Decision is the answer to a Request.
@@ -186,13 +195,22 @@ func (d Decision) Message(r Request) string {
 	case Allow:
 		return ""
 	case ExplicitDeny:
-		return head + " with an explicit deny in " + article(d.DenyIn) + " " + d.DenyIn + " policy"
+		return head + " with an explicit deny in " + article(d.DenyIn) + " " + kindName(d.DenyIn)
 	}
 	missing := d.Missing
 	if missing == "" {
 		missing = IdentityBased
 	}
-	return head + " because no " + missing + " policy allows the " + r.Action + " action"
+	return head + " because no " + kindName(missing) + " allows the " + r.Action + " action"
+}
+
+// kindName is how AWS's messages name a policy type: "identity-based
+// policy", "session policy", but "permissions boundary".
+func kindName(kind string) string {
+	if kind == PermissionsBoundary {
+		return kind
+	}
+	return kind + " policy"
 }
 
 func article(kind string) string {

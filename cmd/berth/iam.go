@@ -40,6 +40,7 @@ effect within seconds. Secrets are printed once, when they are made.
   delete-policy            --user NAME | --role NAME  --name POLICY
   attach-policy            --user NAME | --role NAME  --policy NAME-OR-ARN
   detach-policy            --user NAME | --role NAME  --policy NAME-OR-ARN
+  set-boundary             --user NAME | --role NAME  [--policy NAME-OR-ARN] (none: remove it)
   create-policy            --name POLICY --document DOC [--path /p/] [--description TEXT]
   create-registry-credential  --role NAME | --user NAME  [--ttl DURATION] [--registry HOST]
   delete-registry-credential  --id BRC…
@@ -201,6 +202,19 @@ func (r iamRun) do(sub string) error {
 		return r.done(svc.DeleteAccessKey(ctx, need(f.id, "--id")), "access key %s deleted", f.id)
 	case "put-policy", "delete-policy", "attach-policy", "detach-policy":
 		return r.principalPolicy(sub)
+	case "set-boundary":
+		arn, err := r.principal("")
+		if err != nil {
+			return err
+		}
+		if f.policy == "" {
+			return r.done(svc.SetPermissionsBoundary(ctx, arn, ""), "%s has no permissions boundary", arn)
+		}
+		pa, err := iam.ResolvePolicyARN(f.policy)
+		if err != nil {
+			return err
+		}
+		return r.done(svc.SetPermissionsBoundary(ctx, arn, pa), "%s is bounded by %s", arn, pa)
 	case "create-policy":
 		doc, err := readDoc(need(f.doc, "--document"))
 		if err != nil {

@@ -152,6 +152,25 @@ func testIdentityPolicies(t *testing.T, s metadata.Store) {
 	}
 	wantKind(t, s.DeleteManagedPolicy(ctx, custARN), metadata.Referenced, "policy")
 	must(t, s.DetachPolicy(ctx, aliceARN, custARN))
+
+	// Tags of a managed policy survive a document replace; a policy used
+	// as a permissions boundary cannot be deleted.
+	tags := []metadata.ResourceTag{{Key: "team", Value: "infra"}}
+	must(t, s.SetManagedPolicyTags(ctx, custARN, tags))
+	wantKind(t, s.SetManagedPolicyTags(ctx, "arn:aws:iam::123456789012:policy/none", tags), metadata.NotFound, "policy")
+	_, err = s.PutManagedPolicy(ctx, metadata.ManagedPolicy{ARN: custARN, Account: reg, Name: "pull-team", Document: `{"d":2}`})
+	must(t, err)
+	if got, err := s.GetManagedPolicy(ctx, custARN); err != nil || !reflect.DeepEqual(got.Tags, tags) {
+		t.Fatalf("policy tags = %+v %v, want %+v", got.Tags, err, tags)
+	}
+	_, err = s.UpdatePrincipal(ctx, roleARN, func(p *metadata.Principal) error { p.PermissionsBoundary = custARN; return nil })
+	must(t, err)
+	if got, err := s.GetPrincipal(ctx, roleARN); err != nil || got.PermissionsBoundary != custARN {
+		t.Fatalf("boundary = %q %v", got.PermissionsBoundary, err)
+	}
+	wantKind(t, s.DeleteManagedPolicy(ctx, custARN), metadata.Referenced, "policy")
+	_, err = s.UpdatePrincipal(ctx, roleARN, func(p *metadata.Principal) error { p.PermissionsBoundary = ""; return nil })
+	must(t, err)
 	wantKind(t, s.DetachPolicy(ctx, aliceARN, custARN), metadata.NotFound, "attachment")
 	must(t, s.DeleteManagedPolicy(ctx, custARN))
 	_, err = s.GetManagedPolicy(ctx, custARN)
@@ -180,7 +199,7 @@ func testSessions(t *testing.T, s metadata.Store) {
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	ss := metadata.Session{AccessKeyID: "ASIA1", Sealed: []byte{9, 0, 255}, RoleARN: roleARN, SessionName: "build-1",
 		Account: reg, SourceARN: aliceARN, Tags: []metadata.ResourceTag{{Key: "project", Value: "x"}}, CreatedAt: now, Expires: now.Add(time.Hour),
-		Policy: `{"Statement":[]}`, PolicyArns: []string{awsARN}}
+		Policy: `{"Statement":[]}`, PolicyArns: []string{awsARN}, TransitiveTagKeys: []string{"project"}}
 	must(t, s.CreateSession(ctx, ss))
 	wantKind(t, s.CreateSession(ctx, ss), metadata.AlreadyExists, "session")
 	must(t, s.CreateSession(ctx, metadata.Session{AccessKeyID: "ASIA2", Sealed: []byte{1}, RoleARN: roleARN, Expires: now.Add(-time.Minute)}))

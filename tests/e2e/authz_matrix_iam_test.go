@@ -35,6 +35,8 @@ const (
 	mxTmpURL  = "https://mx-tmp.example"
 	mxTrust   = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"codebuild.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
 	mxIAMDoc  = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecr:BatchGetImage","Resource":"*"}]}`
+	// mxBoundary is the permissions boundary the boundary rows set.
+	mxBoundary = "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"
 )
 
 // mxQuery makes a row a Query API (form body, XML answer) call.
@@ -53,6 +55,10 @@ type mxQuery struct {
 	// webIdentity: AssumeRoleWithWebIdentity, unsigned by design; its
 	// columns are web identity tokens (mxEnv.web), not signatures.
 	webIdentity bool
+	// allowedCode is the error the allowed column gets past authorization
+	// when the call can never succeed on berth (RemoveRoleFromInstanceProfile:
+	// NoSuchEntity, as berth has no instance profiles); "" for success.
+	allowedCode string
 }
 
 // mxWebCell is what AssumeRoleWithWebIdentity answers one column's token.
@@ -278,7 +284,11 @@ func (e *mxEnv) queryCell(ctx context.Context, r *mxRow, c mxCol, want string) (
 			problems = append(problems, fmt.Sprintf("got %d %s %q, want %d %s %q", resp.status, code, msg, w.status, w.code, w.match))
 		}
 	case got == mxAllow && want == mxAllow:
-		if resp.status != http.StatusOK {
+		if q.allowedCode != "" && c == mxColAllowed {
+			if code != q.allowedCode {
+				problems = append(problems, fmt.Sprintf("allowed, answered %d %s %q, want %s", resp.status, code, msg, q.allowedCode))
+			}
+		} else if resp.status != http.StatusOK {
 			problems = append(problems, fmt.Sprintf("allowed, but answered %d %s %q (the matrix builds valid requests)", resp.status, code, msg))
 		} else if c == mxColAllowed && r.check != nil {
 			if err := r.check(e, resp); err != nil {
@@ -352,6 +362,16 @@ func mxQueryRows() []*mxRow {
 		iamRow("TagRole", role, v("RoleName", "$name", "Tags.member.1.Key", "mx", "Tags.member.1.Value", "matrix"), nil),
 		iamRow("ListRoleTags", role, v("RoleName", "$name"), mxXMLHas("<Key>mx</Key>")),
 		iamRow("UntagRole", role, v("RoleName", "$name", "TagKeys.member.1", "mx"), nil),
+		iamRow("UpdateRoleDescription", role, v("RoleName", "$name", "Description", "matrix"), mxXMLHas("<Description>matrix</Description>")),
+		iamRow("PutRolePermissionsBoundary", role, v("RoleName", "$name", "PermissionsBoundary", mxBoundary), nil),
+		iamRow("DeleteRolePermissionsBoundary", role, v("RoleName", "$name"), nil),
+		iamRow("ListInstanceProfilesForRole", role, v("RoleName", "$name"), mxXMLHas("<InstanceProfiles></InstanceProfiles>")),
+		func() *mxRow {
+			r := iamRow("RemoveRoleFromInstanceProfile", func(c mxCol) string { return mxIAMARN(account, "instance-profile/"+mxName(c)) },
+				v("RoleName", "$name", "InstanceProfileName", "$name"), nil)
+			r.query.allowedCode = "NoSuchEntity"
+			return r
+		}(),
 		iamRow("CreatePolicy", pol, v("PolicyName", "$name", "PolicyDocument", mxIAMDoc), mxXMLHas("<Arn>"+pol(mxColAllowed)+"</Arn>")),
 		cross(iamRow("GetPolicy", pol, v("PolicyArn", "$policy"), mxXMLHas("<DefaultVersionId>v1</DefaultVersionId>"))),
 		cross(iamRow("GetPolicyVersion", pol, v("PolicyArn", "$policy", "VersionId", "v1"), mxXMLHas("<VersionId>v1</VersionId>"))),
@@ -360,6 +380,9 @@ func mxQueryRows() []*mxRow {
 		cross(iamRow("ListPolicyVersions", pol, v("PolicyArn", "$policy"), mxXMLHas("<VersionId>v2</VersionId>", "<VersionId>v1</VersionId>"))),
 		cross(iamRow("SetDefaultPolicyVersion", pol, v("PolicyArn", "$policy", "VersionId", "v2"), nil)),
 		cross(iamRow("DeletePolicyVersion", pol, v("PolicyArn", "$policy", "VersionId", "v1"), nil)),
+		cross(iamRow("TagPolicy", pol, v("PolicyArn", "$policy", "Tags.member.1.Key", "mx", "Tags.member.1.Value", "matrix"), nil)),
+		cross(iamRow("ListPolicyTags", pol, v("PolicyArn", "$policy"), mxXMLHas("<Key>mx</Key>"))),
+		cross(iamRow("UntagPolicy", pol, v("PolicyArn", "$policy", "TagKeys.member.1", "mx"), nil)),
 		iamRow("AttachRolePolicy", role, v("RoleName", "$name", "PolicyArn", "$policy"), nil),
 		iamRow("ListAttachedRolePolicies", role, v("RoleName", "$name"), mxXMLHas("<PolicyArn>"+pol(mxColAllowed)+"</PolicyArn>")),
 		iamRow("DetachRolePolicy", role, v("RoleName", "$name", "PolicyArn", "$policy"), nil),
@@ -378,6 +401,19 @@ func mxQueryRows() []*mxRow {
 		iamRow("TagUser", user, v("UserName", "$name", "Tags.member.1.Key", "mx", "Tags.member.1.Value", "matrix"), nil),
 		iamRow("ListUserTags", user, v("UserName", "$name"), mxXMLHas("<Key>mx</Key>")),
 		iamRow("UntagUser", user, v("UserName", "$name", "TagKeys.member.1", "mx"), nil),
+		iamRow("PutUserPermissionsBoundary", user, v("UserName", "$name", "PermissionsBoundary", mxBoundary), nil),
+		iamRow("DeleteUserPermissionsBoundary", user, v("UserName", "$name"), nil),
+		iamRow("ListGroupsForUser", user, v("UserName", "$name"), mxXMLHas("<Groups></Groups>")),
+		iamRow("ListMFADevices", user, v("UserName", "$name"), mxXMLHas("<MFADevices></MFADevices>")),
+		iamRow("ListVirtualMFADevices", all, v(), mxXMLHas("<VirtualMFADevices></VirtualMFADevices>")),
+		iamRow("ListSSHPublicKeys", user, v("UserName", "$name"), mxXMLHas("<SSHPublicKeys></SSHPublicKeys>")),
+		iamRow("ListSigningCertificates", user, v("UserName", "$name"), mxXMLHas("<Certificates></Certificates>")),
+		iamRow("ListServiceSpecificCredentials", user, v("UserName", "$name"), mxXMLHas("<ServiceSpecificCredentials></ServiceSpecificCredentials>")),
+		func() *mxRow {
+			r := iamRow("DeleteLoginProfile", user, v("UserName", "$name"), nil)
+			r.query.allowedCode = "NoSuchEntity"
+			return r
+		}(),
 		iamRow("CreateAccessKey", user, v("UserName", "$name"), func(e *mxEnv, r response) error {
 			var doc struct {
 				Result struct {

@@ -85,6 +85,43 @@ func TestIAMQueryAPI(t *testing.T) {
 		t.Errorf("list-role-tags: %+v", tags)
 	}
 
+	// What Terraform's updates call: the description and the permissions
+	// boundary, which GetRole then shows.
+	var rd struct {
+		Role struct {
+			Description         string
+			PermissionsBoundary *struct{ PermissionsBoundaryType, PermissionsBoundaryArn string }
+		}
+	}
+	a.ok(&rd, "iam", "update-role-description", "--role-name", "builder", "--description", "CI builds and pushes")
+	if rd.Role.Description != "CI builds and pushes" {
+		t.Errorf("update-role-description: %+v", rd)
+	}
+	readOnly := "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"
+	a.ok(nil, "iam", "put-role-permissions-boundary", "--role-name", "builder", "--permissions-boundary", readOnly)
+	a.ok(&rd, "iam", "get-role", "--role-name", "builder")
+	if pb := rd.Role.PermissionsBoundary; pb == nil || pb.PermissionsBoundaryType != "PermissionsBoundaryPolicy" || pb.PermissionsBoundaryArn != readOnly {
+		t.Errorf("get-role after put-role-permissions-boundary: %+v", rd.Role)
+	}
+	res = a.fails("NoSuchEntity", "iam", "put-role-permissions-boundary", "--role-name", "builder", "--permissions-boundary",
+		"arn:aws:iam::"+account+":policy/nope")
+	if got := scAWSMessage(res.stderr); got != "Policy arn:aws:iam::"+account+":policy/nope does not exist or is not attachable." {
+		t.Errorf("put-role-permissions-boundary nope: %q", got)
+	}
+	a.ok(nil, "iam", "delete-role-permissions-boundary", "--role-name", "builder")
+	rd.Role.PermissionsBoundary = nil
+	a.ok(&rd, "iam", "get-role", "--role-name", "builder")
+	if rd.Role.PermissionsBoundary != nil || rd.Role.Description != "CI builds and pushes" {
+		t.Errorf("get-role after delete-role-permissions-boundary: %+v", rd.Role)
+	}
+	// berth iam sets the same boundary.
+	b.IAM("set-boundary", "--role", "builder", "--policy", "AmazonEC2ContainerRegistryReadOnly")
+	a.ok(&rd, "iam", "get-role", "--role-name", "builder")
+	if pb := rd.Role.PermissionsBoundary; pb == nil || pb.PermissionsBoundaryArn != readOnly {
+		t.Errorf("get-role after berth iam set-boundary: %+v", rd.Role)
+	}
+	b.IAM("set-boundary", "--role", "builder")
+
 	// Paging: three roles, two per page; the CLI follows markers itself.
 	for _, n := range []string{"r1", "r2"} {
 		a.ok(nil, "iam", "create-role", "--role-name", n, "--assume-role-policy-document", trust)
@@ -183,6 +220,12 @@ func TestIAMQueryAPI(t *testing.T) {
 		t.Fatalf("create-policy: %+v", cp)
 	}
 	a.fails("EntityAlreadyExists", "iam", "create-policy", "--policy-name", "pull-team", "--policy-document", pol)
+	a.ok(nil, "iam", "tag-policy", "--policy-arn", cp.Policy.Arn, "--tags", "Key=team,Value=infra", "Key=env,Value=prod")
+	a.ok(nil, "iam", "untag-policy", "--policy-arn", cp.Policy.Arn, "--tag-keys", "team")
+	a.ok(&tags, "iam", "list-policy-tags", "--policy-arn", cp.Policy.Arn)
+	if len(tags.Tags) != 1 || tags.Tags[0].Key != "env" || tags.Tags[0].Value != "prod" {
+		t.Errorf("list-policy-tags: %+v", tags)
+	}
 	var pv struct {
 		PolicyVersion struct{ Document map[string]any }
 	}
@@ -206,7 +249,81 @@ func TestIAMQueryAPI(t *testing.T) {
 		t.Errorf("berth iam list:\n%s", out)
 	}
 	a.fails("DeleteConflict", "iam", "delete-user", "--user-name", "reader")
-	a.ok(nil, "iam", "delete-access-key", "--user-name", "reader", "--access-key-id", key.AccessKey.AccessKeyId)
+
+	// A user made with a permissions boundary, which GetUser shows.
+	var bu struct {
+		User struct {
+			UserName            string
+			PermissionsBoundary *struct{ PermissionsBoundaryType, PermissionsBoundaryArn string }
+		}
+	}
+	a.ok(&bu, "iam", "create-user", "--user-name", "bounded", "--permissions-boundary", readOnly)
+	if pb := bu.User.PermissionsBoundary; pb == nil || pb.PermissionsBoundaryArn != readOnly {
+		t.Errorf("create-user --permissions-boundary: %+v", bu.User)
+	}
+	a.ok(nil, "iam", "delete-user-permissions-boundary", "--user-name", "bounded")
+	a.ok(nil, "iam", "put-user-permissions-boundary", "--user-name", "bounded", "--permissions-boundary", readOnly)
+	bu.User.PermissionsBoundary = nil
+	a.ok(&bu, "iam", "get-user", "--user-name", "bounded")
+	if pb := bu.User.PermissionsBoundary; pb == nil || pb.PermissionsBoundaryType != "PermissionsBoundaryPolicy" {
+		t.Errorf("get-user after put-user-permissions-boundary: %+v", bu.User)
+	}
+	a.ok(nil, "iam", "delete-user", "--user-name", "bounded")
+
+	// `terraform destroy` of aws_iam_role: instance profiles (none on
+	// berth), managed policies detached, inline ones deleted, the role.
+	a.ok(nil, "iam", "put-role-policy", "--role-name", "builder", "--policy-name", "pull", "--policy-document", pol)
+	a.ok(nil, "iam", "attach-role-policy", "--role-name", "builder", "--policy-arn", power)
+	var ips struct{ InstanceProfiles []any }
+	a.ok(&ips, "iam", "list-instance-profiles-for-role", "--role-name", "builder")
+	if ips.InstanceProfiles == nil || len(ips.InstanceProfiles) != 0 {
+		t.Errorf("list-instance-profiles-for-role: %+v", ips)
+	}
+	res = a.fails("NoSuchEntity", "iam", "remove-role-from-instance-profile", "--role-name", "builder", "--instance-profile-name", "builder")
+	if got := scAWSMessage(res.stderr); got != "Instance Profile builder cannot be found." {
+		t.Errorf("remove-role-from-instance-profile: %q", got)
+	}
+	a.ok(&att, "iam", "list-attached-role-policies", "--role-name", "builder")
+	for _, p := range att.AttachedPolicies {
+		a.ok(nil, "iam", "detach-role-policy", "--role-name", "builder", "--policy-arn", p.PolicyArn)
+	}
+	a.ok(&names, "iam", "list-role-policies", "--role-name", "builder")
+	for _, n := range names.PolicyNames {
+		a.ok(nil, "iam", "delete-role-policy", "--role-name", "builder", "--policy-name", n)
+	}
+	a.ok(nil, "iam", "delete-role", "--role-name", "builder")
+	a.fails("NoSuchEntity", "iam", "list-instance-profiles-for-role", "--role-name", "builder")
+
+	// `terraform destroy` of aws_iam_user (force_destroy): groups (none),
+	// access keys, inline policies, the user.
+	var groups struct{ Groups []any }
+	a.ok(&groups, "iam", "list-groups-for-user", "--user-name", "reader")
+	if groups.Groups == nil || len(groups.Groups) != 0 {
+		t.Errorf("list-groups-for-user: %+v", groups)
+	}
+	res = a.fails("NoSuchEntity", "iam", "list-groups-for-user", "--user-name", "ghost")
+	if got := scAWSMessage(res.stderr); got != "The user with name ghost cannot be found." {
+		t.Errorf("list-groups-for-user ghost: %q", got)
+	}
+	// force_destroy: the credentials berth has none of.
+	for _, l := range []struct{ cmd, member string }{
+		{"list-ssh-public-keys", "SSHPublicKeys"}, {"list-mfa-devices", "MFADevices"},
+		{"list-signing-certificates", "Certificates"}, {"list-service-specific-credentials", "ServiceSpecificCredentials"},
+	} {
+		var got map[string]any
+		a.ok(&got, "iam", l.cmd, "--user-name", "reader")
+		if list, ok := got[l.member].([]any); !ok || len(list) != 0 {
+			t.Errorf("%s: %v", l.cmd, got)
+		}
+	}
+	res = a.fails("NoSuchEntity", "iam", "delete-login-profile", "--user-name", "reader")
+	if got := scAWSMessage(res.stderr); got != "Login Profile for User reader cannot be found." {
+		t.Errorf("delete-login-profile: %q", got)
+	}
+	a.ok(&keys, "iam", "list-access-keys", "--user-name", "reader")
+	for _, k := range keys.AccessKeyMetadata {
+		a.ok(nil, "iam", "delete-access-key", "--user-name", "reader", "--access-key-id", k.AccessKeyId)
+	}
 	a.ok(nil, "iam", "delete-user-policy", "--user-name", "reader", "--policy-name", "ro")
 	a.ok(nil, "iam", "delete-user", "--user-name", "reader")
 }

@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"context"
 	"errors"
 	"net/url"
 	"slices"
@@ -40,11 +41,6 @@ func TestIAMGoSDK(t *testing.T) {
 
 	// wantErr asserts err is the SDK's typed exception E with AWS's code
 	// and (when msg is not "") message.
-	type apiErr interface {
-		error
-		ErrorCode() string
-		ErrorMessage() string
-	}
 	wantErr := func(what string, err error, target apiErr, code, msg string) {
 		t.Helper()
 		if err == nil {
@@ -383,6 +379,8 @@ func TestIAMGoSDK(t *testing.T) {
 	_, err = c.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(polARN)})
 	wantErr("GetPolicy after delete", err, &types.NoSuchEntityException{}, "NoSuchEntity", "")
 
+	terraformLifecycle(ctx, t, c, wantErr)
+
 	// A user goes only once its keys and policies have.
 	_, err = c.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("reader")})
 	wantErr("DeleteUser with policies", err, &types.DeleteConflictException{}, "DeleteConflict", "")
@@ -409,4 +407,212 @@ func TestIAMGoSDK(t *testing.T) {
 	}
 	_, err = c.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String("r3")})
 	wantErr("DeleteRole again", err, &types.NoSuchEntityException{}, "NoSuchEntity", "The role with name r3 cannot be found.")
+}
+
+// apiErr is an SDK exception type.
+type apiErr interface {
+	error
+	ErrorCode() string
+	ErrorMessage() string
+}
+
+// terraformLifecycle runs, with the SDK Terraform's AWS provider is built
+// on, what its aws_iam_role, aws_iam_user and aws_iam_policy resources
+// call on update and destroy: description and permissions boundary
+// updates, the tag lists through their paginators (one tag a page, over
+// berth's markers), and the destroy sequences, instance profiles and
+// groups (none on berth) included.
+func terraformLifecycle(ctx context.Context, t *testing.T, c *iam.Client, wantErr func(string, error, apiErr, string, string)) {
+	t.Helper()
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"codebuild.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	readOnly := "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"
+	power := "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPowerUser"
+	tag := func(k, v string) types.Tag { return types.Tag{Key: aws.String(k), Value: aws.String(v)} }
+	role := aws.String("tf-role")
+
+	cr, err := c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: role, AssumeRolePolicyDocument: aws.String(trust),
+		PermissionsBoundary: aws.String(readOnly), Tags: []types.Tag{tag("c", "3"), tag("a", "1"), tag("b", "2")}})
+	if err != nil {
+		t.Fatalf("CreateRole with a boundary: %v", err)
+	}
+	if pb := cr.Role.PermissionsBoundary; pb == nil || pb.PermissionsBoundaryType != types.PermissionsBoundaryAttachmentTypePolicy ||
+		aws.ToString(pb.PermissionsBoundaryArn) != readOnly {
+		t.Errorf("CreateRole PermissionsBoundary: %+v", pb)
+	}
+	ud, err := c.UpdateRoleDescription(ctx, &iam.UpdateRoleDescriptionInput{RoleName: role, Description: aws.String("managed by terraform")})
+	if err != nil || aws.ToString(ud.Role.Description) != "managed by terraform" {
+		t.Errorf("UpdateRoleDescription: %v %+v", err, ud)
+	}
+	if _, err := c.DeleteRolePermissionsBoundary(ctx, &iam.DeleteRolePermissionsBoundaryInput{RoleName: role}); err != nil {
+		t.Fatalf("DeleteRolePermissionsBoundary: %v", err)
+	}
+	if gr, err := c.GetRole(ctx, &iam.GetRoleInput{RoleName: role}); err != nil || gr.Role.PermissionsBoundary != nil {
+		t.Errorf("GetRole after DeleteRolePermissionsBoundary: %v %+v", err, gr)
+	}
+	if _, err := c.PutRolePermissionsBoundary(ctx, &iam.PutRolePermissionsBoundaryInput{RoleName: role, PermissionsBoundary: aws.String(power)}); err != nil {
+		t.Fatalf("PutRolePermissionsBoundary: %v", err)
+	}
+	if gr, err := c.GetRole(ctx, &iam.GetRoleInput{RoleName: role}); err != nil || gr.Role.PermissionsBoundary == nil ||
+		aws.ToString(gr.Role.PermissionsBoundary.PermissionsBoundaryArn) != power {
+		t.Errorf("GetRole after PutRolePermissionsBoundary: %v %+v", err, gr)
+	}
+	var keys []string
+	pages := 0
+	for p := iam.NewListRoleTagsPaginator(c, &iam.ListRoleTagsInput{RoleName: role, MaxItems: aws.Int32(1)}); p.HasMorePages() && pages < 10; pages++ {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatalf("ListRoleTags: %v", err)
+		}
+		for _, tg := range page.Tags {
+			keys = append(keys, aws.ToString(tg.Key))
+		}
+	}
+	if strings.Join(keys, ",") != "a,b,c" || pages != 3 {
+		t.Errorf("ListRoleTags paginated: %d pages, %v", pages, keys)
+	}
+
+	// terraform destroy of the role.
+	if _, err := c.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: role, PolicyName: aws.String("inline"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecr:*","Resource":"*"}]}`)}); err != nil {
+		t.Fatalf("PutRolePolicy: %v", err)
+	}
+	if _, err := c.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: role, PolicyArn: aws.String(power)}); err != nil {
+		t.Fatalf("AttachRolePolicy: %v", err)
+	}
+	for p := iam.NewListInstanceProfilesForRolePaginator(c, &iam.ListInstanceProfilesForRoleInput{RoleName: role}); p.HasMorePages(); {
+		page, err := p.NextPage(ctx)
+		if err != nil || len(page.InstanceProfiles) != 0 {
+			t.Fatalf("ListInstanceProfilesForRole: %v %+v", err, page)
+		}
+	}
+	_, err = c.RemoveRoleFromInstanceProfile(ctx, &iam.RemoveRoleFromInstanceProfileInput{RoleName: role, InstanceProfileName: role})
+	wantErr("RemoveRoleFromInstanceProfile", err, &types.NoSuchEntityException{}, "NoSuchEntity", "Instance Profile tf-role cannot be found.")
+	for p := iam.NewListAttachedRolePoliciesPaginator(c, &iam.ListAttachedRolePoliciesInput{RoleName: role}); p.HasMorePages(); {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatalf("ListAttachedRolePolicies: %v", err)
+		}
+		for _, a := range page.AttachedPolicies {
+			if _, err := c.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: role, PolicyArn: a.PolicyArn}); err != nil {
+				t.Fatalf("DetachRolePolicy: %v", err)
+			}
+		}
+	}
+	for p := iam.NewListRolePoliciesPaginator(c, &iam.ListRolePoliciesInput{RoleName: role}); p.HasMorePages(); {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatalf("ListRolePolicies: %v", err)
+		}
+		for _, n := range page.PolicyNames {
+			if _, err := c.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: role, PolicyName: aws.String(n)}); err != nil {
+				t.Fatalf("DeleteRolePolicy: %v", err)
+			}
+		}
+	}
+	if _, err := c.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: role}); err != nil {
+		t.Fatalf("DeleteRole after the Terraform sequence: %v", err)
+	}
+	_, err = c.ListInstanceProfilesForRole(ctx, &iam.ListInstanceProfilesForRoleInput{RoleName: role})
+	wantErr("ListInstanceProfilesForRole of a deleted role", err, &types.NoSuchEntityException{}, "NoSuchEntity", "The role with name tf-role cannot be found.")
+
+	// A user with two keys and a boundary; terraform destroy (force_destroy).
+	user := aws.String("tf-user")
+	if _, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: user, PermissionsBoundary: aws.String(readOnly)}); err != nil {
+		t.Fatalf("CreateUser with a boundary: %v", err)
+	}
+	if _, err := c.DeleteUserPermissionsBoundary(ctx, &iam.DeleteUserPermissionsBoundaryInput{UserName: user}); err != nil {
+		t.Fatalf("DeleteUserPermissionsBoundary: %v", err)
+	}
+	if _, err := c.PutUserPermissionsBoundary(ctx, &iam.PutUserPermissionsBoundaryInput{UserName: user, PermissionsBoundary: aws.String(readOnly)}); err != nil {
+		t.Fatalf("PutUserPermissionsBoundary: %v", err)
+	}
+	if gu, err := c.GetUser(ctx, &iam.GetUserInput{UserName: user}); err != nil || gu.User.PermissionsBoundary == nil ||
+		aws.ToString(gu.User.PermissionsBoundary.PermissionsBoundaryArn) != readOnly {
+		t.Errorf("GetUser boundary: %v %+v", err, gu)
+	}
+	for range 2 {
+		if _, err := c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: user}); err != nil {
+			t.Fatalf("CreateAccessKey: %v", err)
+		}
+	}
+	_, err = c.ListGroupsForUser(ctx, &iam.ListGroupsForUserInput{UserName: aws.String("ghost")})
+	wantErr("ListGroupsForUser ghost", err, &types.NoSuchEntityException{}, "NoSuchEntity", "The user with name ghost cannot be found.")
+	for p := iam.NewListGroupsForUserPaginator(c, &iam.ListGroupsForUserInput{UserName: user}); p.HasMorePages(); {
+		page, err := p.NextPage(ctx)
+		if err != nil || len(page.Groups) != 0 {
+			t.Fatalf("ListGroupsForUser: %v %+v", err, page)
+		}
+	}
+	// force_destroy: MFA devices, SSH keys, the login profile, signing
+	// certificates and service-specific credentials, none on berth.
+	if out, err := c.ListVirtualMFADevices(ctx, &iam.ListVirtualMFADevicesInput{AssignmentStatus: types.AssignmentStatusTypeAssigned}); err != nil ||
+		len(out.VirtualMFADevices) != 0 || out.IsTruncated {
+		t.Errorf("ListVirtualMFADevices: %v %+v", err, out)
+	}
+	if out, err := c.ListMFADevices(ctx, &iam.ListMFADevicesInput{UserName: user}); err != nil || len(out.MFADevices) != 0 {
+		t.Errorf("ListMFADevices: %v %+v", err, out)
+	}
+	if out, err := c.ListSSHPublicKeys(ctx, &iam.ListSSHPublicKeysInput{UserName: user}); err != nil || len(out.SSHPublicKeys) != 0 {
+		t.Errorf("ListSSHPublicKeys: %v %+v", err, out)
+	}
+	if out, err := c.ListSigningCertificates(ctx, &iam.ListSigningCertificatesInput{UserName: user}); err != nil || len(out.Certificates) != 0 {
+		t.Errorf("ListSigningCertificates: %v %+v", err, out)
+	}
+	if out, err := c.ListServiceSpecificCredentials(ctx, &iam.ListServiceSpecificCredentialsInput{UserName: user}); err != nil ||
+		len(out.ServiceSpecificCredentials) != 0 {
+		t.Errorf("ListServiceSpecificCredentials: %v %+v", err, out)
+	}
+	_, err = c.DeleteLoginProfile(ctx, &iam.DeleteLoginProfileInput{UserName: user})
+	wantErr("DeleteLoginProfile", err, &types.NoSuchEntityException{}, "NoSuchEntity", "Login Profile for User tf-user cannot be found.")
+	var ids []*string
+	pages = 0
+	for p := iam.NewListAccessKeysPaginator(c, &iam.ListAccessKeysInput{UserName: user, MaxItems: aws.Int32(1)}); p.HasMorePages() && pages < 10; pages++ {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatalf("ListAccessKeys: %v", err)
+		}
+		for _, k := range page.AccessKeyMetadata {
+			ids = append(ids, k.AccessKeyId)
+		}
+	}
+	if len(ids) != 2 || pages != 2 {
+		t.Errorf("ListAccessKeys one a page: %d keys in %d pages", len(ids), pages)
+	}
+	for _, id := range ids {
+		if _, err := c.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: user, AccessKeyId: id}); err != nil {
+			t.Fatalf("DeleteAccessKey: %v", err)
+		}
+	}
+	if _, err := c.DeleteUser(ctx, &iam.DeleteUserInput{UserName: user}); err != nil {
+		t.Fatalf("DeleteUser after its keys: %v", err)
+	}
+
+	// Policy tags, as aws_iam_policy reads and updates them.
+	arn := "arn:aws:iam::" + account + ":policy/tf-policy"
+	if _, err := c.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("tf-policy"), Tags: []types.Tag{tag("team", "infra")},
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecr:*","Resource":"*"}]}`)}); err != nil {
+		t.Fatalf("CreatePolicy with tags: %v", err)
+	}
+	if _, err := c.TagPolicy(ctx, &iam.TagPolicyInput{PolicyArn: aws.String(arn), Tags: []types.Tag{tag("env", "prod")}}); err != nil {
+		t.Fatalf("TagPolicy: %v", err)
+	}
+	if _, err := c.UntagPolicy(ctx, &iam.UntagPolicyInput{PolicyArn: aws.String(arn), TagKeys: []string{"team"}}); err != nil {
+		t.Fatalf("UntagPolicy: %v", err)
+	}
+	var ptags []string
+	for p := iam.NewListPolicyTagsPaginator(c, &iam.ListPolicyTagsInput{PolicyArn: aws.String(arn)}); p.HasMorePages(); {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatalf("ListPolicyTags: %v", err)
+		}
+		for _, tg := range page.Tags {
+			ptags = append(ptags, aws.ToString(tg.Key)+"="+aws.ToString(tg.Value))
+		}
+	}
+	if !slices.Equal(ptags, []string{"env=prod"}) {
+		t.Errorf("ListPolicyTags: %v", ptags)
+	}
+	if _, err := c.DeletePolicy(ctx, &iam.DeletePolicyInput{PolicyArn: aws.String(arn)}); err != nil {
+		t.Fatalf("DeletePolicy: %v", err)
+	}
 }
