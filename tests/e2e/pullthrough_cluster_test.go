@@ -31,6 +31,10 @@ type countingProxy struct {
 	blobs  map[string]int
 	// corrupt, when set, is a blob digest whose bytes the proxy changes.
 	corrupt string
+	// hold, when set, is a blob digest the proxy sends only its first
+	// MiB of until release is closed.
+	hold    string
+	release chan struct{}
 }
 
 func newCountingProxy(t *testing.T, up *refRegistry) *countingProxy {
@@ -48,9 +52,13 @@ func newCountingProxy(t *testing.T, up *refRegistry) *countingProxy {
 		r.Host = target.Host
 		p.mu.Lock()
 		bad := p.corrupt != "" && strings.HasSuffix(r.URL.Path, "/blobs/"+p.corrupt)
+		held := p.hold != "" && strings.HasSuffix(r.URL.Path, "/blobs/"+p.hold) && r.Method == http.MethodGet
 		p.mu.Unlock()
 		if bad {
 			w = &flipWriter{ResponseWriter: w}
+		}
+		if held {
+			w = &holdWriter{ResponseWriter: w, after: 1 << 20, release: p.release}
 		}
 		rp.ServeHTTP(w, r)
 	}))
@@ -168,6 +176,27 @@ func (f *flipWriter) Write(b []byte) (int, error) {
 		return f.ResponseWriter.Write(c)
 	}
 	return f.ResponseWriter.Write(b)
+}
+
+// holdWriter sends the first after bytes of a body, then waits for
+// release: a slow upstream.
+type holdWriter struct {
+	http.ResponseWriter
+	after   int
+	sent    int
+	release chan struct{}
+}
+
+func (h *holdWriter) Write(b []byte) (int, error) {
+	if h.sent >= h.after {
+		<-h.release
+	}
+	n, err := h.ResponseWriter.Write(b)
+	h.sent += n
+	if h.sent >= h.after {
+		h.ResponseWriter.(http.Flusher).Flush()
+	}
+	return n, err
 }
 
 // TestPullThroughLyingUpstream: an upstream whose blob bytes do not match
