@@ -4,8 +4,10 @@
 // for berth alone, GetAuthorizationToken throughput and ECR listing
 // latency (DescribeImages, ListImages) at 1,000 and 10,000 images, and the
 // online garbage collector (push and pull while it drains a backlog, and
-// how fast it reclaims 10,000 deleted images; 1,000 quick). It
-// prints one table and the goals, and writes bench/results.json.
+// how fast it reclaims 10,000 deleted images; 1,000 quick), and the
+// pull-through cache (cold and warm pulls through berth from the
+// reference registry over HTTPS). It prints one table and the goals, and
+// writes bench/results.json.
 //
 // berth requires ECR authentication: the bench reads each berth's
 // bootstrap admin key, adds a ROOT CREATE_ON_PUSH creation template, and
@@ -16,7 +18,8 @@
 // repetition, fewer listing samples), BENCH_REPS=n, BENCH_SYSTEMS=berth-s3,
 // ref-s3,… (a subset), BERTH_BIN (a prebuilt berth instead of building
 // ./cmd/berth), BENCH_CPUPROFILE=dir (CPU profile of this process),
-// BERTH_TOOLS (where minio and registry live).
+// BERTH_TOOLS (where minio and registry live), BENCH_ONLY=ptc (the
+// pull-through cache rows alone).
 package main
 
 import (
@@ -104,6 +107,9 @@ func run() error {
 	if err := env.EnsureTools(ctx); err != nil {
 		return err
 	}
+	if os.Getenv("BENCH_ONLY") == "ptc" {
+		return runPTCOnly(ctx, env, p)
+	}
 	targets, err := startAll(ctx, env, p.systems)
 	if err != nil {
 		return err
@@ -146,6 +152,12 @@ func run() error {
 		}
 		res.Figures = append(res.Figures, gcFigures(p.layer, reclaim)...)
 	}
+	if slices.ContainsFunc(targets, func(t *bench.Target) bool { return t.Name == bench.BerthDisk }) {
+		if err := runPTC(ctx, env, data, res, p); err != nil {
+			return fmt.Errorf("pull-through cache: %w", err)
+		}
+		res.Figures = append(res.Figures, ptcFigures(p.layer)...)
+	}
 
 	fmt.Printf("\nberth-bench: medians of %d run(s), %s layer, %s HEAD load, %.0f s of runs. "+
 		"berth runs with --plain-http (no TLS), like the reference; berth's /v2 requests carry the login token of a PowerUser CI user on repositories with a repository policy, "+
@@ -155,7 +167,7 @@ func run() error {
 		p.reps, size(p.layer), p.head, time.Since(t0).Seconds(), 3*p.listSamples, bench.PageSize)
 	res.Table(os.Stdout)
 	fmt.Println()
-	short := res.Goals(os.Stdout, append(goals(sizes), gcGoals()...))
+	short := res.Goals(os.Stdout, append(append(goals(sizes), gcGoals()...), ptcGoals()...))
 	out := filepath.Join(root, "bench", "results.json")
 	if err := res.WriteJSON(out); err != nil {
 		return err
