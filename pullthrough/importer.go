@@ -165,7 +165,7 @@ func (im *Importer) EnsureManifest(ctx context.Context, t Target, ref string, lo
 		im.count("hit", 1) // being imported: the bytes fetched for it
 		return m, nil
 	}
-	u, err := im.Upstreams.For(ctx, t.Rule)
+	u, err := im.Upstreams.Reused(ctx, t.Rule)
 	if err != nil {
 		if cached {
 			return nil, nil

@@ -51,7 +51,7 @@ func (e *BrokenError) Unwrap() error { return e.Err }
 
 // HeadBlob is the size the upstream gives blob dgst of t's repository.
 func (im *Importer) HeadBlob(ctx context.Context, t Target, dgst string) (int64, error) {
-	u, err := im.Upstreams.For(ctx, t.Rule)
+	u, err := im.Upstreams.Reused(ctx, t.Rule)
 	if err != nil {
 		return 0, err
 	}
@@ -70,7 +70,7 @@ func (im *Importer) ServeBlob(ctx context.Context, t Target, dgst string, local 
 	if err != nil {
 		return false, err
 	}
-	u, err := im.Upstreams.For(ctx, t.Rule)
+	u, err := im.Upstreams.Reused(ctx, t.Rule)
 	if err != nil {
 		return false, err
 	}
