@@ -266,3 +266,79 @@ func TestEnsureManifestAnswersBeforeImport(t *testing.T) {
 		t.Fatalf("after the import: %+v %v, want the cache", m3, err)
 	}
 }
+
+// memLeases are the store's leases in memory.
+type memLeases struct {
+	mu     sync.Mutex
+	owners map[string]string
+}
+
+func (l *memLeases) AcquireLease(_ context.Context, name, owner string, _ time.Duration) (bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.owners == nil {
+		l.owners = map[string]string{}
+	}
+	if o, ok := l.owners[name]; ok && o != owner {
+		return false, nil
+	}
+	l.owners[name] = owner
+	return true, nil
+}
+
+func (l *memLeases) RenewLease(context.Context, string, string, time.Duration) (bool, error) {
+	return true, nil
+}
+
+func (l *memLeases) ReleaseLease(_ context.Context, name, owner string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.owners[name] == owner {
+		delete(l.owners, name)
+	}
+	return nil
+}
+
+// TestServeBlobWaitsForTheFetchUnderWay: a second GET while the first
+// streams waits for it and is served the stored copy; the upstream is
+// read once.
+func TestServeBlobWaitsForTheFetchUnderWay(t *testing.T) {
+	blob := randBlob(1 << 20)
+	d := digestOf(blob)
+	up := &fakeUpstream{blobs: map[string][]byte{d: blob}, hold: make(chan struct{})}
+	im, tg := up.start(t)
+	im.Leases = &memLeases{}
+	local := newMemLocal()
+	srv, done := serveBlob(t, im, tg, local, d)
+	first, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Body.Close()
+	waited := make(chan error, 1)
+	go func() {
+		stored, err := im.ServeBlob(context.Background(), tg, d, local, httptest.NewRecorder())
+		if err == nil && !stored {
+			err = errors.New("the second GET fetched the blob itself")
+		}
+		waited <- err
+	}()
+	select {
+	case err := <-waited:
+		t.Fatalf("second GET returned while the first still streams: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	close(up.hold)
+	if got, err := io.ReadAll(first.Body); err != nil || !bytes.Equal(got, blob) {
+		t.Fatalf("first GET: %d bytes, %v", len(got), err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-waited; err != nil {
+		t.Fatal(err)
+	}
+	if n := up.gets.Load(); n != 1 {
+		t.Fatalf("%d upstream GETs, want 1", n)
+	}
+}
