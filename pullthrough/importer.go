@@ -2,7 +2,6 @@ package pullthrough
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -187,7 +186,7 @@ func (im *Importer) EnsureManifest(ctx context.Context, t Target, ref string, lo
 		}
 		im.log().Info("pull-through: tag moved upstream", "repository", t.Repo, "tag", ref, "from", have, "to", up)
 	}
-	m, _, err := fetchManifest(ctx, u, t.Upstream, ref)
+	m, err := fetchManifest(ctx, u, t.Upstream, ref)
 	if err != nil {
 		if cached {
 			im.log().Warn("pull-through: re-import failed; serving the cache", "repository", t.Repo, "ref", ref, "error", err)
@@ -206,27 +205,26 @@ func (im *Importer) EnsureManifest(ctx context.Context, t Target, ref string, lo
 	return m, nil
 }
 
-// fetchManifest reads ref's manifest from u, checks that it is one
-// (and, for a digest, that its bytes are that digest) and returns it
-// with what it references.
-func fetchManifest(ctx context.Context, u *Upstream, repo, ref string) (*Manifest, *manifestShape, error) {
+// fetchManifest reads ref's manifest from u and checks that it is one
+// (and, for a digest, that its bytes are that digest).
+func fetchManifest(ctx context.Context, u *Upstream, repo, ref string) (*Manifest, error) {
 	body, mt, err := u.GetManifest(ctx, repo, ref)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	sum := sha256.Sum256(body)
 	dgst := "sha256:" + hex.EncodeToString(sum[:])
 	if strings.Contains(ref, ":") && ref != dgst {
-		return nil, nil, &UpstreamError{Status: 502, Err: fmt.Errorf("upstream manifest %s has digest %s", ref, dgst)}
+		return nil, &UpstreamError{Status: 502, Err: fmt.Errorf("upstream manifest %s has digest %s", ref, dgst)}
 	}
 	var shape manifestShape
 	if err := json.Unmarshal(body, &shape); err != nil {
-		return nil, nil, &UpstreamError{Status: 502, Err: fmt.Errorf("upstream manifest: %w", err)}
+		return nil, &UpstreamError{Status: 502, Err: fmt.Errorf("upstream manifest: %w", err)}
 	}
 	if shape.MediaType != "" {
 		mt = shape.MediaType
 	}
-	return &Manifest{Body: body, MediaType: mt, Digest: dgst}, &shape, nil
+	return &Manifest{Body: body, MediaType: mt, Digest: dgst}, nil
 }
 
 func (im *Importer) log() *slog.Logger {
@@ -278,7 +276,7 @@ func (im *Importer) importManifest(ctx context.Context, t Target, u *Upstream, r
 			continue
 		}
 		err := im.once(ctx, t, "manifest", c.Digest, done, func() error {
-			cm, _, err := fetchManifest(ctx, u, t.Upstream, c.Digest)
+			cm, err := fetchManifest(ctx, u, t.Upstream, c.Digest)
 			if err != nil {
 				return err
 			}
@@ -351,13 +349,6 @@ func (im *Importer) fetchBlob(ctx context.Context, t Target, u *Upstream, dgst s
 	}
 	defer rc.Close()
 	return local.PutBlob(ctx, dgst, size, &countingReader{r: rc, add: func(n int) { im.count("bytes", int64(n)) }})
-}
-
-// ownerID names one fetch (a lease owner).
-func ownerID() string {
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	return "fetch/" + hex.EncodeToString(b[:])
 }
 
 // countingReader reports the bytes read through it.

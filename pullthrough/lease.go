@@ -2,6 +2,8 @@ package pullthrough
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"time"
 )
 
@@ -77,4 +79,11 @@ func (im *Importer) once(ctx context.Context, t Target, kind, ref string, done f
 		return err
 	}
 	return fetch()
+}
+
+// ownerID names one fetch (a lease owner).
+func ownerID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return "fetch/" + hex.EncodeToString(b[:])
 }
