@@ -342,3 +342,32 @@ func TestServeBlobWaitsForTheFetchUnderWay(t *testing.T) {
 		t.Fatalf("%d upstream GETs, want 1", n)
 	}
 }
+
+// TestServeBlobClientLeaves: a client that disconnects mid-stream does not
+// stop the store.
+func TestServeBlobClientLeaves(t *testing.T) {
+	blob := randBlob(2 << 20)
+	d := digestOf(blob)
+	up := &fakeUpstream{blobs: map[string][]byte{d: blob}, hold: make(chan struct{})}
+	im, tg := up.start(t)
+	local := newMemLocal()
+	srv, done := serveBlob(t, im, tg, local, d)
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(resp.Body, make([]byte, 64<<10)); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	resp.Body.Close()
+	close(up.hold)
+	if err := <-done; err != nil {
+		t.Fatalf("ServeBlob after the client left: %v", err)
+	}
+	if ok, _ := local.HasBlob(context.Background(), d); !ok {
+		t.Fatal("the blob was not stored after the client left")
+	}
+}

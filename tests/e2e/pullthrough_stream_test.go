@@ -21,7 +21,8 @@ import (
 // front of the reference registry) still holds back all but its first
 // MiB. Afterwards the image is cached, and the layer was fetched from the
 // upstream once (the background import waited for the streaming GET
-// instead of fetching it again).
+// instead of fetching it again). A HEAD of the uncached blob answers the
+// upstream's size without fetching it.
 func TestPullThroughStreams(t *testing.T) {
 	t.Parallel()
 	up := startRefRegistry(t)
@@ -74,6 +75,22 @@ func TestPullThroughStreams(t *testing.T) {
 	}
 	if fetched != 0 {
 		t.Fatalf("%d blobs fetched from the upstream before the manifest was answered", fetched)
+	}
+
+	// A HEAD of the blob the cache lacks is the upstream's HEAD: its size,
+	// nothing fetched.
+	req, _ := http.NewRequestWithContext(ctx, http.MethodHead, b.URL+"/v2/slow/lib/stream/blobs/"+layer, nil)
+	req.SetBasicAuth(b.User, b.Password)
+	head, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head.Body.Close()
+	proxy.mu.Lock()
+	fetched = proxy.blobs[layer]
+	proxy.mu.Unlock()
+	if head.StatusCode != http.StatusOK || head.ContentLength != int64(len(layerBytes)) || fetched != 0 {
+		t.Fatalf("HEAD of the uncached layer: %s, Content-Length %d, %d GETs upstream", head.Status, head.ContentLength, fetched)
 	}
 
 	resp = get("/v2/slow/lib/stream/blobs/" + layer)
