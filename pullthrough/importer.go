@@ -343,12 +343,14 @@ func (im *Importer) fetchBlob(ctx context.Context, t Target, u *Upstream, dgst s
 	if ok, err := local.HasBlob(ctx, dgst); err != nil || ok {
 		return err
 	}
-	rc, size, err := u.GetBlob(ctx, t.Upstream, dgst)
+	fetch, cancel := context.WithCancel(ctx)
+	defer cancel()
+	rc, size, err := u.GetBlob(fetch, t.Upstream, dgst)
 	if err != nil {
 		return err
 	}
 	defer rc.Close()
-	return local.PutBlob(ctx, dgst, size, &countingReader{r: rc, add: func(n int) { im.count("bytes", int64(n)) }})
+	return local.PutBlob(ctx, dgst, size, &countingReader{r: stalling(rc, cancel), add: func(n int) { im.count("bytes", int64(n)) }})
 }
 
 // countingReader reports the bytes read through it.
