@@ -19,6 +19,24 @@ type background struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	mu     sync.Mutex // closed and wg.Add, so no import starts during Close's Wait
+	closed bool
+}
+
+// goRun runs fn in the background unless the importer is closed.
+func (b *background) goRun(fn func()) bool {
+	b.init()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return false
+	}
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		fn()
+	}()
+	return true
 }
 
 func (b *background) init() {
@@ -39,6 +57,9 @@ func (im *Importer) detach(ctx context.Context) (context.Context, context.Cancel
 // cancelled import leaves nothing half-stored).
 func (im *Importer) Close() {
 	im.bg.init()
+	im.bg.mu.Lock()
+	im.bg.closed = true
+	im.bg.mu.Unlock()
 	im.bg.cancel()
 	im.bg.wg.Wait()
 }
@@ -126,14 +147,18 @@ func (im *Importer) start(ctx context.Context, t Target, u *Upstream, ref string
 		return false
 	}
 	bg, cancel := im.detach(ctx)
-	im.bg.wg.Add(1)
-	go func() {
-		defer im.bg.wg.Done()
+	started := im.bg.goRun(func() {
 		defer cancel()
 		if err := im.run(bg, t, u, f, local, checked); err != nil {
 			im.log().Warn("pull-through: background import failed", "repository", t.Repo, "ref", ref, "digest", m.Digest, "error", err)
 		}
-	}()
+	})
+	if !started { // closing: the next pull imports it
+		cancel()
+		fs.mu.Lock()
+		fs.forget(f)
+		fs.mu.Unlock()
+	}
 	return true
 }
 
