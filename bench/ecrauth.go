@@ -97,8 +97,9 @@ func ciUser(ctx context.Context, addr, bin, config string) (*ecr.Client, error) 
 		return nil, err
 	}
 	// Pushes create their repositories from the ROOT template: that is
-	// CreateRepository, which PowerUser lacks.
-	create := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecr:CreateRepository","Resource":"*"}]}`
+	// CreateRepository, which PowerUser lacks; so is the pull-through
+	// rows' import from the upstream (BatchImportUpstreamImage).
+	create := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ecr:CreateRepository","ecr:BatchImportUpstreamImage"],"Resource":"*"}]}`
 	if _, err := iam("put-policy", "--user", "bench-ci", "--name", "create-on-push", "--document", create); err != nil {
 		return nil, err
 	}

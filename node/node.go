@@ -171,6 +171,9 @@ func (n *Node) APIHandler() http.Handler { return n.apiHandler }
 
 // Close stops background work and closes the metadata store.
 func (n *Node) Close() error {
+	if im := n.cp.gate.PullThrough; im != nil {
+		im.Close() // background imports end before the store closes
+	}
 	err := n.Server.Close()
 	n.cp.Close()
 	return err

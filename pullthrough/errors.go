@@ -1,7 +1,11 @@
 // Package pullthrough is berth's pull-through cache: the rules of a
 // registry (ECR's Create/Describe/Update/Delete/ValidatePullThroughCacheRule,
-// with ECR's validation, limits and errors) and the upstream client that
-// logs in to and reads from an upstream registry over HTTPS.
+// with ECR's validation, limits and errors), the upstream client that
+// logs in to and reads from an upstream registry over HTTPS, and the
+// importer the /v2 edge runs: a miss is answered from the upstream at once
+// and imported in the background (importer.go, flight.go), a blob is
+// streamed to the client while it is stored (stream.go), each fetch once
+// across nodes (lease.go).
 //
 // Errors leave the package as *Error values that name their ECR exception;
 // the edges map them once (ecrapi sends them as they are).

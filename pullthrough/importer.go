@@ -2,7 +2,6 @@ package pullthrough
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -65,6 +64,18 @@ type Importer struct {
 	// Count, when set, counts "hit", "miss" and fetched blob bytes
 	// ("bytes", n).
 	Count func(what string, n int64)
+	// Grace is how long a background import leaves an image's blobs to
+	// the pullers' own blob GETs, which stream them, before it fetches
+	// the rest itself (DefaultGrace when zero).
+	Grace time.Duration
+	// WaitBound is how long a blob GET waits for another fetch of the
+	// same blob (another puller, the background import, another node)
+	// before it streams from the upstream without storing
+	// (DefaultWaitBound when zero).
+	WaitBound time.Duration
+
+	bg     background
+	flight flights
 }
 
 func (im *Importer) count(what string, n int64) {
@@ -107,45 +118,60 @@ func (im *Importer) recheck() time.Duration {
 // ErrImageNotFound: neither the cache nor the upstream has the image.
 var ErrImageNotFound = errors.New("requested image not found")
 
-// EnsureManifest makes ref (a tag or a digest) of t's repository present
-// and current in local: a digest already cached is served; a tag is
-// compared with its upstream when its last check is older than the
-// re-check interval, and re-imported when it moved. An unreachable
-// upstream serves what is cached. allow is asked before anything is
-// imported (ecr:BatchImportUpstreamImage); its error is returned as is.
-func (im *Importer) EnsureManifest(ctx context.Context, t Target, ref string, local Local, allow func() error) error {
+// Manifest is a manifest as the upstream answered it: the exact bytes a
+// client gets while the image is imported in the background.
+type Manifest struct {
+	Body      []byte
+	MediaType string
+	Digest    string
+}
+
+// EnsureManifest decides how a manifest GET or HEAD of ref (a tag or a
+// digest) of t's repository is answered. nil: from the cache (a digest
+// cached, a tag cached and checked within the re-check interval or still
+// the upstream's, or an unreachable upstream while something is cached).
+// Otherwise the upstream's manifest, which the caller sends as is, while
+// the image is imported in the background (blobs first, the manifest
+// last, once across nodes). allow is asked before the upstream is
+// (ecr:BatchImportUpstreamImage); its error is returned as is.
+func (im *Importer) EnsureManifest(ctx context.Context, t Target, ref string, local Local, allow func() error) (*Manifest, error) {
 	isDigest := strings.Contains(ref, ":")
 	have, cached, err := local.ManifestDigest(ctx, ref)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if isDigest && cached {
 		im.count("hit", 1)
-		return nil
+		return nil, nil
 	}
 	if !isDigest && cached {
 		at, ok, err := im.Checks.TagCheckedAt(ctx, t.RegistryID, t.Repo, ref)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if ok && im.now().Sub(at) < im.recheck() {
 			im.count("hit", 1)
-			return nil
+			return nil, nil
 		}
 	}
 	if err := allow(); err != nil {
 		if cached {
-			return nil // cached content is served to whoever may pull it
+			return nil, nil // cached content is served to whoever may pull it
 		}
-		return err
+		return nil, err
 	}
-	u, err := im.Upstreams.For(ctx, t.Rule)
+	if m := im.flight.memo(t, ref); m != nil && !cached {
+		im.count("hit", 1) // being imported: the bytes fetched for it
+		return m, nil
+	}
+	u, err := im.Upstreams.Reused(ctx, t.Rule)
 	if err != nil {
 		if cached {
-			return nil
+			return nil, nil
 		}
-		return err
+		return nil, err
 	}
+	checked := im.now()
 	if !isDigest && cached {
 		up, err := u.HeadManifest(ctx, t.Upstream, ref)
 		switch {
@@ -153,36 +179,52 @@ func (im *Importer) EnsureManifest(ctx context.Context, t Target, ref string, lo
 			// The upstream is down or refuses: the cache is served, and
 			// the tag is checked again on a later pull.
 			im.log().Warn("pull-through: tag re-check failed; serving the cache", "repository", t.Repo, "tag", ref, "error", err)
-			return nil
+			return nil, nil
 		case up == have:
 			im.count("hit", 1)
-			return im.Checks.MarkTagChecked(ctx, t.RegistryID, t.Repo, ref, im.now())
+			return nil, im.Checks.MarkTagChecked(ctx, t.RegistryID, t.Repo, ref, checked)
 		}
 		im.log().Info("pull-through: tag moved upstream", "repository", t.Repo, "tag", ref, "from", have, "to", up)
 	}
-	im.count("miss", 1)
-	err = im.once(ctx, t, "manifest", ref, func() (bool, error) {
-		// Another puller may have imported it meanwhile.
-		d, ok, err := local.ManifestDigest(ctx, ref)
-		if isDigest || !cached {
-			return ok, err
-		}
-		return ok && d != have, err // the moved tag, re-imported
-	}, func() error { return im.importManifest(ctx, t, u, ref, local, 0) })
+	m, err := fetchManifest(ctx, u, t.Upstream, ref)
 	if err != nil {
 		if cached {
 			im.log().Warn("pull-through: re-import failed; serving the cache", "repository", t.Repo, "ref", ref, "error", err)
-			return nil
+			return nil, nil
 		}
 		if NotFoundUpstream(err) {
-			return ErrImageNotFound
+			return nil, ErrImageNotFound
 		}
-		return err
+		return nil, err
 	}
-	if !isDigest {
-		return im.Checks.MarkTagChecked(ctx, t.RegistryID, t.Repo, ref, im.now())
+	if im.start(ctx, t, u, ref, m, local, checked) {
+		im.count("miss", 1)
+	} else {
+		im.count("hit", 1)
 	}
-	return nil
+	return m, nil
+}
+
+// fetchManifest reads ref's manifest from u and checks that it is one
+// (and, for a digest, that its bytes are that digest).
+func fetchManifest(ctx context.Context, u *Upstream, repo, ref string) (*Manifest, error) {
+	body, mt, err := u.GetManifest(ctx, repo, ref)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(body)
+	dgst := "sha256:" + hex.EncodeToString(sum[:])
+	if strings.Contains(ref, ":") && ref != dgst {
+		return nil, &UpstreamError{Status: 502, Err: fmt.Errorf("upstream manifest %s has digest %s", ref, dgst)}
+	}
+	var shape manifestShape
+	if err := json.Unmarshal(body, &shape); err != nil {
+		return nil, &UpstreamError{Status: 502, Err: fmt.Errorf("upstream manifest: %w", err)}
+	}
+	if shape.MediaType != "" {
+		mt = shape.MediaType
+	}
+	return &Manifest{Body: body, MediaType: mt, Digest: dgst}, nil
 }
 
 func (im *Importer) log() *slog.Logger {
@@ -211,125 +253,104 @@ type manifestShape struct {
 	} `json:"manifests"`
 }
 
-// importManifest fetches ref's manifest, everything it references, and
-// stores the manifest last (content first, so a failure leaves no image
-// that cannot be pulled).
-func (im *Importer) importManifest(ctx context.Context, t Target, u *Upstream, ref string, local Local, depth int) error {
+// importManifest stores m (read from the upstream as ref) under ref,
+// after everything it references: an index's manifests (fetched, or
+// taken from f's memo) and its blobs. Content first, so a failure leaves
+// no image that cannot be pulled.
+func (im *Importer) importManifest(ctx context.Context, t Target, u *Upstream, ref string, m *Manifest, local Local, f *flight, depth int) error {
 	if depth > 1 {
 		return fmt.Errorf("pull-through: index nested too deep")
 	}
-	body, mt, err := u.GetManifest(ctx, t.Upstream, ref)
-	if err != nil {
-		return err
-	}
-	sum := sha256.Sum256(body)
-	dgst := "sha256:" + hex.EncodeToString(sum[:])
-	if strings.Contains(ref, ":") && ref != dgst {
-		return &UpstreamError{Status: 502, Err: fmt.Errorf("upstream manifest %s has digest %s", ref, dgst)}
-	}
-	var m manifestShape
-	if err := json.Unmarshal(body, &m); err != nil {
+	var shape manifestShape
+	if err := json.Unmarshal(m.Body, &shape); err != nil {
 		return &UpstreamError{Status: 502, Err: fmt.Errorf("upstream manifest: %w", err)}
 	}
-	if m.MediaType != "" {
-		mt = m.MediaType
-	}
-	for _, c := range m.Manifests {
-		if _, ok, err := local.ManifestDigest(ctx, c.Digest); err != nil {
+	for _, c := range shape.Manifests {
+		done := func() (bool, error) {
+			_, ok, err := local.ManifestDigest(ctx, c.Digest)
+			return ok, err
+		}
+		if ok, err := done(); err != nil {
 			return err
 		} else if ok {
 			continue
 		}
-		if err := im.importManifest(ctx, t, u, c.Digest, local, depth+1); err != nil {
+		err := im.once(ctx, t, "manifest", c.Digest, done, func() error {
+			cm, err := fetchManifest(ctx, u, t.Upstream, c.Digest)
+			if err != nil {
+				return err
+			}
+			f.remember(cm)
+			return im.importManifest(ctx, t, u, c.Digest, cm, local, f, depth+1)
+		})
+		if err != nil {
 			return err
 		}
 	}
 	var blobs []string
-	if m.Config != nil && m.Config.Digest != "" {
-		blobs = append(blobs, m.Config.Digest)
+	if shape.Config != nil && shape.Config.Digest != "" {
+		blobs = append(blobs, shape.Config.Digest)
 	}
-	for _, l := range m.Layers {
+	for _, l := range shape.Layers {
 		if len(l.URLs) > 0 {
 			continue // foreign layers stay where they are
 		}
 		blobs = append(blobs, l.Digest)
 	}
+	if err := im.importBlobs(ctx, t, u, blobs, local); err != nil {
+		return err
+	}
+	return local.PutManifest(ctx, ref, m.MediaType, m.Body)
+}
+
+// importBlobs stores blobs: first those no other fetch is bringing in
+// (a puller's GET streams the others while storing them), then it waits
+// for the rest and fetches whatever is still missing.
+func (im *Importer) importBlobs(ctx context.Context, t Target, u *Upstream, blobs []string, local Local) error {
+	var later []string
 	for _, d := range blobs {
-		if err := im.importBlob(ctx, t, u, d, local); err != nil {
+		if ok, err := local.HasBlob(ctx, d); err != nil {
 			return err
+		} else if ok {
+			continue
 		}
-	}
-	return local.PutManifest(ctx, ref, mt, body)
-}
-
-func (im *Importer) importBlob(ctx context.Context, t Target, u *Upstream, dgst string, local Local) error {
-	have := func() (bool, error) { return local.HasBlob(ctx, dgst) }
-	if ok, err := have(); err != nil || ok {
-		return err
-	}
-	return im.once(ctx, t, "blob", dgst, have, func() error {
-		rc, size, err := u.GetBlob(ctx, t.Upstream, dgst)
+		release, err := im.take(ctx, leaseName(t, "blob", d), false)
 		if err != nil {
 			return err
 		}
-		defer rc.Close()
-		return local.PutBlob(ctx, dgst, size, &countingReader{r: rc, add: func(n int) { im.count("bytes", int64(n)) }})
-	})
-}
-
-// leaseTTL bounds how long a node that died mid-fetch blocks the others;
-// a live fetch renews its lease.
-const leaseTTL = 30 * time.Second
-
-// once runs fetch for (repository, kind, ref) on one node at a time across
-// the cluster: the others wait for the lease and then find the content
-// there (done), or fetch it themselves when the holder failed.
-func (im *Importer) once(ctx context.Context, t Target, kind, ref string, done func() (bool, error), fetch func() error) error {
-	if im.Leases == nil {
-		return fetch()
-	}
-	name := "pull-through/" + kind + "/" + t.RegistryID + "/" + t.Repo + "@" + ref
-	owner := ownerID()
-	for {
-		got, err := im.Leases.AcquireLease(ctx, name, owner, leaseTTL)
+		if release == nil {
+			later = append(later, d)
+			continue
+		}
+		err = im.fetchBlob(ctx, t, u, d, local)
+		release()
 		if err != nil {
 			return err
 		}
-		if got {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
+	}
+	for _, d := range later {
+		have := func() (bool, error) { return local.HasBlob(ctx, d) }
+		if err := im.once(ctx, t, "blob", d, have, func() error { return im.fetchBlob(ctx, t, u, d, local) }); err != nil {
+			return err
 		}
 	}
-	defer func() { _ = im.Leases.ReleaseLease(context.WithoutCancel(ctx), name, owner) }()
-	if ok, err := done(); err != nil || ok {
-		return err
-	}
-	stop := make(chan struct{})
-	defer close(stop)
-	go func() {
-		tk := time.NewTicker(leaseTTL / 3)
-		defer tk.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tk.C:
-				_, _ = im.Leases.RenewLease(context.WithoutCancel(ctx), name, owner, leaseTTL)
-			}
-		}
-	}()
-	return fetch()
+	return nil
 }
 
-// ownerID names one fetch (a lease owner).
-func ownerID() string {
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	return "fetch/" + hex.EncodeToString(b[:])
+// fetchBlob copies blob dgst from the upstream into local (the caller
+// holds its lease and found it missing).
+func (im *Importer) fetchBlob(ctx context.Context, t Target, u *Upstream, dgst string, local Local) error {
+	if ok, err := local.HasBlob(ctx, dgst); err != nil || ok {
+		return err
+	}
+	fetch, cancel := context.WithCancel(ctx)
+	defer cancel()
+	rc, size, err := u.GetBlob(fetch, t.Upstream, dgst)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	return local.PutBlob(ctx, dgst, size, &countingReader{r: stalling(rc, cancel), add: func(n int) { im.count("bytes", int64(n)) }})
 }
 
 // countingReader reports the bytes read through it.

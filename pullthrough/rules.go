@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -386,6 +387,49 @@ type Upstreams struct {
 	// Observe, when set, sees every upstream request's latency and
 	// outcome.
 	Observe func(d time.Duration, err error)
+
+	mu     sync.Mutex
+	reused map[string]reusedUpstream
+}
+
+// reuseFor is how long pulls share one rule's client: its login (a
+// bearer token, or Basic learned from a challenge) and its credentials,
+// so a pull's blob GETs do not each open the secret and log in again. A
+// changed secret is picked up after it.
+const reuseFor = time.Minute
+
+type reusedUpstream struct {
+	u  *Upstream
+	at time.Time
+}
+
+// Reused is the upstream of rule r for pulls: For's client, shared for
+// reuseFor. (ValidatePullThroughCacheRule logs in afresh with For.)
+func (us *Upstreams) Reused(ctx context.Context, r metadata.PullThroughRule) (*Upstream, error) {
+	key := strings.Join([]string{r.RegistryID, r.Prefix, r.UpstreamURL, r.UpstreamPrefix, r.CredentialArn}, "\x00")
+	now := time.Now()
+	us.mu.Lock()
+	e, ok := us.reused[key]
+	us.mu.Unlock()
+	if ok && now.Sub(e.at) < reuseFor {
+		return e.u, nil
+	}
+	u, err := us.For(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	us.mu.Lock()
+	defer us.mu.Unlock()
+	if us.reused == nil {
+		us.reused = map[string]reusedUpstream{}
+	}
+	for k, e := range us.reused {
+		if now.Sub(e.at) >= reuseFor {
+			delete(us.reused, k)
+		}
+	}
+	us.reused[key] = reusedUpstream{u: u, at: now}
+	return u, nil
 }
 
 // For is the upstream of rule r.

@@ -153,6 +153,17 @@ func (u *Upstream) GetBlob(ctx context.Context, repo, dgst string) (io.ReadClose
 	return resp.Body, resp.ContentLength, nil
 }
 
+// HeadBlob is the size the upstream gives for repo's blob dgst, without
+// reading it.
+func (u *Upstream) HeadBlob(ctx context.Context, repo, dgst string) (int64, error) {
+	resp, err := u.do(ctx, http.MethodHead, "/v2/"+repo+"/blobs/"+dgst, pullScope(repo), nil)
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	return resp.ContentLength, nil
+}
+
 func pullScope(repo string) string { return "repository:" + repo + ":pull" }
 
 // do sends one request, answering an auth challenge once.

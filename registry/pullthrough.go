@@ -61,11 +61,12 @@ func (s *Server) createForPullThrough(ctx context.Context, registryID, repo stri
 	return true, nil
 }
 
-// pullThrough runs before a manifest GET/HEAD of a cache repository: it
-// brings the image in from the upstream when the cache does not have it
-// or its tag is due for a re-check. It reports false when it answered.
+// pullThrough runs before a manifest or blob GET/HEAD of a cache
+// repository: it answers from the upstream what the cache lacks (or a
+// tag due for its re-check that moved) and imports it. It reports false
+// when it answered.
 func (s *Server) pullThrough(w http.ResponseWriter, r *http.Request, ri requestInfo, a ecrmodel.Access, next http.Handler) bool {
-	if a.Route != v2.RouteNameManifest || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
+	if (a.Route != v2.RouteNameManifest && a.Route != v2.RouteNameBlob) || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
 		return true
 	}
 	ctx := r.Context()
@@ -77,28 +78,55 @@ func (s *Server) pullThrough(w http.ResponseWriter, r *http.Request, ri requestI
 	if !ok {
 		return true
 	}
-	ref := routeOf(s.routes, r).vars["reference"]
 	allow := func() error {
 		return s.authorize(ctx, ri.Principal, ri.RegistryID, ecrmodel.Access{Action: "ecr:BatchImportUpstreamImage", Repo: a.Repo, Route: a.Route}, r)
 	}
-	local := &localRepo{s: s, next: next, ctx: ctx, ri: ri, repo: a.Repo, host: r.Host}
-	err = s.opts.Gate.PullThrough.EnsureManifest(ctx, t, ref, local, allow)
+	local := &localRepo{s: s, next: next, ri: ri, repo: a.Repo, host: r.Host}
+	if a.Route == v2.RouteNameBlob {
+		s.pullThroughBlob(w, r, t, local, allow)
+		return false
+	}
+	ref := routeOf(s.routes, r).vars["reference"]
+	m, err := s.opts.Gate.PullThrough.EnsureManifest(ctx, t, ref, local, allow)
+	if err != nil {
+		s.pullThroughError(w, r, a.Repo, ref, err, "MANIFEST_UNKNOWN", "Requested image not found")
+		return false
+	}
+	if m == nil {
+		return true // the cache answers
+	}
+	// The upstream's manifest as is, while the import runs.
+	h := w.Header()
+	setAPIVersion(w)
+	h.Set("Content-Type", m.MediaType)
+	h.Set("Docker-Content-Digest", m.Digest)
+	h.Set("Etag", `"`+m.Digest+`"`)
+	h.Set("Content-Length", strconv.Itoa(len(m.Body)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodGet {
+		_, _ = w.Write(m.Body)
+	}
+	return false
+}
+
+// pullThroughError answers a failed pull through the cache: not found and
+// a denied ecr:BatchImportUpstreamImage alike (as ECR does), a refused
+// upstream login, an unreachable upstream.
+func (s *Server) pullThroughError(w http.ResponseWriter, r *http.Request, repo, ref string, err error, code, msg string) {
 	var d *ecrmodel.DeniedError
 	switch {
-	case err == nil:
-		return true
-	case errors.As(err, &d), errors.Is(err, pullthrough.ErrImageNotFound):
-		// ECR answers both the same way.
-		writeError(w, http.StatusNotFound, "MANIFEST_UNKNOWN", "Requested image not found", nil)
+	case errors.As(err, &d), errors.Is(err, pullthrough.ErrImageNotFound), pullthrough.NotFoundUpstream(err):
+		writeError(w, http.StatusNotFound, code, msg, nil)
 	case pullthrough.Denied(err):
 		writeError(w, http.StatusForbidden, "DENIED", "The authentication to the upstream registry failed. Verify that the credentials provided in the pull through cache rule are correct, and try again.", nil)
 	case pullthrough.Unreachable(err):
-		s.opts.Log.Warn("pull-through: upstream unavailable", "repository", a.Repo, "ref", ref, "error", err)
+		s.opts.Log.Warn("pull-through: upstream unavailable", "repository", repo, "ref", ref, "error", err)
 		writeError(w, http.StatusServiceUnavailable, "UNAVAILABLE", "The upstream registry is unavailable and the image is not cached; try again later.", nil)
+	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
+		// The client left.
 	default:
 		s.internalError(w, r, "importing from the upstream registry", err)
 	}
-	return false
 }
 
 // localRepo is one cache repository as the importer sees it: requests to
@@ -107,7 +135,6 @@ func (s *Server) pullThrough(w http.ResponseWriter, r *http.Request, ri requestI
 type localRepo struct {
 	s    *Server
 	next http.Handler
-	ctx  context.Context
 	ri   requestInfo
 	repo string
 	host string

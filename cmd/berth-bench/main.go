@@ -4,8 +4,10 @@
 // for berth alone, GetAuthorizationToken throughput and ECR listing
 // latency (DescribeImages, ListImages) at 1,000 and 10,000 images, and the
 // online garbage collector (push and pull while it drains a backlog, and
-// how fast it reclaims 10,000 deleted images; 1,000 quick). It
-// prints one table and the goals, and writes bench/results.json.
+// how fast it reclaims 10,000 deleted images; 1,000 quick), and the
+// pull-through cache (cold and warm pulls through berth from the
+// reference registry over HTTPS). It prints one table and the goals, and
+// writes bench/results.json.
 //
 // berth requires ECR authentication: the bench reads each berth's
 // bootstrap admin key, adds a ROOT CREATE_ON_PUSH creation template, and
@@ -20,7 +22,8 @@
 // (a subset of push, pull, push_chunked, conc_push, conc_pull, token,
 // head; pull needs push and conc_pull conc_push, so they run too),
 // BENCH_LAYER_MIB=n (the layer size of push and pull), BENCH_S3_OPTS
-// (more storage.s3 keys for berth-s3, e.g. "part_size: 16777216").
+// (more storage.s3 keys for berth-s3, e.g. "part_size: 16777216"),
+// BENCH_ONLY=ptc (the pull-through cache rows alone).
 package main
 
 import (
@@ -134,6 +137,9 @@ func run() error {
 	if err := env.EnsureTools(ctx); err != nil {
 		return err
 	}
+	if os.Getenv("BENCH_ONLY") == "ptc" {
+		return runPTCOnly(ctx, env, p)
+	}
 	targets, err := startAll(ctx, env, p.systems)
 	if err != nil {
 		return err
@@ -176,6 +182,12 @@ func run() error {
 		}
 		res.Figures = append(res.Figures, gcFigures(p.layer, reclaim)...)
 	}
+	if slices.ContainsFunc(targets, func(t *bench.Target) bool { return t.Name == bench.BerthDisk }) {
+		if err := runPTC(ctx, env, data, res, p); err != nil {
+			return fmt.Errorf("pull-through cache: %w", err)
+		}
+		res.Figures = append(res.Figures, ptcFigures(p.layer)...)
+	}
 
 	fmt.Printf("\nberth-bench: medians of %d run(s), %s layer, %s HEAD load, %.0f s of runs. "+
 		"berth runs with --plain-http (no TLS), like the reference; berth's /v2 requests carry the login token of a PowerUser CI user on repositories with a repository policy, "+
@@ -185,7 +197,7 @@ func run() error {
 		p.reps, size(p.layer), p.head, time.Since(t0).Seconds(), 3*p.listSamples, bench.PageSize)
 	res.Table(os.Stdout)
 	fmt.Println()
-	short := res.Goals(os.Stdout, append(goals(sizes), gcGoals()...))
+	short := res.Goals(os.Stdout, append(append(goals(sizes), gcGoals()...), ptcGoals()...))
 	out := filepath.Join(root, "bench", "results.json")
 	if err := res.WriteJSON(out); err != nil {
 		return err

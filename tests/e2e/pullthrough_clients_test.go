@@ -68,13 +68,20 @@ func checkCached(t *testing.T, b *testenv.Berth, repo, tag, index string) {
 	if err != nil || len(repos.Repositories) != 1 {
 		t.Fatalf("DescribeRepositories %s after the pull: %v %+v", repo, err, repos)
 	}
-	imgs, err := b.ECR().DescribeImages(ctx, &ecr.DescribeImagesInput{RepositoryName: aws.String(repo)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range imgs.ImageDetails {
-		if aws.ToString(d.ImageDigest) == index && slices.Contains(d.ImageTags, tag) {
-			return
+	// The pull was answered while the image was imported in the
+	// background: it is listed once the import has stored its manifest.
+	var imgs *ecr.DescribeImagesOutput
+	for deadline := time.Now().Add(45 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		if imgs, err = b.ECR().DescribeImages(ctx, &ecr.DescribeImagesInput{RepositoryName: aws.String(repo)}); err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range imgs.ImageDetails {
+			if aws.ToString(d.ImageDigest) == index && slices.Contains(d.ImageTags, tag) {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			break
 		}
 	}
 	t.Fatalf("DescribeImages %s: no %s tagged %s among %+v", repo, index, tag, imgs.ImageDetails)

@@ -31,6 +31,10 @@ type countingProxy struct {
 	blobs  map[string]int
 	// corrupt, when set, is a blob digest whose bytes the proxy changes.
 	corrupt string
+	// hold, when set, is a blob digest the proxy sends only its first
+	// MiB of until release is closed.
+	hold    string
+	release chan struct{}
 }
 
 func newCountingProxy(t *testing.T, up *refRegistry) *countingProxy {
@@ -48,9 +52,13 @@ func newCountingProxy(t *testing.T, up *refRegistry) *countingProxy {
 		r.Host = target.Host
 		p.mu.Lock()
 		bad := p.corrupt != "" && strings.HasSuffix(r.URL.Path, "/blobs/"+p.corrupt)
+		held := p.hold != "" && strings.HasSuffix(r.URL.Path, "/blobs/"+p.hold) && r.Method == http.MethodGet
 		p.mu.Unlock()
 		if bad {
 			w = &flipWriter{ResponseWriter: w}
+		}
+		if held {
+			w = &holdWriter{ResponseWriter: w, after: 1 << 20, release: p.release}
 		}
 		rp.ServeHTTP(w, r)
 	}))
@@ -170,6 +178,27 @@ func (f *flipWriter) Write(b []byte) (int, error) {
 	return f.ResponseWriter.Write(b)
 }
 
+// holdWriter sends the first after bytes of a body, then waits for
+// release: a slow upstream.
+type holdWriter struct {
+	http.ResponseWriter
+	after   int
+	sent    int
+	release chan struct{}
+}
+
+func (h *holdWriter) Write(b []byte) (int, error) {
+	if h.sent >= h.after {
+		<-h.release
+	}
+	n, err := h.ResponseWriter.Write(b)
+	h.sent += n
+	if h.sent >= h.after {
+		h.ResponseWriter.(http.Flusher).Flush()
+	}
+	return n, err
+}
+
 // TestPullThroughLyingUpstream: an upstream whose blob bytes do not match
 // their digest fails the pull and leaves no image and no such blob in the
 // cache; once the upstream tells the truth the same pull works.
@@ -195,8 +224,17 @@ func TestPullThroughLyingUpstream(t *testing.T) {
 		t.Fatal(err)
 	}
 	ref := b.Addr + "/lie/lib/liar:v1"
-	if res, err := c.try(crane, "manifest", ref); err == nil {
+	// The manifest is answered from the upstream at once; the layer's
+	// stream is broken off when its bytes turn out not to be its digest,
+	// so the pull fails rather than taking wrong bytes.
+	if res, err := c.try(crane, "pull", ref, c.path("liar.tar")); err == nil {
 		t.Fatalf("pull through a lying upstream succeeded: %s", res.stdout)
+	}
+	// The background import fails the same way and stores nothing.
+	for deadline := time.Now().Add(time.Minute); !strings.Contains(b.Log(), "background import failed"); time.Sleep(200 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the background import of the lying upstream's image did not fail")
+		}
 	}
 	imgs, err := b.ECR().DescribeImages(ctx, &ecr.DescribeImagesInput{RepositoryName: aws.String("lie/lib/liar")})
 	if err != nil {
@@ -205,9 +243,13 @@ func TestPullThroughLyingUpstream(t *testing.T) {
 	if len(imgs.ImageDetails) != 0 {
 		t.Fatalf("images after a failed import: %+v", imgs.ImageDetails)
 	}
-	a := newAPI(t, b)
-	if st := a.headStatus("/v2/lie/lib/liar/blobs/" + layer); st != http.StatusNotFound {
-		t.Fatalf("HEAD of the corrupted blob: %d, want 404", st)
+	avail, err := b.ECR().BatchCheckLayerAvailability(ctx, &ecr.BatchCheckLayerAvailabilityInput{
+		RepositoryName: aws.String("lie/lib/liar"), LayerDigests: []string{layer}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(avail.Layers) != 0 || len(avail.Failures) != 1 || string(avail.Failures[0].FailureCode) != "MissingLayerDigest" {
+		t.Fatalf("the corrupted blob is stored: %+v %+v", avail.Layers, avail.Failures)
 	}
 	proxy.mu.Lock()
 	proxy.corrupt = ""
@@ -215,4 +257,6 @@ func TestPullThroughLyingUpstream(t *testing.T) {
 	if d := strings.TrimSpace(c.run(crane, "digest", ref).stdout); d != strings.TrimSpace(c.run(crane, "digest", upRef).stdout) {
 		t.Fatalf("after the upstream recovered: %s", d)
 	}
+	c.run(crane, "pull", ref, c.path("liar.tar"))
+	checkCached(t, b, "lie/lib/liar", "v1", strings.TrimSpace(c.run(crane, "digest", upRef).stdout))
 }
