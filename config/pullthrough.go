@@ -13,6 +13,16 @@ type PullThrough struct {
 	// TagRecheck is how long after its last check a cached tag is served
 	// before it is compared with its upstream again (ECR: 24h).
 	TagRecheck string `yaml:"tag_recheck_interval"`
+	// ImportDelay is how long the background import of a freshly pulled
+	// image leaves its blobs to the client's own GETs (which stream while
+	// storing) before fetching the rest itself (2s when unset).
+	ImportDelay string `yaml:"import_delay"`
+}
+
+// Delay is the parsed ImportDelay (0: the importer's default).
+func (p PullThrough) Delay() time.Duration {
+	d, _ := parseDuration(p.ImportDelay)
+	return d
 }
 
 // Recheck is the parsed TagRecheck (24h when unset).
@@ -28,6 +38,11 @@ func (p PullThrough) validate() error {
 	if p.TagRecheck != "" {
 		if d, err := parseDuration(p.TagRecheck); err != nil || d <= 0 {
 			return bad("pull_through.tag_recheck_interval", "%q is not a positive duration", p.TagRecheck)
+		}
+	}
+	if p.ImportDelay != "" {
+		if d, err := parseDuration(p.ImportDelay); err != nil || d <= 0 {
+			return bad("pull_through.import_delay", "%q is not a positive duration", p.ImportDelay)
 		}
 	}
 	if p.CAFile != "" {

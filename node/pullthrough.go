@@ -36,7 +36,8 @@ func pullThrough(c *config.Config, st metadata.Store, kr *crypt.Keyring, log *sl
 		return &pullthrough.Credentials{Username: user, Password: pass}, nil
 	}}
 	rules := &pullthrough.Rules{Store: st, Region: c.ECR.Region, Upstreams: ups, Secrets: secretCheck{st}}
-	im := &pullthrough.Importer{Rules: rules, Upstreams: ups, Checks: st, Leases: st, Recheck: c.PullThrough.Recheck(), Log: log}
+	im := &pullthrough.Importer{Rules: rules, Upstreams: ups, Checks: st, Leases: st, Recheck: c.PullThrough.Recheck(),
+		Grace: c.PullThrough.Delay(), Log: log}
 	return rules, im, nil
 }
 

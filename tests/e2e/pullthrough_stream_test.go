@@ -27,7 +27,11 @@ func TestPullThroughStreams(t *testing.T) {
 	t.Parallel()
 	up := startRefRegistry(t)
 	proxy := newCountingProxy(t, up)
-	b := testenv.StartBerth(t, testenv.BerthOptions{Extra: fmt.Sprintf("pull_through:\n  ca_file: %s\n", proxy.caFile)})
+	b := testenv.StartBerth(t, testenv.BerthOptions{Extra: fmt.Sprintf(
+		// The background import keeps off the layer long enough that a
+		// loaded machine's pause between the test's requests cannot hand
+		// it the fetch the client's GET is to stream.
+		"pull_through:\n  ca_file: %s\n  import_delay: 15s\n", proxy.caFile)})
 	watchLog(t, b)
 	ctx := testenv.Ctx(t, 3*time.Minute)
 	c := newCLI(t, bothCAs(t, b.CACert, up.caFile)).login(b)
