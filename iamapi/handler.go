@@ -63,6 +63,9 @@ type call struct {
 	action string
 	p      auth.Principal
 	form   url.Values
+	// removing is the boundary a Delete…PermissionsBoundary call takes
+	// off its target, read before the call is authorized.
+	removing string
 }
 
 // ServeHTTP answers one IAM call.
@@ -132,9 +135,15 @@ func (c *call) authorize(resource string) error {
 	chk := iam.Check{Principal: c.p, Action: "iam:" + c.action, Resource: resource, HTTP: c.r,
 		Source: "iam.amazonaws.com", Event: c.action, RequestID: c.reqID}
 	// iam:PermissionsBoundary is the boundary the call sets (CreateRole,
-	// CreateUser, Put…PermissionsBoundary): how an administrator lets
-	// others make roles only under a given boundary.
-	if b := c.opt("PermissionsBoundary"); b != "" {
+	// CreateUser, Put…PermissionsBoundary) or removes
+	// (Delete…PermissionsBoundary), as IAM has it: how an administrator
+	// lets others make roles only under a given boundary, and forbids
+	// taking it off.
+	b := c.opt("PermissionsBoundary")
+	if removesBoundary(c.action) {
+		b = c.removing
+	}
+	if b != "" {
 		chk.Keys = map[string]string{"iam:PermissionsBoundary": b}
 	}
 	d, req, err := c.h.Authz.Authorize(auth.WithPrincipal(c.ctx, c.p), chk)
@@ -145,6 +154,12 @@ func (c *call) authorize(resource string) error {
 		return &Error{Code: "AccessDenied", Message: iam.DenialMessage(chk, d, req), Status: http.StatusForbidden}
 	}
 	return nil
+}
+
+// removesBoundary: action is Delete{Role,User}PermissionsBoundary, whose
+// iam:PermissionsBoundary is the target's boundary, never a parameter.
+func removesBoundary(action string) bool {
+	return action == "DeleteRolePermissionsBoundary" || action == "DeleteUserPermissionsBoundary"
 }
 
 func (h *Handler) log() *slog.Logger {

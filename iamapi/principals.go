@@ -26,6 +26,9 @@ func (c *call) target(kind, name string) (metadata.Principal, error) {
 	} else if !metadata.Is(err, metadata.NotFound) {
 		return p, err
 	}
+	if removesBoundary(c.action) {
+		c.removing = p.PermissionsBoundary
+	}
 	if aerr := c.authorize(arn); aerr != nil {
 		return p, aerr
 	}

@@ -152,3 +152,44 @@ func TestPermissionsBoundaryConditionKey(t *testing.T) {
 		t.Fatalf("CreateRole under the boundary: %d\n%s", status, body)
 	}
 }
+
+// iam:PermissionsBoundary on Delete…PermissionsBoundary is the boundary the
+// call removes, so an administrator can forbid taking a given one off.
+func TestDeleteBoundaryConditionKey(t *testing.T) {
+	const ro = "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"
+	const pu = "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPowerUser"
+	h := handlerAllowing(t, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:*","Resource":"*"},`+
+		`{"Effect":"Deny","Action":["iam:DeleteRolePermissionsBoundary","iam:DeleteUserPermissionsBoundary"],"Resource":"*",`+
+		`"Condition":{"StringEquals":{"iam:PermissionsBoundary":"`+ro+`"}}}]}`)
+	const trust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"codebuild.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	for _, kv := range [][]string{
+		{"Action", "CreateRole", "RoleName", "guarded", "AssumeRolePolicyDocument", trust, "PermissionsBoundary", ro},
+		{"Action", "CreateRole", "RoleName", "loose", "AssumeRolePolicyDocument", trust, "PermissionsBoundary", pu},
+		{"Action", "CreateUser", "UserName", "guarded", "PermissionsBoundary", ro},
+	} {
+		if status, body := iamCall(t, h, kv...); status != http.StatusOK {
+			t.Fatalf("%v: %d\n%s", kv[:4], status, body)
+		}
+	}
+	for _, c := range []struct {
+		kv       []string
+		resource string
+	}{
+		{[]string{"Action", "DeleteRolePermissionsBoundary", "RoleName", "guarded"}, "role/guarded"},
+		{[]string{"Action", "DeleteUserPermissionsBoundary", "UserName", "guarded"}, "user/guarded"},
+		// A parameter naming another boundary changes nothing.
+		{[]string{"Action", "DeleteRolePermissionsBoundary", "RoleName", "guarded", "PermissionsBoundary", pu}, "role/guarded"},
+	} {
+		status, body := iamCall(t, h, c.kv...)
+		want := "is not authorized to perform: iam:" + c.kv[1] + " on resource: arn:aws:iam::" + acct + ":" + c.resource + " with an explicit deny"
+		if status != http.StatusForbidden || !strings.Contains(body, want) {
+			t.Errorf("%v: %d, want 403 %q\n%s", c.kv, status, want, body)
+		}
+	}
+	if status, body := iamCall(t, h, "Action", "GetRole", "RoleName", "guarded"); status != http.StatusOK || !strings.Contains(body, "<PermissionsBoundaryArn>"+ro+"</PermissionsBoundaryArn>") {
+		t.Errorf("guarded role lost its boundary: %d\n%s", status, body)
+	}
+	if status, body := iamCall(t, h, "Action", "DeleteRolePermissionsBoundary", "RoleName", "loose"); status != http.StatusOK {
+		t.Errorf("removing another boundary: %d\n%s", status, body)
+	}
+}
