@@ -28,6 +28,10 @@ type IAM interface {
 	// UpdatePrincipal applies fn in one transaction (ARN, account, kind,
 	// name, id and creation time cannot change).
 	UpdatePrincipal(ctx context.Context, arn string, fn func(*Principal) error) (Principal, error)
+	// PrincipalUsed records that a role was used at at in region, unless
+	// a later use is recorded already. It changes no authorization
+	// decision (no AuthzVersion bump); Kind NotFound if the role is gone.
+	PrincipalUsed(ctx context.Context, arn string, at time.Time, region string) error
 	// DeletePrincipal removes a principal with its inline policies,
 	// attachments, access keys, sessions and registry credentials.
 	DeletePrincipal(ctx context.Context, arn string) error
@@ -124,6 +128,10 @@ type Principal struct {
 	PermissionsBoundary string
 	Tags                []ResourceTag
 	CreatedAt           time.Time
+	// LastUsed is when a role was last used (zero: never) and
+	// LastUsedRegion where; written only by PrincipalUsed.
+	LastUsed       time.Time
+	LastUsedRegion string
 }
 
 // InlinePolicy is a policy embedded in one principal.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
 )
 
 // bumpAuthz advances the authorization version inside t: every write that
@@ -107,17 +108,20 @@ func eachRow(t *tx, fn func(scanner) error, q string, args ...any) error {
 
 const principalCols = "arn, account, kind, name, path, id, trust_policy, max_session_seconds, description, tags, created_at, permissions_boundary"
 
+// principalReadCols are principalCols and what only PrincipalUsed writes.
+const principalReadCols = principalCols + ", last_used_at, last_used_region"
+
 func scanPrincipal(sc scanner) (Principal, error) {
 	var (
-		p       Principal
-		tags    string
-		created int64
+		p             Principal
+		tags          string
+		created, used int64
 	)
 	if err := sc.Scan(&p.ARN, &p.Account, &p.Kind, &p.Name, &p.Path, &p.ID, &p.TrustPolicy, &p.MaxSessionSeconds,
-		&p.Description, &tags, &created, &p.PermissionsBoundary); err != nil {
+		&p.Description, &tags, &created, &p.PermissionsBoundary, &used, &p.LastUsedRegion); err != nil {
 		return p, err
 	}
-	p.CreatedAt = fromMicros(created)
+	p.CreatedAt, p.LastUsed = fromMicros(created), fromMicros(used)
 	var err error
 	p.Tags, err = decJSON[ResourceTag](tags)
 	return p, err
@@ -154,7 +158,7 @@ func (s *sqlStore) CreatePrincipal(ctx context.Context, p Principal) (Principal,
 }
 
 func getPrincipal(t *tx, op, q string, args ...any) (Principal, error) {
-	p, err := scanPrincipal(t.row("SELECT "+principalCols+" FROM iam_principals WHERE "+q, args...))
+	p, err := scanPrincipal(t.row("SELECT "+principalReadCols+" FROM iam_principals WHERE "+q, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, newErr(op, NotFound, "principal", "")
 	}
@@ -183,7 +187,7 @@ func (s *sqlStore) FindPrincipal(ctx context.Context, account, kind, name string
 
 func (s *sqlStore) ListPrincipals(ctx context.Context, account, kind string) ([]Principal, error) {
 	const op = "ListPrincipals"
-	q := "SELECT " + principalCols + " FROM iam_principals WHERE (? = '' OR account = ?) AND (? = '' OR kind = ?) ORDER BY account, kind, name"
+	q := "SELECT " + principalReadCols + " FROM iam_principals WHERE (? = '' OR account = ?) AND (? = '' OR kind = ?) ORDER BY account, kind, name"
 	var out []Principal
 	err := s.read(ctx, func(t *tx) error {
 		out = nil
@@ -210,6 +214,7 @@ func (s *sqlStore) UpdatePrincipal(ctx context.Context, arn string, fn func(*Pri
 			return userError{err}
 		}
 		p.ARN, p.Account, p.Kind, p.Name, p.ID, p.CreatedAt = cur.ARN, cur.Account, cur.Kind, cur.Name, cur.ID, cur.CreatedAt
+		p.LastUsed, p.LastUsedRegion = cur.LastUsed, cur.LastUsedRegion
 		if _, err := t.exec(`UPDATE iam_principals SET path = ?, trust_policy = ?, max_session_seconds = ?, description = ?, tags = ?,
 			permissions_boundary = ? WHERE arn = ?`, p.Path, p.TrustPolicy, p.MaxSessionSeconds, p.Description, encJSON(p.Tags),
 			p.PermissionsBoundary, arn); err != nil {
@@ -222,6 +227,23 @@ func (s *sqlStore) UpdatePrincipal(ctx context.Context, arn string, fn func(*Pri
 		return Principal{}, fail(op, "principal", err)
 	}
 	return out, nil
+}
+
+func (s *sqlStore) PrincipalUsed(ctx context.Context, arn string, at time.Time, region string) error {
+	const op = "PrincipalUsed"
+	err := s.write(ctx, func(t *tx) error {
+		ok, err := t.exists("SELECT 1 FROM iam_principals WHERE arn = ?", arn)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return newErr(op, NotFound, "principal", "")
+		}
+		_, err = t.exec("UPDATE iam_principals SET last_used_at = ?, last_used_region = ? WHERE arn = ? AND last_used_at < ?",
+			micros(stamp(at)), region, arn, micros(stamp(at)))
+		return err
+	})
+	return fail(op, "principal", err)
 }
 
 func (s *sqlStore) DeletePrincipal(ctx context.Context, arn string) error {

@@ -316,5 +316,6 @@ func migrations() []migration {
 		policyVersionsMigration(),
 		boundariesMigration(),
 		secretVersionsMigration(),
+		lastUsedMigration(),
 	}
 }

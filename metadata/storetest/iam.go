@@ -112,6 +112,32 @@ func testPrincipals(t *testing.T, s metadata.Store) {
 	}
 	_, err = s.UpdatePrincipal(ctx, "arn:aws:iam::123456789012:role/none", func(*metadata.Principal) error { return nil })
 	wantKind(t, err, metadata.NotFound, "principal")
+
+	// A role's last use: recorded without moving the authorization
+	// version, never moved back by an older use, kept by UpdatePrincipal.
+	if !up.LastUsed.IsZero() || up.LastUsedRegion != "" {
+		t.Fatalf("never used role: %+v", up)
+	}
+	used := time.Date(2026, 3, 1, 10, 0, 0, 123456000, time.UTC)
+	v1, err := s.AuthzVersion(ctx)
+	must(t, err)
+	must(t, s.PrincipalUsed(ctx, roleARN, used, "eu-west-1"))
+	must(t, s.PrincipalUsed(ctx, roleARN, used.Add(-time.Minute), "us-east-1"))
+	if v2, _ := s.AuthzVersion(ctx); v2 != v1 {
+		t.Fatalf("AuthzVersion moved on PrincipalUsed: %d → %d", v1, v2)
+	}
+	_, err = s.UpdatePrincipal(ctx, roleARN, func(p *metadata.Principal) error { p.Description = "d"; return nil })
+	must(t, err)
+	role, err = s.GetPrincipal(ctx, roleARN)
+	must(t, err)
+	if !role.LastUsed.Equal(used) || role.LastUsedRegion != "eu-west-1" {
+		t.Fatalf("after PrincipalUsed: %v %q", role.LastUsed, role.LastUsedRegion)
+	}
+	if list, _ := s.ListPrincipals(ctx, reg, metadata.KindRole); len(list) != 1 || !list[0].LastUsed.Equal(used) {
+		t.Fatalf("ListPrincipals last used: %+v", list)
+	}
+	err = s.PrincipalUsed(ctx, "arn:aws:iam::123456789012:role/none", used, "eu-west-1")
+	wantKind(t, err, metadata.NotFound, "principal")
 }
 
 func testIdentityPolicies(t *testing.T, s metadata.Store) {
