@@ -38,6 +38,9 @@ type Authorizer struct {
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 	Log *slog.Logger
+	// LastUsed records the use of the role behind every role session that
+	// asks (nil: not recorded).
+	LastUsed *LastUsed
 
 	cache cache
 }
@@ -84,6 +87,9 @@ type Check struct {
 func (a *Authorizer) Authorize(ctx context.Context, c Check) (policy.Decision, policy.Request, error) {
 	if c.Registry == "" {
 		c.Registry = c.Principal.Account
+	}
+	if c.Principal.Kind() == auth.TypeAssumedRole {
+		a.LastUsed.Record(ctx, c.Principal.RoleARN)
 	}
 	req := policy.Request{
 		Principal:       policyPrincipal(c.Principal),

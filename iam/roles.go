@@ -137,6 +137,9 @@ func (s *Service) newSession(ctx context.Context, ss metadata.Session, role meta
 	if err := s.Store.CreateSession(ctx, ss); err != nil {
 		return AssumeRoleOutput{}, err
 	}
+	if role.Kind == metadata.KindRole {
+		s.LastUsed.Record(ctx, role.ARN)
+	}
 	return AssumeRoleOutput{
 		AccessKeyID: id, SecretAccessKey: secret, SessionToken: token, Expiration: exp,
 		AssumedRoleID: role.ID + ":" + ss.SessionName, AssumedRoleARN: auth.SessionARN(role.Account, role.Name, ss.SessionName),

@@ -25,6 +25,9 @@ type Service struct {
 	Keyring *crypt.Keyring
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// LastUsed records a role's use when a session of it is created (nil:
+	// not recorded).
+	LastUsed *LastUsed
 }
 
 func (s *Service) now() time.Time {

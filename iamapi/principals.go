@@ -123,7 +123,9 @@ func getRole(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return struct{ Role roleXML }{role(p)}, nil
+	r := role(p)
+	r.RoleLastUsed = lastUsed(p)
+	return struct{ Role roleXML }{r}, nil
 }
 
 // getUser reads UserName, or the caller when it is omitted.

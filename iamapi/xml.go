@@ -120,6 +120,21 @@ type roleXML struct {
 	MaxSessionDuration                      int          `xml:",omitempty"`
 	PermissionsBoundary                     *boundaryXML `xml:",omitempty"`
 	Tags                                    *tagsXML     `xml:",omitempty"`
+	// RoleLastUsed is GetRole's alone (nil elsewhere, as IAM answers).
+	RoleLastUsed *lastUsedXML `xml:",omitempty"`
+}
+
+// lastUsedXML is empty for a role never used.
+type lastUsedXML struct {
+	LastUsedDate string `xml:",omitempty"`
+	Region       string `xml:",omitempty"`
+}
+
+func lastUsed(p metadata.Principal) *lastUsedXML {
+	if p.LastUsed.IsZero() {
+		return &lastUsedXML{}
+	}
+	return &lastUsedXML{timestamp(p.LastUsed), p.LastUsedRegion}
 }
 
 func role(p metadata.Principal) roleXML {

@@ -96,7 +96,8 @@ func openControlPlane(ctx context.Context, c *config.Config, kr *crypt.Keyring, 
 	cp.tokens = &token.Issuer{Keys: keys, TTL: c.ECR.TTL(), Issuer: "berth"}
 	cp.keys = &auth.KeyLookup{Store: st, Keyring: kr}
 	cp.keyring = kr
-	cp.iam = &iam.Service{Store: st, Keyring: kr}
+	lastUsed := &iam.LastUsed{Store: st, Region: c.ECR.Region, Log: log}
+	cp.iam = &iam.Service{Store: st, Keyring: kr, LastUsed: lastUsed}
 	if err := bootstrapAdmin(ctx, c, cp.iam, out); err != nil {
 		return fail(err)
 	}
@@ -114,7 +115,7 @@ func openControlPlane(ctx context.Context, c *config.Config, kr *crypt.Keyring, 
 		}
 	}
 	cp.authz = &iam.Authorizer{Store: st, Region: c.ECR.Region, Enforce: c.IAM.Authorization != "off",
-		Refresh: c.IAM.RefreshInterval(), Log: log}
+		Refresh: c.IAM.RefreshInterval(), Log: log, LastUsed: lastUsed}
 	if cp.audit != nil {
 		cp.authz.Audit = cp.audit
 	}
