@@ -3,6 +3,7 @@ package e2e_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/berth-registry/berth/internal/testenv"
 )
@@ -43,6 +44,7 @@ func TestIAMQueryAPI(t *testing.T) {
 	if got := scAWSMessage(res.stderr); got != "The role with name nope cannot be found." {
 		t.Errorf("get-role nope: %q", got)
 	}
+	testRoleLastUsedAndMaxSession(t, a)
 	a.ok(nil, "iam", "update-assume-role-policy", "--role-name", "builder", "--policy-document", strings.Replace(trust, "codebuild", "ecs-tasks", 1))
 	a.ok(&role, "iam", "get-role", "--role-name", "builder")
 	if !strings.Contains(mustString(t, role.Role.AssumeRolePolicyDocument), "ecs-tasks.amazonaws.com") {
@@ -333,3 +335,55 @@ type scErr struct{ s string }
 func (e *scErr) Error() string { return e.s }
 
 func mustString(t *testing.T, v any) string { return string(mustJSON(t, v)) }
+
+// testRoleLastUsedAndMaxSession: get-role's RoleLastUsed is empty until a
+// session of the role is made, then names its date and region
+// (list-roles never has it); update-role's MaxSessionDuration bounds
+// assume-role's --duration-seconds with STS's message.
+func testRoleLastUsedAndMaxSession(t *testing.T, a *awsCLI) {
+	t.Helper()
+	type lastUsed struct {
+		Role struct {
+			MaxSessionDuration int
+			Description        string
+			RoleLastUsed       *struct{ LastUsedDate, Region string }
+		}
+	}
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + account + `:root"},"Action":"sts:AssumeRole"}]}`
+	roleARN := "arn:aws:iam::" + account + ":role/deployer"
+	a.ok(nil, "iam", "create-role", "--role-name", "deployer", "--assume-role-policy-document", trust)
+	var got lastUsed
+	a.ok(&got, "iam", "get-role", "--role-name", "deployer")
+	if u := got.Role.RoleLastUsed; u == nil || u.LastUsedDate != "" || u.Region != "" {
+		t.Errorf("get-role before any use: RoleLastUsed %+v, want {}", u)
+	}
+	before := time.Now().UTC().Add(-time.Second)
+	a.assumeRole(roleARN, "first")
+	a.ok(&got, "iam", "get-role", "--role-name", "deployer")
+	u := got.Role.RoleLastUsed
+	if u == nil || u.Region != "us-east-1" {
+		t.Fatalf("get-role after assume-role: RoleLastUsed %+v", u)
+	}
+	if at, err := time.Parse(time.RFC3339, u.LastUsedDate); err != nil || at.Before(before.Truncate(time.Second)) || at.After(time.Now().Add(time.Second)) {
+		t.Errorf("RoleLastUsed.LastUsedDate %q (%v), want about now", u.LastUsedDate, err)
+	}
+	var list struct{ Roles []map[string]any }
+	a.ok(&list, "iam", "list-roles")
+	for _, r := range list.Roles {
+		if _, ok := r["RoleLastUsed"]; ok {
+			t.Errorf("list-roles has RoleLastUsed: %v", r)
+		}
+	}
+
+	a.ok(nil, "iam", "update-role", "--role-name", "deployer", "--max-session-duration", "7200", "--description", "deploys")
+	a.ok(&got, "iam", "get-role", "--role-name", "deployer")
+	if got.Role.MaxSessionDuration != 7200 || got.Role.Description != "deploys" {
+		t.Errorf("get-role after update-role: %+v", got.Role)
+	}
+	a.ok(nil, "sts", "assume-role", "--role-arn", roleARN, "--role-session-name", "long", "--duration-seconds", "7200")
+	res := a.fails("ValidationError", "sts", "assume-role", "--role-arn", roleARN, "--role-session-name", "longer", "--duration-seconds", "7201")
+	if got := scAWSMessage(res.stderr); got != "The requested DurationSeconds exceeds the MaxSessionDuration set for this role." {
+		t.Errorf("assume-role beyond MaxSessionDuration: %q", got)
+	}
+	a.ok(nil, "iam", "delete-role", "--role-name", "deployer")
+}
