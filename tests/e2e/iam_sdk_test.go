@@ -109,6 +109,10 @@ func TestIAMGoSDK(t *testing.T) {
 	if err != nil || aws.ToString(gr.Role.Arn) != roleARN {
 		t.Fatalf("GetRole: %v %+v", err, gr)
 	}
+	// Never used: an empty RoleLastUsed, as Terraform's role_last_used reads it.
+	if u := gr.Role.RoleLastUsed; u == nil || u.LastUsedDate != nil || u.Region != nil {
+		t.Errorf("GetRole RoleLastUsed of an unused role: %+v", u)
+	}
 	_, err = c.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("nope")})
 	wantErr("GetRole nope", err, &types.NoSuchEntityException{}, "NoSuchEntity", "The role with name nope cannot be found.")
 
