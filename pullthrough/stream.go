@@ -102,13 +102,6 @@ func (im *Importer) ServeBlob(ctx context.Context, t Target, dgst string, local 
 // tee streams blob d to w and into local at once. It runs on a context
 // of its own, so the store completes when the client leaves; a failed
 // upstream or wrong bytes cancel the upload (nothing half-stored).
-//
-// The bytes are hashed once, by the store: local.PutBlob commits only
-// bytes that are d (berth's push path checks the digest before its 201),
-// so the last chunk waits for the store's answer instead of a hash of
-// its own here, a second sha256 pass over every byte on the same CPUs. A
-// store that fails for any reason fails the client's pull too: without
-// the store's check nothing says the bytes are d. The client retries.
 func (im *Importer) tee(ctx context.Context, t Target, u *Upstream, d digest.Digest, local Local, w http.ResponseWriter) error {
 	bg, cancel := im.detach(ctx)
 	defer cancel()
@@ -124,34 +117,16 @@ func (im *Importer) tee(ctx context.Context, t Target, u *Upstream, d digest.Dig
 		p.stop()
 		stored <- err
 	}()
-	var serr error
-	committed := false
-	commit := func(n int64) error {
-		committed = true
-		if size >= 0 && n != size {
-			serr = fmt.Errorf("upstream blob %s: %d bytes, not %d", d, n, size)
-			p.closeWrite(serr)
-			<-stored
-			return serr
-		}
-		p.closeWrite(nil)
-		start := time.Now()
-		serr = <-stored
-		im.log().Debug("pull-through: streamed blob stored", "repository", t.Repo, "digest", d, "commit_wait", time.Since(start), "error", serr)
-		return serr
-	}
-	err = im.copyHeld(w, stalling(rc, cancel), size, d, p.send, commit)
-	if !committed {
-		p.closeWrite(err)
-		<-stored
-	} else if serr != nil {
-		im.log().Warn("pull-through: storing a streamed blob failed; the client's pull fails too", "repository", t.Repo, "digest", d, "error", serr)
+	err = im.copyVerified(w, stalling(rc, cancel), size, d, p.send)
+	p.closeWrite(err)
+	if serr := <-stored; err == nil && serr != nil {
+		// The client has its bytes; a later pull fetches them again.
+		im.log().Warn("pull-through: storing a streamed blob failed", "repository", t.Repo, "digest", d, "error", serr)
 	}
 	return err
 }
 
-// stream streams blob d to w without storing it, checking its digest
-// itself as nothing else does.
+// stream streams blob d to w without storing it.
 func (im *Importer) stream(ctx context.Context, t Target, u *Upstream, d digest.Digest, w http.ResponseWriter) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -160,21 +135,14 @@ func (im *Importer) stream(ctx context.Context, t Target, u *Upstream, d digest.
 		return err
 	}
 	defer rc.Close()
-	hash := d.Algorithm().Hash()
-	check := func(n int64) error {
-		if hex.EncodeToString(hash.Sum(nil)) != d.Encoded() || (size >= 0 && n != size) {
-			return fmt.Errorf("upstream blob %s: %d bytes that are not that digest", d, n)
-		}
-		return nil
-	}
-	return im.copyHeld(w, io.TeeReader(stalling(rc, cancel), hash), size, d, nil, check)
+	return im.copyVerified(w, stalling(rc, cancel), size, d, nil)
 }
 
-// copyHeld answers 200 with the blob read from r, giving each chunk to
-// sink (until it refuses) as well. The last chunk goes to the client
-// only once check, given the byte count, says the bytes are d; a
-// client's write error only ends the client's share.
-func (im *Importer) copyHeld(w http.ResponseWriter, r io.Reader, size int64, d digest.Digest, sink func([]byte) bool, check func(int64) error) error {
+// copyVerified answers 200 with the blob read from r, giving each chunk
+// to sink (until it refuses) as well. The last chunk goes to the client
+// only once the bytes are known to be d; a client's write error only
+// ends the client's share.
+func (im *Importer) copyVerified(w http.ResponseWriter, r io.Reader, size int64, d digest.Digest, sink func([]byte) bool) error {
 	h := w.Header()
 	h.Set("Content-Type", "application/octet-stream")
 	h.Set("Docker-Content-Digest", d.String())
@@ -183,6 +151,7 @@ func (im *Importer) copyHeld(w http.ResponseWriter, r io.Reader, size int64, d d
 		h.Set("Content-Length", strconv.FormatInt(size, 10))
 	}
 	w.WriteHeader(http.StatusOK)
+	hash := d.Algorithm().Hash()
 	var pending []byte
 	var n int64
 	client := true
@@ -191,6 +160,7 @@ func (im *Importer) copyHeld(w http.ResponseWriter, r io.Reader, size int64, d d
 		k, err := io.ReadFull(r, buf)
 		if k > 0 {
 			c := buf[:k]
+			hash.Write(c)
 			n += int64(k)
 			im.count("bytes", int64(k))
 			if sink != nil && !sink(c) {
@@ -209,8 +179,9 @@ func (im *Importer) copyHeld(w http.ResponseWriter, r io.Reader, size int64, d d
 			return &BrokenError{Err: &UpstreamError{Err: err}}
 		}
 	}
-	if err := check(n); err != nil {
-		return &BrokenError{Err: &UpstreamError{Status: http.StatusBadGateway, Err: err}}
+	if hex.EncodeToString(hash.Sum(nil)) != d.Encoded() || (size >= 0 && n != size) {
+		return &BrokenError{Err: &UpstreamError{Status: http.StatusBadGateway,
+			Err: fmt.Errorf("upstream blob %s: %d bytes that are not that digest", d, n)}}
 	}
 	if pending != nil && client {
 		_, _ = w.Write(pending)
