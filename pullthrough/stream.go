@@ -184,7 +184,12 @@ func (im *Importer) copyVerified(w http.ResponseWriter, r io.Reader, size int64,
 			Err: fmt.Errorf("upstream blob %s: %d bytes that are not that digest", d, n)}}
 	}
 	if pending != nil && client {
-		_, _ = w.Write(pending)
+		if _, err := w.Write(pending); err == nil {
+			// Send the tail now: the writers below gather small writes
+			// until the handler returns, which tee's does only once the
+			// store has caught up and committed.
+			_ = http.NewResponseController(w).Flush()
+		}
 	}
 	return nil
 }

@@ -371,3 +371,58 @@ func TestServeBlobClientLeaves(t *testing.T) {
 		t.Fatal("the blob was not stored after the client left")
 	}
 }
+
+// slowLocal is a memLocal whose PutBlob, once it has read the whole body,
+// waits for commit before it commits: a store slower than the client.
+type slowLocal struct {
+	*memLocal
+	commit chan struct{}
+}
+
+func (l *slowLocal) PutBlob(ctx context.Context, d string, size int64, body io.Reader) error {
+	b, err := io.ReadAll(body)
+	if err != nil {
+		return err
+	}
+	<-l.commit
+	return l.memLocal.PutBlob(ctx, d, size, bytes.NewReader(b))
+}
+
+// TestServeBlobClientDoesNotWaitForTheStore: the client has the whole
+// blob, its last chunk a few bytes, while the store has not committed.
+func TestServeBlobClientDoesNotWaitForTheStore(t *testing.T) {
+	blob := randBlob(256<<10 + 100)
+	d := digestOf(blob)
+	up := &fakeUpstream{blobs: map[string][]byte{d: blob}}
+	im, tg := up.start(t)
+	local := &slowLocal{memLocal: newMemLocal(), commit: make(chan struct{})}
+	var once sync.Once
+	release := func() { once.Do(func() { close(local.commit) }) }
+	srv, done := serveBlob(t, im, tg, local, d)
+	t.Cleanup(release) // runs before the server's Close, which waits for the handler
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan []byte, 1)
+	go func() {
+		b, _ := io.ReadAll(resp.Body)
+		got <- b
+	}()
+	select {
+	case b := <-got:
+		if !bytes.Equal(b, blob) {
+			t.Fatalf("client read %d bytes, not the blob", len(b))
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the client's blob waits for the store's commit")
+	}
+	resp.Body.Close()
+	release()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := local.HasBlob(context.Background(), d); !ok {
+		t.Fatal("not stored")
+	}
+}
