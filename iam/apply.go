@@ -270,7 +270,7 @@ func validateFile(f *File) error {
 				return err
 			}
 			if r.MaxSession != 0 {
-				if err := checkMaxSession(op, r.MaxSession); err != nil {
+				if err := CheckMaxSession(op, r.MaxSession); err != nil {
 					return err
 				}
 			}

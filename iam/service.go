@@ -86,7 +86,7 @@ func (s *Service) CreateRole(ctx context.Context, account, name, path, trust str
 	if maxSession == 0 {
 		maxSession = minSession
 	}
-	if err := checkMaxSession(op, maxSession); err != nil {
+	if err := CheckMaxSession(op, maxSession); err != nil {
 		return metadata.Principal{}, err
 	}
 	return s.createPrincipal(ctx, op, metadata.Principal{Account: account, Kind: metadata.KindRole, Name: name, Path: path,
@@ -103,7 +103,9 @@ func checkTrust(op, trust string) error {
 	return nil
 }
 
-func checkMaxSession(op string, secs int) error {
+// CheckMaxSession is the rule for a role's maximum session duration
+// (3600–43200 s), with IAM's validation message; op names the call.
+func CheckMaxSession(op string, secs int) error {
 	if secs < minSession || secs > maxSession {
 		return errorf(op, Invalid, "1 validation error detected: Value '%d' at 'maxSessionDuration' failed to satisfy constraint: Member must have value between %d and %d", secs, minSession, maxSession)
 	}
@@ -183,7 +185,7 @@ func (s *Service) UpdateRole(ctx context.Context, arn, trust string, maxSession 
 		}
 	}
 	if maxSession != 0 {
-		if err := checkMaxSession(op, maxSession); err != nil {
+		if err := CheckMaxSession(op, maxSession); err != nil {
 			return err
 		}
 	}

@@ -64,6 +64,10 @@ func createRole(c *call) (any, error) {
 		if max, err = strconv.Atoi(s); err != nil {
 			return nil, invalid("Invalid MaxSessionDuration %s", s)
 		}
+		// The service reads 0 as "the default"; a 0 sent is out of range.
+		if err := iam.CheckMaxSession("CreateRole", max); err != nil {
+			return nil, err
+		}
 	}
 	if err := c.authorize(iam.RoleARN(c.p.Account, path, name)); err != nil {
 		return nil, err
@@ -237,6 +241,10 @@ func updateRole(c *call) (any, error) {
 		n, err := strconv.Atoi(s)
 		if err != nil {
 			return nil, invalid("Invalid MaxSessionDuration %s", s)
+		}
+		// The service reads 0 as "unchanged"; a 0 sent is out of range.
+		if err := iam.CheckMaxSession("UpdateRole", n); err != nil {
+			return nil, err
 		}
 		if err := c.h.Svc.UpdateRole(c.ctx, p.ARN, "", n); err != nil {
 			return nil, err

@@ -78,6 +78,11 @@ func TestTerraformCalls(t *testing.T) {
 		{[]string{"Action", "GetRole", "RoleName", "bad"}, 404, nil, nil},
 		{[]string{"Action", "ListInstanceProfilesForRole", "RoleName", "ci"}, 200, []string{"<InstanceProfiles></InstanceProfiles>", "<IsTruncated>false</IsTruncated>"}, nil},
 		{[]string{"Action", "RemoveRoleFromInstanceProfile", "RoleName", "ci", "InstanceProfileName", "ip"}, 404, []string{"<Message>Instance Profile ip cannot be found.</Message>"}, nil},
+		// A 0 sent is out of range (not "unchanged" or "the default").
+		{[]string{"Action", "UpdateRole", "RoleName", "ci", "MaxSessionDuration", "0"}, 400,
+			[]string{"<Code>InvalidInput</Code>", "Value &#39;0&#39; at &#39;maxSessionDuration&#39; failed to satisfy constraint"}, nil},
+		{[]string{"Action", "CreateRole", "RoleName", "zero", "AssumeRolePolicyDocument", trust, "MaxSessionDuration", "0"}, 400,
+			[]string{"<Code>InvalidInput</Code>"}, nil},
 		{[]string{"Action", "UpdateRoleDescription", "RoleName", "ci", "Description", "builds"}, 200, []string{"<Description>builds</Description>", "<RoleName>ci</RoleName>"}, nil},
 		{[]string{"Action", "DeleteRolePermissionsBoundary", "RoleName", "ci"}, 200, nil, nil},
 		{[]string{"Action", "GetRole", "RoleName", "ci"}, 200, []string{"<Description>builds</Description>", "<RoleLastUsed></RoleLastUsed>"}, []string{"PermissionsBoundary"}},
