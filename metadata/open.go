@@ -73,7 +73,7 @@ func Open(ctx context.Context, engine, dsn string, opts ...Option) (Store, error
 	)
 	switch engine {
 	case "sqlite":
-		s, err = openSQLite(dsn)
+		return openSQLiteRetrying(ctx, dsn, opts)
 	case "postgres":
 		s, err = openPostgres(dsn)
 	default:
@@ -82,6 +82,37 @@ func Open(ctx context.Context, engine, dsn string, opts ...Option) (Store, error
 	if err != nil {
 		return nil, fail("Open", "database", err)
 	}
+	return s.start(ctx, opts)
+}
+
+// openSQLiteRetrying opens a SQLite store, trying again while another
+// process opening the same new file holds it: switching a new file to WAL
+// and the first migrations can answer SQLITE_BUSY at once, without the
+// busy timeout (SQLite skips the busy handler where waiting could
+// deadlock), when several processes start on one data dir together.
+func openSQLiteRetrying(ctx context.Context, path string, opts []Option) (Store, error) {
+	deadline := time.Now().Add(sqliteBusyMillis * time.Millisecond)
+	for wait := 10 * time.Millisecond; ; wait = min(2*wait, 500*time.Millisecond) {
+		s, err := openSQLite(path)
+		var st Store
+		if err == nil {
+			st, err = s.start(ctx, opts)
+		} else {
+			err = fail("Open", "database", err)
+		}
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return st, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(wait):
+		}
+	}
+}
+
+// start applies opts, checks the connections and migrates the schema.
+func (s *sqlStore) start(ctx context.Context, opts []Option) (Store, error) {
 	s.reviewDelay = DefaultReviewDelay
 	for _, o := range opts {
 		o(s)

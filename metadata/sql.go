@@ -154,6 +154,12 @@ func isUnique(err error) bool {
 	return false
 }
 
+// isBusy reports SQLite's "database is locked" (any extended code).
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
+}
+
 // isForeignKey reports a foreign-key violation on either engine.
 func isForeignKey(err error) bool {
 	var pe *pgconn.PgError
