@@ -66,46 +66,21 @@ func Evaluate(r Request, s Set) Decision {
 		}
 	}
 
-	// Session policies bound a session: an Allow is needed in them too, a
-	// Deny in them denies.
-	sessAllow := !s.Scoped
-	for pi := range s.Session {
-		pol := s.Session[pi].Policy
-		if pol == nil {
-			continue
-		}
-		for si := range pol.stmts {
-			st := &pol.stmts[si]
-			if !st.appliesTo(&ec, false) {
-				continue
-			}
-			if !st.allow {
-				return denied(SessionPolicy, s.Session[pi].Name, st)
-			}
-			sessAllow = true
-		}
+	// Session policies bound a session, a permissions boundary the
+	// principal's own permissions: an Allow is needed in each too, a Deny
+	// in them denies.
+	sessAllow, d, deny := bounds(s.Session, SessionPolicy, &ec)
+	if deny {
+		return d
 	}
-
-	// A permissions boundary caps the principal's permissions the same
-	// way: an Allow is needed in it too, a Deny in it denies.
+	sessAllow = sessAllow || !s.Scoped
 	boundAllow := !s.Bounded || noIdentity
 	if !noIdentity {
-		for pi := range s.Boundary {
-			pol := s.Boundary[pi].Policy
-			if pol == nil {
-				continue
-			}
-			for si := range pol.stmts {
-				st := &pol.stmts[si]
-				if !st.appliesTo(&ec, false) {
-					continue
-				}
-				if !st.allow {
-					return denied(PermissionsBoundary, s.Boundary[pi].Name, st)
-				}
-				boundAllow = true
-			}
+		var ok bool
+		if ok, d, deny = bounds(s.Boundary, PermissionsBoundary, &ec); deny {
+			return d
 		}
+		boundAllow = boundAllow || ok
 	}
 
 	// Resource side: record the first specific and the first account-only
@@ -196,6 +171,29 @@ type hit struct {
 
 func allowed(h hit) Decision {
 	return Decision{Effect: Allow, Policy: h.policy, Sid: h.sid, Index: h.index}
+}
+
+// bounds evaluates policies that limit rather than grant (session
+// policies, a permissions boundary) of kind: whether one allows, or the
+// denial when one denies.
+func bounds(ps []Named, kind string, ec *evalCtx) (allow bool, d Decision, deny bool) {
+	for pi := range ps {
+		pol := ps[pi].Policy
+		if pol == nil {
+			continue
+		}
+		for si := range pol.stmts {
+			st := &pol.stmts[si]
+			if !st.appliesTo(ec, false) {
+				continue
+			}
+			if !st.allow {
+				return false, denied(kind, ps[pi].Name, st), true
+			}
+			allow = true
+		}
+	}
+	return allow, Decision{}, false
 }
 
 func denied(in, policy string, st *stmt) Decision {
