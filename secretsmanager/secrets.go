@@ -25,6 +25,32 @@ const (
 	defaultRecoveryDays = 30
 )
 
+// version is one stored value of a secret and its staging label.
+type version struct {
+	id, stage string
+	value     []byte
+}
+
+// versions are s's values by stage: the current one, then the previous
+// one when there is one.
+func versions(s metadata.Secret) []version {
+	vs := []version{{s.VersionID, stageCurrent, s.Value}}
+	if s.PreviousVersionID != "" {
+		vs = append(vs, version{s.PreviousVersionID, stagePrevious, s.PreviousValue})
+	}
+	return vs
+}
+
+// liveSecret is secret for calls that read or change the value: a secret
+// scheduled for deletion refuses them.
+func (h *Handler) liveSecret(ctx context.Context, c *call, id *string) (metadata.Secret, error) {
+	s, err := h.secret(ctx, c, id)
+	if err == nil && !s.DeletionDate.IsZero() {
+		return s, errMarkedDeleted
+	}
+	return s, err
+}
+
 var (
 	errMarkedDeleted = errf("InvalidRequestException", "You can't perform this operation on the secret because it was marked for deletion.")
 	errVersionExists = errf("ResourceExistsException", "You can't modify an existing version, you can only create a new version.")
@@ -104,25 +130,24 @@ func (h *Handler) getSecretValue(ctx context.Context, c *call) (any, error) {
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}
-	s, err := h.secret(ctx, c, in.SecretID)
+	s, err := h.liveSecret(ctx, c, in.SecretID)
 	if err != nil {
 		return nil, err
 	}
-	if !s.DeletionDate.IsZero() {
-		return nil, errMarkedDeleted
+	var found *version
+	for _, v := range versions(s) {
+		if (in.VersionID == "" || in.VersionID == v.id) && (in.VersionStage == "" || in.VersionStage == v.stage) {
+			found = &v
+			break
+		}
 	}
-	value, vid, stage := s.Value, s.VersionID, stageCurrent
 	switch {
-	case in.VersionID != "" && in.VersionID == s.VersionID && (in.VersionStage == "" || in.VersionStage == stageCurrent):
-	case in.VersionID == "" && (in.VersionStage == "" || in.VersionStage == stageCurrent):
-	case s.PreviousVersionID != "" && (in.VersionID == "" || in.VersionID == s.PreviousVersionID) &&
-		(in.VersionStage == "" || in.VersionStage == stagePrevious):
-		value, vid, stage = s.PreviousValue, s.PreviousVersionID, stagePrevious
-	case in.VersionID != "":
+	case found == nil && in.VersionID != "":
 		return nil, errf("ResourceNotFoundException", "Secrets Manager can't find the specified secret value for VersionId: %s", in.VersionID)
-	default:
+	case found == nil:
 		return nil, errf("ResourceNotFoundException", "Secrets Manager can't find the specified secret value for staging label: %s", in.VersionStage)
 	}
+	value, vid, stage := found.value, found.id, found.stage
 	v, err := auth.OpenSecret(h.Keyring, value)
 	if err != nil {
 		return nil, errf("DecryptionFailure", "Secrets Manager can't decrypt the protected secret text using the provided KMS key.")
@@ -143,19 +168,13 @@ func (h *Handler) putSecretValue(ctx context.Context, c *call) (any, error) {
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}
-	s, err := h.secret(ctx, c, in.SecretID)
+	s, err := h.liveSecret(ctx, c, in.SecretID)
 	if err != nil {
 		return nil, err
 	}
-	if !s.DeletionDate.IsZero() {
-		return nil, errMarkedDeleted
-	}
 	value := in.text()
 	vid := in.ClientRequestToken
-	for _, v := range []struct {
-		id, stage string
-		value     []byte
-	}{{s.VersionID, stageCurrent, s.Value}, {s.PreviousVersionID, stagePrevious, s.PreviousValue}} {
+	for _, v := range versions(s) {
 		if vid == "" || v.id != vid {
 			continue
 		}
@@ -189,9 +208,9 @@ func (h *Handler) putSecretValue(ctx context.Context, c *call) (any, error) {
 }
 
 func describe(s metadata.Secret) map[string]any {
-	stages := map[string][]string{s.VersionID: {stageCurrent}}
-	if s.PreviousVersionID != "" {
-		stages[s.PreviousVersionID] = []string{stagePrevious}
+	stages := map[string][]string{}
+	for _, v := range versions(s) {
+		stages[v.id] = []string{v.stage}
 	}
 	out := map[string]any{"ARN": s.ARN, "Name": s.Name, "Description": s.Description, "Tags": fromTags(s.Tags),
 		"CreatedDate": epoch(s.CreatedAt), "LastChangedDate": epoch(s.UpdatedAt), "VersionIdsToStages": stages}
