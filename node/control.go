@@ -134,7 +134,8 @@ func openControlPlane(ctx context.Context, c *config.Config, kr *crypt.Keyring, 
 		Authorizer:  iam.RegistryAuthorizer{Authz: cp.authz, Region: c.ECR.Region},
 		BlobURLs:    cp.blobURLs, RegistryID: c.ECR.RegistryID, Region: c.ECR.Region, PublicHost: c.ECR.PublicHost,
 	}
-	if cp.ptc, cp.gate.PullThrough, err = pullThrough(c, st, kr, log); err != nil {
+	roles := &iam.Roles{Service: cp.iam, Authz: cp.authz, OIDC: cp.oidc}
+	if cp.ptc, cp.gate.PullThrough, err = pullThrough(c, st, kr, roles, log); err != nil {
 		return fail(fmt.Errorf("pull_through: %w", err))
 	}
 	return cp, nil

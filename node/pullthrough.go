@@ -2,10 +2,13 @@ package node
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
+	"github.com/berth-registry/berth/auth"
 	"github.com/berth-registry/berth/config"
+	"github.com/berth-registry/berth/iam"
 	"github.com/berth-registry/berth/metadata"
 	"github.com/berth-registry/berth/metrics"
 	"github.com/berth-registry/berth/pullthrough"
@@ -17,7 +20,7 @@ import (
 // manages and the importer the /v2 gate runs, over one upstream client
 // (system trust store + pull_through.ca_file), with upstream credentials
 // from the Secrets Manager secrets berth keeps (sealed by kr).
-func pullThrough(c *config.Config, st metadata.Store, kr *crypt.Keyring, log *slog.Logger) (*pullthrough.Rules, *pullthrough.Importer, error) {
+func pullThrough(c *config.Config, st metadata.Store, kr *crypt.Keyring, roles *iam.Roles, log *slog.Logger) (*pullthrough.Rules, *pullthrough.Importer, error) {
 	hc, err := pullthrough.NewHTTPClient(c.PullThrough.CAFile)
 	if err != nil {
 		return nil, nil, err
@@ -34,8 +37,8 @@ func pullThrough(c *config.Config, st metadata.Store, kr *crypt.Keyring, log *sl
 			return nil, pullthrough.ErrSecretDecrypt
 		}
 		return &pullthrough.Credentials{Username: user, Password: pass}, nil
-	}}
-	rules := &pullthrough.Rules{Store: st, Region: c.ECR.Region, Upstreams: ups, Secrets: secretCheck{st}}
+	}, Roles: ptcRoles{roles}}
+	rules := &pullthrough.Rules{Store: st, Region: c.ECR.Region, Upstreams: ups, Secrets: secretCheck{st}, RoleCheck: pullthrough.StoreRoles{Store: st}}
 	im := &pullthrough.Importer{Rules: rules, Upstreams: ups, Checks: st, Leases: st, Recheck: c.PullThrough.Recheck(),
 		Grace: c.PullThrough.Delay(), Log: log}
 	return rules, im, nil
@@ -50,6 +53,26 @@ func (s secretCheck) CheckSecret(ctx context.Context, account, arn string) error
 		return pullthrough.ErrSecretNotFound
 	}
 	return err
+}
+
+// ptcRoles assumes a rule's customRoleArn through berth's STS, in
+// process, as the pull-through cache service of the rule's account: the
+// role's trust policy decides, as for any AssumeRole, and the session is
+// stored, audited and revocable like one.
+type ptcRoles struct{ roles *iam.Roles }
+
+func (p ptcRoles) AssumePullThroughRole(ctx context.Context, account, roleArn string) (pullthrough.SessionCredentials, error) {
+	caller := auth.Principal{Type: auth.TypeService, ARN: pullthrough.ServicePrincipal, Account: account}
+	out, err := p.roles.AssumeRole(ctx, caller, iam.AssumeRoleInput{RoleArn: roleArn, RoleSessionName: pullthrough.RoleSessionName}, nil)
+	if err != nil {
+		var ie *iam.Error
+		if errors.As(err, &ie) && ie.Message != "" {
+			return pullthrough.SessionCredentials{}, errors.New(ie.Message)
+		}
+		return pullthrough.SessionCredentials{}, err
+	}
+	return pullthrough.SessionCredentials{AccessKeyID: out.AccessKeyID, SecretAccessKey: out.SecretAccessKey,
+		SessionToken: out.SessionToken, Expires: out.Expiration}, nil
 }
 
 // ptcMetrics feeds the pull-through cache's collectors.

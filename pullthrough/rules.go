@@ -128,6 +128,9 @@ type Rules struct {
 	Region string
 	// Upstreams reaches upstream registries (ValidatePullThroughCacheRule).
 	Upstreams *Upstreams
+	// RoleCheck tells whether a customRoleArn names an existing role (nil:
+	// not checked).
+	RoleCheck RoleChecker
 }
 
 // Create validates and stores a rule of registry reg.
@@ -157,6 +160,8 @@ func (rs *Rules) Create(ctx context.Context, reg string, in CreateInput) (metada
 				"Member must satisfy enum value set: ["+strings.Join(upstreamRegistries, ", ")+"]")
 		}
 		r.UpstreamRegistry = *in.UpstreamRegistry
+	} else if _, _, ok := ECRHost(host); ok {
+		r.UpstreamRegistry = "ecr"
 	} else {
 		r.UpstreamRegistry = knownHosts[host]
 	}
@@ -178,10 +183,13 @@ func (rs *Rules) Create(ctx context.Context, reg string, in CreateInput) (metada
 		r.CredentialArn = *in.CredentialArn
 	}
 	if in.CustomRoleArn != nil {
-		if err := checkCustomRoleArn(*in.CustomRoleArn); err != nil {
+		if err := rs.checkCustomRole(ctx, reg, *in.CustomRoleArn); err != nil {
 			return metadata.PullThroughRule{}, err
 		}
 		r.CustomRoleArn = *in.CustomRoleArn
+		if err := roleUpstream(r); err != nil {
+			return metadata.PullThroughRule{}, err
+		}
 	}
 	out, err := rs.Store.CreatePullThroughRule(ctx, r, func(existing int) error {
 		if existing >= MaxRules {
@@ -253,7 +261,7 @@ func (rs *Rules) Update(ctx context.Context, reg string, in UpdateInput) (metada
 		}
 	}
 	if in.CustomRoleArn != nil {
-		if err := checkCustomRoleArn(*in.CustomRoleArn); err != nil {
+		if err := rs.checkCustomRole(ctx, reg, *in.CustomRoleArn); err != nil {
 			return metadata.PullThroughRule{}, err
 		}
 	}
@@ -264,7 +272,7 @@ func (rs *Rules) Update(ctx context.Context, reg string, in UpdateInput) (metada
 		if in.CustomRoleArn != nil {
 			r.CustomRoleArn = *in.CustomRoleArn
 		}
-		return nil
+		return roleUpstream(*r)
 	})
 	if metadata.Is(err, metadata.NotFound) {
 		return r, ErrRuleNotFound
@@ -364,6 +372,8 @@ func (rs *Rules) Validate(ctx context.Context, reg string, prefix *string) (Vali
 		v.Failure = err.Error()
 		return v, nil
 	}
+	// The role's login is the upstream's answer already; Ping checks the
+	// token on /v2.
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if err := u.Ping(ctx); err != nil {
@@ -387,9 +397,13 @@ type Upstreams struct {
 	// Observe, when set, sees every upstream request's latency and
 	// outcome.
 	Observe func(d time.Duration, err error)
+	// Roles assumes the customRoleArn of ECR-to-ECR rules (nil: they
+	// cannot log in).
+	Roles RoleAssumer
 
 	mu     sync.Mutex
 	reused map[string]reusedUpstream
+	logins map[string]cachedLogin // ECR logins of roles, until renewal
 }
 
 // reuseFor is how long pulls share one rule's client: its login (a
@@ -406,7 +420,7 @@ type reusedUpstream struct {
 // Reused is the upstream of rule r for pulls: For's client, shared for
 // reuseFor. (ValidatePullThroughCacheRule logs in afresh with For.)
 func (us *Upstreams) Reused(ctx context.Context, r metadata.PullThroughRule) (*Upstream, error) {
-	key := strings.Join([]string{r.RegistryID, r.Prefix, r.UpstreamURL, r.UpstreamPrefix, r.CredentialArn}, "\x00")
+	key := strings.Join([]string{r.RegistryID, r.Prefix, r.UpstreamURL, r.UpstreamPrefix, r.CredentialArn, r.CustomRoleArn}, "\x00")
 	now := time.Now()
 	us.mu.Lock()
 	e, ok := us.reused[key]
@@ -414,7 +428,7 @@ func (us *Upstreams) Reused(ctx context.Context, r metadata.PullThroughRule) (*U
 	if ok && now.Sub(e.at) < reuseFor {
 		return e.u, nil
 	}
-	u, err := us.For(ctx, r)
+	u, err := us.open(ctx, r, false)
 	if err != nil {
 		return nil, err
 	}
@@ -432,10 +446,26 @@ func (us *Upstreams) Reused(ctx context.Context, r metadata.PullThroughRule) (*U
 	return u, nil
 }
 
-// For is the upstream of rule r.
+// For is the upstream of rule r, logged in afresh.
 func (us *Upstreams) For(ctx context.Context, r metadata.PullThroughRule) (*Upstream, error) {
+	return us.open(ctx, r, true)
+}
+
+// open is the upstream of rule r: with the ECR login of its role (the
+// cached one unless fresh), or with its secret's credentials. An ECR
+// upstream without either cannot be logged in to.
+func (us *Upstreams) open(ctx context.Context, r metadata.PullThroughRule, fresh bool) (*Upstream, error) {
 	u := &Upstream{HTTP: us.HTTP, Host: r.UpstreamURL, Observe: us.Observe}
-	if r.CredentialArn != "" {
+	switch {
+	case r.CustomRoleArn != "":
+		c, err := us.ecrLogin(ctx, r, fresh)
+		if err != nil {
+			return nil, err
+		}
+		u.Creds = c
+	case r.UpstreamRegistry == "ecr" && r.CredentialArn == "":
+		return nil, errNoRole(r)
+	case r.CredentialArn != "":
 		if us.Credentials == nil {
 			return nil, ErrSecretNotFound
 		}

@@ -51,10 +51,16 @@ func NotFoundUpstream(err error) bool {
 	return errors.As(err, &ue) && ue.Status == http.StatusNotFound
 }
 
-// Denied reports whether the upstream refused the credentials.
+// Denied reports whether the upstream refused the credentials, or a
+// rule's role could not log in to its ECR upstream (other than by the
+// upstream not answering).
 func Denied(err error) bool {
 	var ue *UpstreamError
-	return errors.As(err, &ue) && (ue.Status == http.StatusUnauthorized || ue.Status == http.StatusForbidden)
+	if errors.As(err, &ue) {
+		return ue.Status == http.StatusUnauthorized || ue.Status == http.StatusForbidden
+	}
+	var re *RoleError
+	return errors.As(err, &re)
 }
 
 // NewHTTPClient is the client berth reaches upstreams with: HTTPS checked
