@@ -96,6 +96,9 @@ type BerthOptions struct {
 	// Host is the name clients use instead of the listen address; the
 	// generated certificate covers it.
 	Host string
+	// PublicHost makes Host:port berth's ecr.public_host (an ECR-shaped
+	// Host then gives every account a registry host of its own).
+	PublicHost bool
 	// StrictECR leaves out the ROOT CREATE_ON_PUSH template StartBerth
 	// otherwise adds: pushes then need CreateRepository first, as on ECR.
 	StrictECR bool
@@ -135,6 +138,9 @@ func StartBerth(t testing.TB, o BerthOptions) *Berth {
 	if host != "" {
 		addr = net.JoinHostPort(host, port)
 		hosts = fmt.Sprintf("[%q]", host)
+	}
+	if o.PublicHost && host != "" {
+		o.Extra += "\necr: {public_host: " + strconv.Quote(addr) + "}\n"
 	}
 	cfg := buildConfig(t, dir, listen, hosts, o)
 	cfgPath := filepath.Join(t.TempDir(), "berth.yml")
