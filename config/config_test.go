@@ -91,3 +91,32 @@ func TestPlainHTTPLoopbackOrForced(t *testing.T) {
 		t.Fatalf("forced plain refused: %v", err)
 	}
 }
+
+// TestPullThroughDurations: the pull-through cache's wait bound and stall
+// timeout default to the importer's (a minute each), take positive
+// durations from the file or the environment, and refuse others naming
+// the key.
+func TestPullThroughDurations(t *testing.T) {
+	c, err := Load("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.PullThrough.Wait() != 0 || c.PullThrough.Stall() != 0 {
+		t.Fatalf("defaults: wait %v, stall %v; want 0 (the importer's default)", c.PullThrough.Wait(), c.PullThrough.Stall())
+	}
+	c, err = Load(write(t, "pull_through: {wait_bound: 90s}\n"), []string{"BERTH_PULL_THROUGH_STALL_TIMEOUT=2m"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.PullThrough.Wait().Seconds() != 90 || c.PullThrough.Stall().Minutes() != 2 {
+		t.Fatalf("set: wait %v, stall %v", c.PullThrough.Wait(), c.PullThrough.Stall())
+	}
+	for _, bad := range []string{"wait_bound: 0s", "wait_bound: soon", "stall_timeout: -1m", "stall_timeout: 0"} {
+		_, err := Load(write(t, "pull_through: {"+bad+"}\n"), nil)
+		key, _, _ := strings.Cut(bad, ":")
+		var fe *FieldError
+		if !errors.As(err, &fe) || !strings.Contains(err.Error(), "pull_through."+key) {
+			t.Errorf("%s: %v, want an error naming pull_through.%s", bad, err, key)
+		}
+	}
+}

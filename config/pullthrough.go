@@ -17,6 +17,25 @@ type PullThrough struct {
 	// image leaves its blobs to the client's own GETs (which stream while
 	// storing) before fetching the rest itself (2s when unset).
 	ImportDelay string `yaml:"import_delay"`
+	// WaitBound is how long a blob GET waits for another fetch of the
+	// same blob (another puller, the background import, another node)
+	// before it streams from the upstream without storing (1m when unset).
+	WaitBound string `yaml:"wait_bound"`
+	// StallTimeout ends an upstream fetch that sends nothing for so long
+	// (1m when unset).
+	StallTimeout string `yaml:"stall_timeout"`
+}
+
+// Wait is the parsed WaitBound (0: the importer's default).
+func (p PullThrough) Wait() time.Duration {
+	d, _ := parseDuration(p.WaitBound)
+	return d
+}
+
+// Stall is the parsed StallTimeout (0: the importer's default).
+func (p PullThrough) Stall() time.Duration {
+	d, _ := parseDuration(p.StallTimeout)
+	return d
 }
 
 // Delay is the parsed ImportDelay (0: the importer's default).
@@ -40,9 +59,16 @@ func (p PullThrough) validate() error {
 			return bad("pull_through.tag_recheck_interval", "%q is not a positive duration", p.TagRecheck)
 		}
 	}
-	if p.ImportDelay != "" {
-		if d, err := parseDuration(p.ImportDelay); err != nil || d <= 0 {
-			return bad("pull_through.import_delay", "%q is not a positive duration", p.ImportDelay)
+	for _, k := range []struct{ key, val string }{
+		{"pull_through.import_delay", p.ImportDelay},
+		{"pull_through.wait_bound", p.WaitBound},
+		{"pull_through.stall_timeout", p.StallTimeout},
+	} {
+		if k.val == "" {
+			continue
+		}
+		if d, err := parseDuration(k.val); err != nil || d <= 0 {
+			return bad(k.key, "%q is not a positive duration", k.val)
 		}
 	}
 	if p.CAFile != "" {

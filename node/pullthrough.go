@@ -40,7 +40,7 @@ func pullThrough(c *config.Config, st metadata.Store, kr *crypt.Keyring, roles *
 	}, Roles: ptcRoles{roles}}
 	rules := &pullthrough.Rules{Store: st, Region: c.ECR.Region, Upstreams: ups, Secrets: secretCheck{st}, RoleCheck: pullthrough.StoreRoles{Store: st}}
 	im := &pullthrough.Importer{Rules: rules, Upstreams: ups, Checks: st, Leases: st, Recheck: c.PullThrough.Recheck(),
-		Grace: c.PullThrough.Delay(), Log: log}
+		Grace: c.PullThrough.Delay(), WaitBound: c.PullThrough.Wait(), StallTimeout: c.PullThrough.Stall(), Log: log}
 	return rules, im, nil
 }
 

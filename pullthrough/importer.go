@@ -73,6 +73,9 @@ type Importer struct {
 	// before it streams from the upstream without storing
 	// (DefaultWaitBound when zero).
 	WaitBound time.Duration
+	// StallTimeout ends an upstream fetch that sends nothing for so long
+	// (DefaultStallTimeout when zero).
+	StallTimeout time.Duration
 
 	bg     background
 	flight flights
@@ -350,7 +353,7 @@ func (im *Importer) fetchBlob(ctx context.Context, t Target, u *Upstream, dgst s
 		return err
 	}
 	defer rc.Close()
-	return local.PutBlob(ctx, dgst, size, &countingReader{r: stalling(rc, cancel), add: func(n int) { im.count("bytes", int64(n)) }})
+	return local.PutBlob(ctx, dgst, size, &countingReader{r: im.stalling(rc, cancel), add: func(n int) { im.count("bytes", int64(n)) }})
 }
 
 // countingReader reports the bytes read through it.

@@ -30,15 +30,23 @@ const (
 	// pipeDepth chunks are queued for the store, so a client is not held
 	// to the store's pace chunk by chunk.
 	pipeDepth = 16
-	// stallTimeout ends a fetch whose upstream sends nothing for so long.
-	stallTimeout = time.Minute
 )
+
+// DefaultStallTimeout is Importer.StallTimeout's default.
+const DefaultStallTimeout = time.Minute
 
 func (im *Importer) waitBound() time.Duration {
 	if im.WaitBound > 0 {
 		return im.WaitBound
 	}
 	return DefaultWaitBound
+}
+
+func (im *Importer) stallTimeout() time.Duration {
+	if im.StallTimeout > 0 {
+		return im.StallTimeout
+	}
+	return DefaultStallTimeout
 }
 
 // BrokenError is a blob answer that failed after its status was sent:
@@ -117,7 +125,7 @@ func (im *Importer) tee(ctx context.Context, t Target, u *Upstream, d digest.Dig
 		p.stop()
 		stored <- err
 	}()
-	err = im.copyVerified(w, stalling(rc, cancel), size, d, p.send)
+	err = im.copyVerified(w, im.stalling(rc, cancel), size, d, p.send)
 	p.closeWrite(err)
 	if serr := <-stored; err == nil && serr != nil {
 		// The client has its bytes; a later pull fetches them again.
@@ -135,7 +143,7 @@ func (im *Importer) stream(ctx context.Context, t Target, u *Upstream, d digest.
 		return err
 	}
 	defer rc.Close()
-	return im.copyVerified(w, stalling(rc, cancel), size, d, nil)
+	return im.copyVerified(w, im.stalling(rc, cancel), size, d, nil)
 }
 
 // copyVerified answers 200 with the blob read from r, giving each chunk
@@ -195,19 +203,21 @@ func (im *Importer) copyVerified(w http.ResponseWriter, r io.Reader, size int64,
 }
 
 // stallReader cancels a fetch whose upstream sends nothing for
-// stallTimeout.
+// the importer's stall timeout.
 type stallReader struct {
 	r io.Reader
 	t *time.Timer
+	d time.Duration
 }
 
-func stalling(r io.Reader, cancel context.CancelFunc) io.Reader {
-	return &stallReader{r: r, t: time.AfterFunc(stallTimeout, cancel)}
+func (im *Importer) stalling(r io.Reader, cancel context.CancelFunc) io.Reader {
+	d := im.stallTimeout()
+	return &stallReader{r: r, t: time.AfterFunc(d, cancel), d: d}
 }
 
 func (s *stallReader) Read(p []byte) (int, error) {
 	n, err := s.r.Read(p)
-	s.t.Reset(stallTimeout)
+	s.t.Reset(s.d)
 	if err != nil {
 		s.t.Stop()
 	}
