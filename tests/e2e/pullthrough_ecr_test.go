@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -154,10 +155,45 @@ func TestPullThroughECRToECR(t *testing.T) {
 	if !strings.Contains(err.Error(), "DENIED") || !strings.Contains(err.Error(), "authentication to the upstream registry failed") {
 		t.Fatalf("pull of a repository B does not share: %v", err)
 	}
+	// The role was assumed as the service, once: ValidatePullThroughCacheRule's
+	// login served every pull after it (it lasts until shortly before the
+	// session expires).
+	if n := assumedAs(t, filepath.Join(dir, "audit.log"), "pullthroughcache.ecr.amazonaws.com", roleA); n != 1 {
+		t.Errorf("%s assumed %d times by the pull-through cache service, want 1", roleA, n)
+	}
 	imgs, err := ecrA.DescribeImages(ctx, &ecr.DescribeImagesInput{RepositoryName: aws.String("ecr-b/team/closed")})
 	if err == nil && len(imgs.ImageDetails) > 0 {
 		t.Fatalf("A cached %d images of a repository B does not share (upstream index %s)", len(imgs.ImageDetails), closed.index)
 	}
+}
+
+// assumedAs counts the allowed AssumeRole events of role by service in
+// berth's audit log.
+func assumedAs(t *testing.T, path, service, role string) int {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, line := range strings.Split(string(raw), "\n") {
+		var e struct {
+			EventName    string `json:"eventName"`
+			Decision     string `json:"decision"`
+			UserIdentity struct {
+				Type, ARN string
+			} `json:"userIdentity"`
+			Resources []struct{ ARN string } `json:"resources"`
+		}
+		if json.Unmarshal([]byte(line), &e) != nil {
+			continue
+		}
+		if e.EventName == "AssumeRole" && e.Decision == "Allow" && e.UserIdentity.Type == "Service" &&
+			e.UserIdentity.ARN == service && len(e.Resources) == 1 && e.Resources[0].ARN == role {
+			n++
+		}
+	}
+	return n
 }
 
 // dockerAuth writes c's Docker config with a login for host.
