@@ -5,7 +5,8 @@
 // importer the /v2 edge runs: a miss is answered from the upstream at once
 // and imported in the background (importer.go, flight.go), a blob is
 // streamed to the client while it is stored (stream.go), each fetch once
-// across nodes (lease.go).
+// across nodes (lease.go). ECR-to-ECR rules log in upstream as their
+// customRoleArn (ecrrole.go).
 //
 // Errors leave the package as *Error values that name their ECR exception;
 // the edges map them once (ecrapi sends them as they are).

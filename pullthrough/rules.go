@@ -456,14 +456,17 @@ func (us *Upstreams) For(ctx context.Context, r metadata.PullThroughRule) (*Upst
 // upstream without either cannot be logged in to.
 func (us *Upstreams) open(ctx context.Context, r metadata.PullThroughRule, fresh bool) (*Upstream, error) {
 	u := &Upstream{HTTP: us.HTTP, Host: r.UpstreamURL, Observe: us.Observe}
+	_, _, ecrHost := ECRHost(r.UpstreamURL)
 	switch {
-	case r.CustomRoleArn != "":
+	case r.CustomRoleArn != "" && ecrHost:
+		// (A role stored on another upstream by an older berth, which
+		// only stored it, is still not used.)
 		c, err := us.ecrLogin(ctx, r, fresh)
 		if err != nil {
 			return nil, err
 		}
 		u.Creds = c
-	case r.UpstreamRegistry == "ecr" && r.CredentialArn == "":
+	case r.UpstreamRegistry == "ecr" && r.CredentialArn == "" && r.CustomRoleArn == "":
 		return nil, errNoRole(r)
 	case r.CredentialArn != "":
 		if us.Credentials == nil {
