@@ -209,8 +209,11 @@ type cachedLogin struct {
 // checkCustomRole validates a rule's customRoleArn as ECR does: an IAM
 // role ARN of the registry's own account ("This role must be in the same
 // account as the registry that you are configuring."), of a role that
-// exists.
+// exists. "" is no role.
 func (rs *Rules) checkCustomRole(ctx context.Context, reg, arn string) error {
+	if arn == "" {
+		return nil
+	}
 	if err := checkCustomRoleArn(arn); err != nil {
 		return err
 	}

@@ -65,6 +65,13 @@ func TestCustomRoleValidation(t *testing.T) {
 	if _, err := rs.Update(ctx, reg, pullthrough.UpdateInput{EcrRepositoryPrefix: s("up"), CustomRoleArn: s("arn:aws:iam::111122223333:role/ptc")}); !pullthrough.IsError(err, "InvalidParameterException") {
 		t.Errorf("update to another account's role: %v", err)
 	}
+	// "" takes the role off; the role goes back on.
+	if r, err := rs.Update(ctx, reg, pullthrough.UpdateInput{EcrRepositoryPrefix: s("up"), CustomRoleArn: s("")}); err != nil || r.CustomRoleArn != "" {
+		t.Errorf("update taking the role off: %+v %v", r, err)
+	}
+	if r, err := rs.Update(ctx, reg, pullthrough.UpdateInput{EcrRepositoryPrefix: s("up"), CustomRoleArn: s(role.ARN)}); err != nil || r.CustomRoleArn != role.ARN {
+		t.Errorf("update putting the role back: %+v %v", r, err)
+	}
 	if _, err := rs.Create(ctx, reg, pullthrough.CreateInput{EcrRepositoryPrefix: s("quay"), UpstreamRegistryURL: s("quay.io")}); err != nil {
 		t.Fatal(err)
 	}

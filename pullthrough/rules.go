@@ -269,9 +269,10 @@ func (rs *Rules) Update(ctx context.Context, reg string, in UpdateInput) (metada
 		if in.CredentialArn != nil {
 			r.CredentialArn = *in.CredentialArn
 		}
-		if in.CustomRoleArn != nil {
-			r.CustomRoleArn = *in.CustomRoleArn
+		if in.CustomRoleArn == nil {
+			return nil
 		}
+		r.CustomRoleArn = *in.CustomRoleArn
 		return roleUpstream(*r)
 	})
 	if metadata.Is(err, metadata.NotFound) {
@@ -367,15 +368,15 @@ func (rs *Rules) Validate(ctx context.Context, reg string, prefix *string) (Vali
 		v.Failure = "berth has no upstream client configured"
 		return v, nil
 	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	// For logs in (a role's login asks the upstream already); Ping checks
+	// the login on /v2.
 	u, err := rs.Upstreams.For(ctx, r)
 	if err != nil {
 		v.Failure = err.Error()
 		return v, nil
 	}
-	// The role's login is the upstream's answer already; Ping checks the
-	// token on /v2.
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
 	if err := u.Ping(ctx); err != nil {
 		switch {
 		case Denied(err):
