@@ -78,11 +78,11 @@ func (p *countingProxy) addr() string { return strings.TrimPrefix(p.srv.URL, "ht
 // through three nodes sharing PostgreSQL and MinIO fetch each blob from the
 // upstream exactly once, and every puller gets the upstream's bytes.
 //
-// The issue's scenario is a 100 MiB image; this one is 32 MiB (four 8 MiB
-// layers of random bytes, so gzip keeps them that size): large enough that
-// a fetch takes long beside the pullers' requests on the other nodes, so
-// they really wait on the lease, while the test stays a few seconds on the
-// 2-core machine `make test` runs on (8 pulls write 256 MiB of OCI layouts).
+// The image is the issue's 100 MiB: four 25 MiB layers of random bytes (so
+// gzip keeps them that size), large enough that a fetch takes long beside
+// the pullers' requests on the other nodes, so they really wait on the
+// lease. About 10 s more than a 32 MiB image on the 2-core machine `make
+// test` runs on (8 pulls write 800 MiB of OCI layouts).
 func TestPullThroughOnceAcrossNodes(t *testing.T) {
 	t.Parallel()
 	up := startRefRegistry(t)
@@ -117,7 +117,7 @@ func TestPullThroughOnceAcrossNodes(t *testing.T) {
 	var layers []string
 	for i := range 4 {
 		name := fmt.Sprintf("l%d.tar", i)
-		c.write(name, makeTar(t, tarFile{name: name, data: randBytes(t, 8<<20)}))
+		c.write(name, makeTar(t, tarFile{name: name, data: randBytes(t, 25<<20)}))
 		layers = append(layers, "-f", c.path(name))
 	}
 	upRef := up.addr + "/lib/big:v1"
