@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -117,7 +118,7 @@ func (im *Importer) tee(ctx context.Context, t Target, u *Upstream, d digest.Dig
 		p.stop()
 		stored <- err
 	}()
-	err = im.copyVerified(w, stalling(rc, cancel), size, d, p.send)
+	err = im.copyVerified(w, stalling(rc, cancel), size, d, p)
 	p.closeWrite(err)
 	if serr := <-stored; err == nil && serr != nil {
 		// The client has its bytes; a later pull fetches them again.
@@ -139,10 +140,10 @@ func (im *Importer) stream(ctx context.Context, t Target, u *Upstream, d digest.
 }
 
 // copyVerified answers 200 with the blob read from r, giving each chunk
-// to sink (until it refuses) as well. The last chunk goes to the client
-// only once the bytes are known to be d; a client's write error only
-// ends the client's share.
-func (im *Importer) copyVerified(w http.ResponseWriter, r io.Reader, size int64, d digest.Digest, sink func([]byte) bool) error {
+// to sink (until it refuses; nil: none) as well. The last chunk goes to
+// the client only once the bytes are known to be d; a client's write
+// error only ends the client's share.
+func (im *Importer) copyVerified(w http.ResponseWriter, r io.Reader, size int64, d digest.Digest, sink *chunkPipe) error {
 	h := w.Header()
 	h.Set("Content-Type", "application/octet-stream")
 	h.Set("Docker-Content-Digest", d.String())
@@ -152,25 +153,29 @@ func (im *Importer) copyVerified(w http.ResponseWriter, r io.Reader, size int64,
 	}
 	w.WriteHeader(http.StatusOK)
 	hash := d.Algorithm().Hash()
-	var pending []byte
+	var pending *chunk
+	defer func() { pending.release() }()
 	var n int64
 	client := true
 	for {
-		buf := make([]byte, chunkSize)
-		k, err := io.ReadFull(r, buf)
+		c := newChunk()
+		k, err := io.ReadFull(r, c.buf[:])
 		if k > 0 {
-			c := buf[:k]
-			hash.Write(c)
+			c.data = c.buf[:k]
+			hash.Write(c.data)
 			n += int64(k)
 			im.count("bytes", int64(k))
-			if sink != nil && !sink(c) {
+			if sink != nil && !sink.send(c) {
 				sink = nil
 			}
 			if pending != nil && client {
-				_, werr := w.Write(pending)
+				_, werr := w.Write(pending.data)
 				client = werr == nil
 			}
+			pending.release()
 			pending = c
+		} else {
+			c.release()
 		}
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
 			break
@@ -184,7 +189,7 @@ func (im *Importer) copyVerified(w http.ResponseWriter, r io.Reader, size int64,
 			Err: fmt.Errorf("upstream blob %s: %d bytes that are not that digest", d, n)}}
 	}
 	if pending != nil && client {
-		if _, err := w.Write(pending); err == nil {
+		if _, err := w.Write(pending.data); err == nil {
 			// Send the tail now: the writers below gather small writes
 			// until the handler returns, which tee's does only once the
 			// store has caught up and committed.
@@ -214,26 +219,58 @@ func (s *stallReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// chunkPool holds the buffers streams read into: a 64 MiB blob is 256
+// chunks, which were each a fresh allocation (zeroed, then garbage).
+var chunkPool = sync.Pool{New: func() any { return new([chunkSize]byte) }}
+
+// chunk is one read from the upstream, shared by the client's write and
+// the store's read: its buffer goes back to chunkPool when both are done
+// with it (chunks still queued when a store stops are left to the
+// garbage collector).
+type chunk struct {
+	buf  *[chunkSize]byte
+	data []byte
+	refs atomic.Int32
+}
+
+func newChunk() *chunk {
+	c := &chunk{buf: chunkPool.Get().(*[chunkSize]byte)}
+	c.refs.Store(1)
+	return c
+}
+
+// release drops one holder's share (nil: none).
+func (c *chunk) release() {
+	if c != nil && c.refs.Add(-1) == 0 {
+		chunkPool.Put(c.buf)
+		c.buf, c.data = nil, nil
+	}
+}
+
 // chunkPipe hands streamed chunks to the store: up to pipeDepth queue,
 // so the client and the store proceed side by side.
 type chunkPipe struct {
-	ch   chan []byte
+	ch   chan *chunk
 	gone chan struct{}
 	once sync.Once
 	err  error
-	cur  []byte
+	cur  *chunk
+	rest []byte // what the store has not read of cur
 }
 
 func newChunkPipe() *chunkPipe {
-	return &chunkPipe{ch: make(chan []byte, pipeDepth), gone: make(chan struct{})}
+	return &chunkPipe{ch: make(chan *chunk, pipeDepth), gone: make(chan struct{})}
 }
 
-// send queues c; false once the store stopped reading.
-func (p *chunkPipe) send(c []byte) bool {
+// send queues c, taking a share of it for the store; false once the
+// store stopped reading.
+func (p *chunkPipe) send(c *chunk) bool {
+	c.refs.Add(1)
 	select {
 	case p.ch <- c:
 		return true
 	case <-p.gone:
+		c.release()
 		return false
 	}
 }
@@ -251,15 +288,17 @@ func (p *chunkPipe) closeWrite(err error) {
 func (p *chunkPipe) stop() { p.once.Do(func() { close(p.gone) }) }
 
 func (p *chunkPipe) Read(b []byte) (int, error) {
-	for len(p.cur) == 0 {
+	for len(p.rest) == 0 {
+		p.cur.release()
+		p.cur = nil
 		c, ok := <-p.ch
 		if !ok {
 			return 0, p.err
 		}
-		p.cur = c
+		p.cur, p.rest = c, c.data
 	}
-	n := copy(b, p.cur)
-	p.cur = p.cur[n:]
+	n := copy(b, p.rest)
+	p.rest = p.rest[n:]
 	return n, nil
 }
 
