@@ -65,7 +65,10 @@ func (im *Importer) HeadBlob(ctx context.Context, t Target, dgst string) (int64,
 // fetch holds the lease it waits for it and reports local=true (the
 // caller serves the stored copy), or, after WaitBound, streams without
 // storing. Errors before anything was sent are the upstream's; after,
-// a *BrokenError. A client that goes away does not stop the store.
+// a *BrokenError. It returns once the client has its answer; the store
+// completes in the background, holding the lease, so a client that goes
+// away does not stop it and the client's next request on the connection
+// does not wait for it.
 func (im *Importer) ServeBlob(ctx context.Context, t Target, dgst string, local Local, w http.ResponseWriter) (bool, error) {
 	d, err := digest.Parse(dgst)
 	if err != nil {
@@ -82,11 +85,11 @@ func (im *Importer) ServeBlob(ctx context.Context, t Target, dgst string, local 
 			return false, err
 		}
 		if release != nil {
-			defer release()
 			if ok, err := local.HasBlob(ctx, dgst); err != nil || ok {
+				release()
 				return ok, err
 			}
-			return false, im.tee(ctx, t, u, d, local, w)
+			return false, im.tee(ctx, t, u, d, local, w, release)
 		}
 		if time.Now().After(deadline) {
 			im.log().Warn("pull-through: blob still being fetched elsewhere; streaming it without storing", "repository", t.Repo, "digest", dgst)
@@ -100,14 +103,19 @@ func (im *Importer) ServeBlob(ctx context.Context, t Target, dgst string, local 
 	}
 }
 
-// tee streams blob d to w and into local at once. It runs on a context
-// of its own, so the store completes when the client leaves; a failed
-// upstream or wrong bytes cancel the upload (nothing half-stored).
-func (im *Importer) tee(ctx context.Context, t Target, u *Upstream, d digest.Digest, local Local, w http.ResponseWriter) error {
+// tee streams blob d to w and into local at once, under the blob's lease
+// (release gives it back). It runs on a context of its own, so the store
+// completes when the client leaves; a failed upstream or wrong bytes
+// cancel the upload (nothing half-stored). It returns when the client
+// has its answer; the store's end, and the lease's release, come in the
+// background: on a kept-alive connection a client's next request is read
+// only once this handler returns.
+func (im *Importer) tee(ctx context.Context, t Target, u *Upstream, d digest.Digest, local Local, w http.ResponseWriter, release func()) error {
 	bg, cancel := im.detach(ctx)
-	defer cancel()
 	rc, size, err := u.GetBlob(bg, t.Upstream, d.String())
 	if err != nil {
+		cancel()
+		release()
 		return err
 	}
 	defer rc.Close()
@@ -120,9 +128,17 @@ func (im *Importer) tee(ctx context.Context, t Target, u *Upstream, d digest.Dig
 	}()
 	err = im.copyVerified(w, stalling(rc, cancel), size, d, p)
 	p.closeWrite(err)
-	if serr := <-stored; err == nil && serr != nil {
-		// The client has its bytes; a later pull fetches them again.
-		im.log().Warn("pull-through: storing a streamed blob failed", "repository", t.Repo, "digest", d, "error", serr)
+	finish := func() {
+		serr := <-stored
+		cancel()
+		release()
+		if err == nil && serr != nil {
+			// The client has its bytes; a later pull fetches them again.
+			im.log().Warn("pull-through: storing a streamed blob failed", "repository", t.Repo, "digest", d, "error", serr)
+		}
+	}
+	if !im.bg.goRun(finish) {
+		finish() // the importer is closing: the store, cancelled, ends at once
 	}
 	return err
 }
