@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"net/http"
 	"strconv"
@@ -168,7 +169,7 @@ func (im *Importer) copyVerified(w http.ResponseWriter, r io.Reader, size int64,
 		h.Set("Content-Length", strconv.FormatInt(size, 10))
 	}
 	w.WriteHeader(http.StatusOK)
-	hash := d.Algorithm().Hash()
+	hs := newHasher(d.Algorithm().Hash())
 	var pending *chunk
 	defer func() { pending.release() }()
 	var n int64
@@ -178,7 +179,7 @@ func (im *Importer) copyVerified(w http.ResponseWriter, r io.Reader, size int64,
 		k, err := io.ReadFull(r, c.buf[:])
 		if k > 0 {
 			c.data = c.buf[:k]
-			hash.Write(c.data)
+			hs.add(c)
 			n += int64(k)
 			im.count("bytes", int64(k))
 			if sink != nil && !sink.send(c) {
@@ -197,22 +198,53 @@ func (im *Importer) copyVerified(w http.ResponseWriter, r io.Reader, size int64,
 			break
 		}
 		if err != nil {
+			hs.sum()
 			return &BrokenError{Err: &UpstreamError{Err: err}}
 		}
 	}
-	if hex.EncodeToString(hash.Sum(nil)) != d.Encoded() || (size >= 0 && n != size) {
+	if hex.EncodeToString(hs.sum()) != d.Encoded() || (size >= 0 && n != size) {
 		return &BrokenError{Err: &UpstreamError{Status: http.StatusBadGateway,
 			Err: fmt.Errorf("upstream blob %s: %d bytes that are not that digest", d, n)}}
 	}
 	if pending != nil && client {
 		if _, err := w.Write(pending.data); err == nil {
-			// Send the tail now: the writers below gather small writes
-			// until the handler returns, which tee's does only once the
-			// store has caught up and committed.
+			// Send the tail now, not once the handlers around this one
+			// (audit, metrics) are done with the request.
 			_ = http.NewResponseController(w).Flush()
 		}
 	}
 	return nil
+}
+
+// hasher digests a stream's chunks in a goroutine of its own, beside the
+// reads from the upstream and the writes to the client.
+type hasher struct {
+	ch  chan *chunk
+	out chan []byte
+}
+
+func newHasher(h hash.Hash) *hasher {
+	hs := &hasher{ch: make(chan *chunk, pipeDepth), out: make(chan []byte, 1)}
+	go func() {
+		for c := range hs.ch {
+			h.Write(c.data)
+			c.release()
+		}
+		hs.out <- h.Sum(nil)
+	}()
+	return hs
+}
+
+// add digests c next, taking a share of it.
+func (hs *hasher) add(c *chunk) {
+	c.refs.Add(1)
+	hs.ch <- c
+}
+
+// sum is the digest of the chunks added; it ends the hasher (call once).
+func (hs *hasher) sum() []byte {
+	close(hs.ch)
+	return <-hs.out
 }
 
 // stallReader cancels a fetch whose upstream sends nothing for
