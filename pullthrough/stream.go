@@ -5,10 +5,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -72,7 +74,10 @@ func (im *Importer) HeadBlob(ctx context.Context, t Target, dgst string) (int64,
 // fetch holds the lease it waits for it and reports local=true (the
 // caller serves the stored copy), or, after WaitBound, streams without
 // storing. Errors before anything was sent are the upstream's; after,
-// a *BrokenError. A client that goes away does not stop the store.
+// a *BrokenError. It returns once the client has its answer; the store
+// completes in the background, holding the lease, so a client that goes
+// away does not stop it and the client's next request on the connection
+// does not wait for it.
 func (im *Importer) ServeBlob(ctx context.Context, t Target, dgst string, local Local, w http.ResponseWriter) (bool, error) {
 	d, err := digest.Parse(dgst)
 	if err != nil {
@@ -89,11 +94,11 @@ func (im *Importer) ServeBlob(ctx context.Context, t Target, dgst string, local 
 			return false, err
 		}
 		if release != nil {
-			defer release()
 			if ok, err := local.HasBlob(ctx, dgst); err != nil || ok {
+				release()
 				return ok, err
 			}
-			return false, im.tee(ctx, t, u, d, local, w)
+			return false, im.tee(ctx, t, u, d, local, w, release)
 		}
 		if time.Now().After(deadline) {
 			im.log().Warn("pull-through: blob still being fetched elsewhere; streaming it without storing", "repository", t.Repo, "digest", dgst)
@@ -107,14 +112,19 @@ func (im *Importer) ServeBlob(ctx context.Context, t Target, dgst string, local 
 	}
 }
 
-// tee streams blob d to w and into local at once. It runs on a context
-// of its own, so the store completes when the client leaves; a failed
-// upstream or wrong bytes cancel the upload (nothing half-stored).
-func (im *Importer) tee(ctx context.Context, t Target, u *Upstream, d digest.Digest, local Local, w http.ResponseWriter) error {
+// tee streams blob d to w and into local at once, under the blob's lease
+// (release gives it back). It runs on a context of its own, so the store
+// completes when the client leaves; a failed upstream or wrong bytes
+// cancel the upload (nothing half-stored). It returns when the client
+// has its answer; the store's end, and the lease's release, come in the
+// background: on a kept-alive connection a client's next request is read
+// only once this handler returns.
+func (im *Importer) tee(ctx context.Context, t Target, u *Upstream, d digest.Digest, local Local, w http.ResponseWriter, release func()) error {
 	bg, cancel := im.detach(ctx)
-	defer cancel()
 	rc, size, err := u.GetBlob(bg, t.Upstream, d.String())
 	if err != nil {
+		cancel()
+		release()
 		return err
 	}
 	defer rc.Close()
@@ -125,11 +135,19 @@ func (im *Importer) tee(ctx context.Context, t Target, u *Upstream, d digest.Dig
 		p.stop()
 		stored <- err
 	}()
-	err = im.copyVerified(w, im.stalling(rc, cancel), size, d, p.send)
+	err = im.copyVerified(w, im.stalling(rc, cancel), size, d, p)
 	p.closeWrite(err)
-	if serr := <-stored; err == nil && serr != nil {
-		// The client has its bytes; a later pull fetches them again.
-		im.log().Warn("pull-through: storing a streamed blob failed", "repository", t.Repo, "digest", d, "error", serr)
+	finish := func() {
+		serr := <-stored
+		cancel()
+		release()
+		if err == nil && serr != nil {
+			// The client has its bytes; a later pull fetches them again.
+			im.log().Warn("pull-through: storing a streamed blob failed", "repository", t.Repo, "digest", d, "error", serr)
+		}
+	}
+	if !im.bg.goRun(finish) {
+		finish() // the importer is closing: the store, cancelled, ends at once
 	}
 	return err
 }
@@ -147,10 +165,10 @@ func (im *Importer) stream(ctx context.Context, t Target, u *Upstream, d digest.
 }
 
 // copyVerified answers 200 with the blob read from r, giving each chunk
-// to sink (until it refuses) as well. The last chunk goes to the client
-// only once the bytes are known to be d; a client's write error only
-// ends the client's share.
-func (im *Importer) copyVerified(w http.ResponseWriter, r io.Reader, size int64, d digest.Digest, sink func([]byte) bool) error {
+// to sink (until it refuses; nil: none) as well. The last chunk goes to
+// the client only once the bytes are known to be d; a client's write
+// error only ends the client's share.
+func (im *Importer) copyVerified(w http.ResponseWriter, r io.Reader, size int64, d digest.Digest, sink *chunkPipe) error {
 	h := w.Header()
 	h.Set("Content-Type", "application/octet-stream")
 	h.Set("Docker-Content-Digest", d.String())
@@ -159,47 +177,82 @@ func (im *Importer) copyVerified(w http.ResponseWriter, r io.Reader, size int64,
 		h.Set("Content-Length", strconv.FormatInt(size, 10))
 	}
 	w.WriteHeader(http.StatusOK)
-	hash := d.Algorithm().Hash()
-	var pending []byte
+	hs := newHasher(d.Algorithm().Hash())
+	var pending *chunk
+	defer func() { pending.release() }()
 	var n int64
 	client := true
 	for {
-		buf := make([]byte, chunkSize)
-		k, err := io.ReadFull(r, buf)
+		c := newChunk()
+		k, err := io.ReadFull(r, c.buf[:])
 		if k > 0 {
-			c := buf[:k]
-			hash.Write(c)
+			c.data = c.buf[:k]
+			hs.add(c)
 			n += int64(k)
 			im.count("bytes", int64(k))
-			if sink != nil && !sink(c) {
+			if sink != nil && !sink.send(c) {
 				sink = nil
 			}
 			if pending != nil && client {
-				_, werr := w.Write(pending)
+				_, werr := w.Write(pending.data)
 				client = werr == nil
 			}
+			pending.release()
 			pending = c
+		} else {
+			c.release()
 		}
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
 			break
 		}
 		if err != nil {
+			hs.sum()
 			return &BrokenError{Err: &UpstreamError{Err: err}}
 		}
 	}
-	if hex.EncodeToString(hash.Sum(nil)) != d.Encoded() || (size >= 0 && n != size) {
+	if hex.EncodeToString(hs.sum()) != d.Encoded() || (size >= 0 && n != size) {
 		return &BrokenError{Err: &UpstreamError{Status: http.StatusBadGateway,
 			Err: fmt.Errorf("upstream blob %s: %d bytes that are not that digest", d, n)}}
 	}
 	if pending != nil && client {
-		if _, err := w.Write(pending); err == nil {
-			// Send the tail now: the writers below gather small writes
-			// until the handler returns, which tee's does only once the
-			// store has caught up and committed.
+		if _, err := w.Write(pending.data); err == nil {
+			// Send the tail now, not once the handlers around this one
+			// (audit, metrics) are done with the request.
 			_ = http.NewResponseController(w).Flush()
 		}
 	}
 	return nil
+}
+
+// hasher digests a stream's chunks in a goroutine of its own, beside the
+// reads from the upstream and the writes to the client.
+type hasher struct {
+	ch  chan *chunk
+	out chan []byte
+}
+
+func newHasher(h hash.Hash) *hasher {
+	hs := &hasher{ch: make(chan *chunk, pipeDepth), out: make(chan []byte, 1)}
+	go func() {
+		for c := range hs.ch {
+			h.Write(c.data)
+			c.release()
+		}
+		hs.out <- h.Sum(nil)
+	}()
+	return hs
+}
+
+// add digests c next, taking a share of it.
+func (hs *hasher) add(c *chunk) {
+	c.refs.Add(1)
+	hs.ch <- c
+}
+
+// sum is the digest of the chunks added; it ends the hasher (call once).
+func (hs *hasher) sum() []byte {
+	close(hs.ch)
+	return <-hs.out
 }
 
 // stallReader cancels a fetch whose upstream sends nothing for
@@ -224,26 +277,58 @@ func (s *stallReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// chunkPool holds the buffers streams read into: a 64 MiB blob is 256
+// chunks, which were each a fresh allocation (zeroed, then garbage).
+var chunkPool = sync.Pool{New: func() any { return new([chunkSize]byte) }}
+
+// chunk is one read from the upstream, shared by the client's write and
+// the store's read: its buffer goes back to chunkPool when both are done
+// with it (chunks still queued when a store stops are left to the
+// garbage collector).
+type chunk struct {
+	buf  *[chunkSize]byte
+	data []byte
+	refs atomic.Int32
+}
+
+func newChunk() *chunk {
+	c := &chunk{buf: chunkPool.Get().(*[chunkSize]byte)}
+	c.refs.Store(1)
+	return c
+}
+
+// release drops one holder's share (nil: none).
+func (c *chunk) release() {
+	if c != nil && c.refs.Add(-1) == 0 {
+		chunkPool.Put(c.buf)
+		c.buf, c.data = nil, nil
+	}
+}
+
 // chunkPipe hands streamed chunks to the store: up to pipeDepth queue,
 // so the client and the store proceed side by side.
 type chunkPipe struct {
-	ch   chan []byte
+	ch   chan *chunk
 	gone chan struct{}
 	once sync.Once
 	err  error
-	cur  []byte
+	cur  *chunk
+	rest []byte // what the store has not read of cur
 }
 
 func newChunkPipe() *chunkPipe {
-	return &chunkPipe{ch: make(chan []byte, pipeDepth), gone: make(chan struct{})}
+	return &chunkPipe{ch: make(chan *chunk, pipeDepth), gone: make(chan struct{})}
 }
 
-// send queues c; false once the store stopped reading.
-func (p *chunkPipe) send(c []byte) bool {
+// send queues c, taking a share of it for the store; false once the
+// store stopped reading.
+func (p *chunkPipe) send(c *chunk) bool {
+	c.refs.Add(1)
 	select {
 	case p.ch <- c:
 		return true
 	case <-p.gone:
+		c.release()
 		return false
 	}
 }
@@ -261,15 +346,17 @@ func (p *chunkPipe) closeWrite(err error) {
 func (p *chunkPipe) stop() { p.once.Do(func() { close(p.gone) }) }
 
 func (p *chunkPipe) Read(b []byte) (int, error) {
-	for len(p.cur) == 0 {
+	for len(p.rest) == 0 {
+		p.cur.release()
+		p.cur = nil
 		c, ok := <-p.ch
 		if !ok {
 			return 0, p.err
 		}
-		p.cur = c
+		p.cur, p.rest = c, c.data
 	}
-	n := copy(b, p.cur)
-	p.cur = p.cur[n:]
+	n := copy(b, p.rest)
+	p.rest = p.rest[n:]
 	return n, nil
 }
 

@@ -195,8 +195,23 @@ func TestServeBlobStreamsWhileStoring(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if ok, _ := local.HasBlob(context.Background(), d); !ok || up.gets.Load() != 1 {
-		t.Fatalf("stored %v after %d upstream GETs, want stored after 1", ok, up.gets.Load())
+	waitStored(t, local, d)
+	if n := up.gets.Load(); n != 1 {
+		t.Fatalf("stored after %d upstream GETs, want 1", n)
+	}
+}
+
+// waitStored waits for the store ServeBlob leaves running in the
+// background to commit d.
+func waitStored(t *testing.T, local pullthrough.Local, d string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if ok, _ := local.HasBlob(context.Background(), d); ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not stored", d)
+		}
 	}
 }
 
@@ -219,6 +234,7 @@ func TestServeBlobWrongBytesStoreNothing(t *testing.T) {
 	if err := <-done; !pullthrough.Broken(err) {
 		t.Fatalf("ServeBlob: %v, want a broken stream", err)
 	}
+	im.Close() // waits for the store ServeBlob left running
 	if ok, _ := local.HasBlob(context.Background(), d); ok {
 		t.Fatal("corrupted blob stored")
 	}
@@ -367,9 +383,7 @@ func TestServeBlobClientLeaves(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("ServeBlob after the client left: %v", err)
 	}
-	if ok, _ := local.HasBlob(context.Background(), d); !ok {
-		t.Fatal("the blob was not stored after the client left")
-	}
+	waitStored(t, local, d)
 }
 
 // slowLocal is a memLocal whose PutBlob, once it has read the whole body,
@@ -389,12 +403,15 @@ func (l *slowLocal) PutBlob(ctx context.Context, d string, size int64, body io.R
 }
 
 // TestServeBlobClientDoesNotWaitForTheStore: the client has the whole
-// blob, its last chunk a few bytes, while the store has not committed.
+// blob, its last chunk a few bytes, and the handler has returned (a
+// kept-alive connection is free for the client's next request), while
+// the store has not committed; the lease is held until it has.
 func TestServeBlobClientDoesNotWaitForTheStore(t *testing.T) {
 	blob := randBlob(256<<10 + 100)
 	d := digestOf(blob)
 	up := &fakeUpstream{blobs: map[string][]byte{d: blob}}
 	im, tg := up.start(t)
+	im.Leases = &memLeases{}
 	local := &slowLocal{memLocal: newMemLocal(), commit: make(chan struct{})}
 	var once sync.Once
 	release := func() { once.Do(func() { close(local.commit) }) }
@@ -418,11 +435,29 @@ func TestServeBlobClientDoesNotWaitForTheStore(t *testing.T) {
 		t.Fatal("the client's blob waits for the store's commit")
 	}
 	resp.Body.Close()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the handler waits for the store's commit")
+	}
+	// Another GET meanwhile waits for the lease, then finds the stored copy.
+	again := make(chan error, 1)
+	go func() {
+		stored, err := im.ServeBlob(context.Background(), tg, d, local, httptest.NewRecorder())
+		if err == nil && !stored {
+			err = errors.New("a second GET fetched the blob while the first one's store held its lease")
+		}
+		again <- err
+	}()
+	time.Sleep(200 * time.Millisecond)
 	release()
-	if err := <-done; err != nil {
+	if err := <-again; err != nil {
 		t.Fatal(err)
 	}
-	if ok, _ := local.HasBlob(context.Background(), d); !ok {
-		t.Fatal("not stored")
+	if n := up.gets.Load(); n != 1 {
+		t.Fatalf("%d upstream GETs, want 1", n)
 	}
 }

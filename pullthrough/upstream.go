@@ -66,6 +66,14 @@ func Denied(err error) bool {
 // NewHTTPClient is the client berth reaches upstreams with: HTTPS checked
 // against the system trust store (SSL_CERT_FILE works) plus caFile's
 // certificates when set.
+//
+// It speaks HTTP/1.1 only, each fetch on a kept-alive connection of its
+// own: blobs are streamed to the puller as they arrive, and Go's HTTP/2
+// client moved a 64 MiB blob from the reference registry at 300-370 MB/s
+// for 155-170 ms of CPU, HTTP/1.1 at 490-640 MB/s for 90-115 ms (both
+// on one machine); HTTP/2 would also put all of an upstream's concurrent
+// blob fetches on one TCP connection, each stream held to a 4 MiB window
+// per round trip.
 func NewHTTPClient(caFile string) (*http.Client, error) {
 	pool, err := httpx.Roots(caFile)
 	if err != nil {
@@ -73,6 +81,11 @@ func NewHTTPClient(caFile string) (*http.Client, error) {
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	tr.Protocols = new(http.Protocols)
+	tr.Protocols.SetHTTP1(true)
+	// Concurrent pulls each hold a connection; keep them for the next
+	// fetch rather than a TLS handshake each (the default keeps 2).
+	tr.MaxIdleConnsPerHost = 32
 	tr.ResponseHeaderTimeout = 30 * time.Second
 	return &http.Client{Transport: tr, CheckRedirect: func(r *http.Request, via []*http.Request) error {
 		if len(via) >= 10 {
