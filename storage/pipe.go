@@ -27,12 +27,17 @@ const (
 	// out while the next waits, decrypted; the goroutine reads a third
 	// into its sealed scratch buffer meanwhile.
 	pipeDepth = 2
-	// bigMin segments (4 MiB) make a read long enough for big chunks.
-	bigMin = 64
 	// bigReaders readers at a time read in big chunks; the others, and
-	// every shorter read, in small ones.
+	// every read shorter than bigMin, in small ones.
 	bigReaders = 4
 )
+
+// bigMin segments (32 MiB) make a read long enough for big chunks: the
+// big layers whose pulls are long streams. Shorter blobs, such as the
+// bench's 32 concurrent 16 MiB pulls, gain nothing measurable from them
+// (413 against 411 MB/s) but kept their buffers mapped into the next
+// burst of pushes (peak RSS 140 against 129 MiB). A variable for tests.
+var bigMin uint64 = 512
 
 // Chunk sizes. Every chunk costs a read from the backend, a handoff
 // between the goroutines and a Write to the client, each of which may

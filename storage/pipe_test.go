@@ -8,6 +8,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/berth-registry/berth/storage"
 	"github.com/berth-registry/berth/storage/crypt"
 )
 
@@ -15,9 +16,10 @@ import (
 // (more than a chunk of segments) at segment edges, with small and large
 // read buffers, and closes readers part way: the bytes are exact and a
 // reader closed early releases everything (the test's -race run catches
-// the goroutine touching a closed reader). 70 segments and more are read
-// in big chunks from the start (small ones from 16 segments in).
+// the goroutine touching a closed reader). Here 64 segments and more are
+// read in big chunks: 70 from the start, small ones from 16 segments in.
 func TestPipelinedReads(t *testing.T) {
+	storage.SetBigChunkMin(t, 64)
 	d := newDriver(t, t.TempDir(), crypt.NewMemoryKeyring())
 	ctx := context.Background()
 	for _, size := range []int{5*seg + 3, 4 * seg, 4*seg + 1, 16*seg + 1, 40*seg + 12345, 70*seg + 5} {
@@ -98,6 +100,7 @@ func TestPipelinedReads(t *testing.T) {
 // left with small chunks read the same bytes, and once all are closed a
 // new reader works again.
 func TestPipelinedConcurrent(t *testing.T) {
+	storage.SetBigChunkMin(t, 64)
 	d := newDriver(t, t.TempDir(), crypt.NewMemoryKeyring())
 	ctx := context.Background()
 	content := random(t, 100*seg+17)
@@ -140,6 +143,7 @@ func TestPipelinedConcurrent(t *testing.T) {
 // authentication error from the pipeline, after the intact bytes before
 // its chunk, never wrong bytes, with small and big chunks.
 func TestPipelinedTamper(t *testing.T) {
+	storage.SetBigChunkMin(t, 64)
 	for _, segs := range []int{40, 80} {
 		testPipelinedTamper(t, segs)
 	}
