@@ -42,12 +42,12 @@ var bigMin uint64 = 512
 // Chunk sizes. Every chunk costs a read from the backend, a handoff
 // between the goroutines and a Write to the client, each of which may
 // park a goroutine and wake another (on a VM, a cross-CPU wakeup is a
-// trap): on a 512 MiB pull from MinIO, 1 MiB chunks took berth from
-// ≈0.9 to ≈0.72 CPU-seconds per GB against 256 KiB ones. Memory per
-// open reader is pipeDepth plaintext chunks plus one sealed one: ≈770
-// KiB small, ≈3.1 MiB big. Big chunks are kept to bigReaders readers at
-// once, so 32 concurrent pulls hold ≈35 MiB rather than ≈100 (with 1 MiB
-// chunks for all, the next burst of pushes found that still mapped: RSS).
+// trap): on 512 MiB pulls from MinIO, 1 MiB chunks took berth from
+// 1.0–1.2 to 0.7–0.8 CPU-seconds per GB against 256 KiB ones. Memory per
+// open reader is pipeDepth plaintext chunks plus one sealed one: ≈770 KiB
+// small, ≈3.1 MiB big; big chunks are kept to bigReaders readers at once
+// (1 MiB chunks for all made 32 concurrent pulls hold ≈100 MiB, which the
+// next burst of pushes then found still mapped: RSS).
 var (
 	smallChunks = newChunkPool(4)  // 256 KiB of plaintext
 	bigChunks   = newChunkPool(16) // 1 MiB
