@@ -8,6 +8,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/berth-registry/berth/storage"
 	"github.com/berth-registry/berth/storage/crypt"
 )
 
@@ -15,11 +16,13 @@ import (
 // (more than a chunk of segments) at segment edges, with small and large
 // read buffers, and closes readers part way: the bytes are exact and a
 // reader closed early releases everything (the test's -race run catches
-// the goroutine touching a closed reader).
+// the goroutine touching a closed reader). Here 64 segments and more are
+// read in big chunks: 70 from the start, small ones from 16 segments in.
 func TestPipelinedReads(t *testing.T) {
+	storage.SetBigChunkMin(t, 64)
 	d := newDriver(t, t.TempDir(), crypt.NewMemoryKeyring())
 	ctx := context.Background()
-	for _, size := range []int{5*seg + 3, 4 * seg, 4*seg + 1, 16*seg + 1, 40*seg + 12345} {
+	for _, size := range []int{5*seg + 3, 4 * seg, 4*seg + 1, 16*seg + 1, 40*seg + 12345, 70*seg + 5} {
 		content := random(t, size)
 		p := "/obj/big"
 		if err := d.PutContent(ctx, p, content); err != nil {
@@ -92,14 +95,65 @@ func TestPipelinedReads(t *testing.T) {
 	}
 }
 
+// TestPipelinedConcurrent reads one big object through more readers at
+// once than may use big chunks, a little from each in turn: the readers
+// left with small chunks read the same bytes, and once all are closed a
+// new reader works again.
+func TestPipelinedConcurrent(t *testing.T) {
+	storage.SetBigChunkMin(t, 64)
+	d := newDriver(t, t.TempDir(), crypt.NewMemoryKeyring())
+	ctx := context.Background()
+	content := random(t, 100*seg+17)
+	if err := d.PutContent(ctx, "/obj/c", content); err != nil {
+		t.Fatal(err)
+	}
+	for round := range 2 {
+		var rcs []io.ReadCloser
+		var got []bytes.Buffer
+		for range 7 {
+			rc, err := d.Reader(ctx, "/obj/c", 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rcs = append(rcs, rc)
+			got = append(got, bytes.Buffer{})
+		}
+		for open := len(rcs); open > 0; {
+			open = 0
+			for i, rc := range rcs {
+				n, err := io.CopyN(&got[i], rc, 3*seg+11)
+				if err != nil && !errors.Is(err, io.EOF) {
+					t.Fatalf("round %d reader %d: %v", round, i, err)
+				}
+				if n > 0 {
+					open++
+				}
+			}
+		}
+		for i, rc := range rcs {
+			rc.Close()
+			if got[i].String() != string(content) {
+				t.Fatalf("round %d reader %d: got %d bytes, want %d (contents differ)", round, i, got[i].Len(), len(content))
+			}
+		}
+	}
+}
+
 // TestPipelinedTamper: a flipped bit deep in a big object is an
 // authentication error from the pipeline, after the intact bytes before
-// its chunk, never wrong bytes.
+// its chunk, never wrong bytes, with small and big chunks.
 func TestPipelinedTamper(t *testing.T) {
+	storage.SetBigChunkMin(t, 64)
+	for _, segs := range []int{40, 80} {
+		testPipelinedTamper(t, segs)
+	}
+}
+
+func testPipelinedTamper(t *testing.T, segs int) {
 	root := t.TempDir()
 	d := newDriver(t, root, crypt.NewMemoryKeyring())
 	ctx := context.Background()
-	content := random(t, 40*seg)
+	content := random(t, segs*seg)
 	if err := d.PutContent(ctx, "/obj/t", content); err != nil {
 		t.Fatal(err)
 	}
