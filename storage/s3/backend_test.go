@@ -39,6 +39,8 @@ func TestBackend(t *testing.T) {
 		"Pointers":   testPointers,
 		"Payloads":   testPayloads,
 		"UploadMem":  testUploadPartMemory,
+		"UploadSize": testUploadPartSize,
+		"UploadWait": testUploadPartWait,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

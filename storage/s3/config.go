@@ -43,12 +43,16 @@ type Config struct {
 	// CAFile is a PEM bundle trusted in addition to the system roots.
 	CAFile             string `yaml:"ca_file"`
 	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
-	// PartSize is the size of every multipart part but the last. It is
-	// rounded up to whole sealed segments (crypt.SlotSize) and to S3's 5 MiB
-	// minimum, which is also the default (80 segments): between requests
-	// the unfinished part round-trips through a pending object, so a small
-	// part is cheaper for the typical layer. The largest upload is 10000
-	// parts: about 50 GiB at the default; raise it for larger layers.
+	// PartSize is the size of the parts an upload sends while a request
+	// streams past it. It is rounded up to whole sealed segments
+	// (crypt.SlotSize) and to S3's 5 MiB minimum, which is also the default
+	// (80 segments). Every part of one upload but the last has the same size
+	// (R2 requires it), decided by its first part and recorded in its
+	// pending object, so nodes with another setting resume it as it began:
+	// PartSize, or, when the upload's first request ends short of it, what
+	// that request brought if that is at least 5 MiB (sent as the first
+	// part instead of round-tripping through the pending object). The
+	// largest upload is 10000 parts: about 50 GiB at the default.
 	PartSize int64 `yaml:"part_size"`
 	// UploadConcurrency is how many parts of one upload are sent at once
 	// (default 3).
