@@ -41,6 +41,7 @@ func TestBackend(t *testing.T) {
 		"UploadMem":  testUploadPartMemory,
 		"UploadSize": testUploadPartSize,
 		"UploadWait": testUploadPartWait,
+		"UploadInst": testUploadInstrumented,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"io"
 	"testing"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 
+	"github.com/berth-registry/berth/storage"
 	"github.com/berth-registry/berth/storage/crypt"
 )
 
@@ -198,4 +200,32 @@ func testUploadPartWait(t *testing.T, e *env) {
 	s.complete(t, 5)
 	wantObject(t, b, "/pw/x", hdr, s.want)
 	wantSpoolEmpty(t, "after Complete", cfg.SpoolDir)
+}
+
+// testUploadInstrumented: the node's latency instrumentation keeps the
+// upload's Appender, so the writer seals straight into the part through it.
+func testUploadInstrumented(t *testing.T, e *env) {
+	b := storage.Instrument(e.backendWith(t, uploadConfig(t, e)), func(string, time.Duration) {})
+	for _, open := range []func() (storage.Upload, error){
+		func() (storage.Upload, error) { return b.CreateUpload(ctx(t), "/in/x", header(t)) },
+		func() (storage.Upload, error) { return b.ResumeUpload(ctx(t), "/in/x") },
+	} {
+		up, err := open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := up.(storage.Appender); !ok {
+			t.Fatalf("the instrumented upload %T is not an Appender", up)
+		}
+		if err := up.Persist(ctx(t)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	up, err := b.ResumeUpload(ctx(t), "/in/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := up.Abort(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
 }
