@@ -83,7 +83,7 @@ func (i *instrumented) CreateUpload(ctx context.Context, p string, hdr []byte) (
 	if err != nil {
 		return nil, err
 	}
-	return &instrumentedUpload{Upload: u, i: i}, nil
+	return i.upload(u), nil
 }
 
 func (i *instrumented) ResumeUpload(ctx context.Context, p string) (Upload, error) {
@@ -92,7 +92,7 @@ func (i *instrumented) ResumeUpload(ctx context.Context, p string) (Upload, erro
 	if err != nil {
 		return nil, err
 	}
-	return &instrumentedUpload{Upload: u, i: i}, nil
+	return i.upload(u), nil
 }
 
 func (i *instrumented) PutSidecar(ctx context.Context, p string, data []byte) error {
@@ -115,9 +115,25 @@ func (i *instrumented) Ready(ctx context.Context) error {
 	return i.b.Ready(ctx)
 }
 
+// upload wraps u, keeping its Appender visible: hidden, the writer seals
+// into a scratch batch that Write then copies into the part (2.4% of a
+// push's CPU in a profile).
+func (i *instrumented) upload(u Upload) Upload {
+	iu := &instrumentedUpload{Upload: u, i: i}
+	if a, ok := u.(Appender); ok {
+		return &instrumentedAppender{iu, a}
+	}
+	return iu
+}
+
 type instrumentedUpload struct {
 	Upload
 	i *instrumented
+}
+
+type instrumentedAppender struct {
+	*instrumentedUpload
+	Appender
 }
 
 func (u *instrumentedUpload) Persist(ctx context.Context) error {

@@ -118,7 +118,7 @@ func New(ctx context.Context, cfg Config) (*Backend, error) {
 		core: core, probe: probe, bucket: cfg.Bucket, prefix: cfg.prefix(),
 		partSize: cfg.partSize(), concurrency: cfg.concurrency(), spoolDir: spool,
 		unsigned: !cfg.SignedPayloads,
-		pool:     &partPool{size: cfg.partSize(), budget: cfg.partMemory()},
+		pool:     &partPool{budget: cfg.partMemory()},
 		copyMax:  maxCopySize, listMax: listMax, partsMax: listMax,
 	}, nil
 }

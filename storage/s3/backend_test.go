@@ -39,6 +39,9 @@ func TestBackend(t *testing.T) {
 		"Pointers":   testPointers,
 		"Payloads":   testPayloads,
 		"UploadMem":  testUploadPartMemory,
+		"UploadSize": testUploadPartSize,
+		"UploadWait": testUploadPartWait,
+		"UploadInst": testUploadInstrumented,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

@@ -43,12 +43,18 @@ type Config struct {
 	// CAFile is a PEM bundle trusted in addition to the system roots.
 	CAFile             string `yaml:"ca_file"`
 	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
-	// PartSize is the size of every multipart part but the last. It is
-	// rounded up to whole sealed segments (crypt.SlotSize) and to S3's 5 MiB
-	// minimum, which is also the default (80 segments): between requests
-	// the unfinished part round-trips through a pending object, so a small
-	// part is cheaper for the typical layer. The largest upload is 10000
-	// parts: about 50 GiB at the default; raise it for larger layers.
+	// PartSize is the size of the parts an upload sends while a request
+	// streams past it. It is rounded up to whole sealed segments
+	// (crypt.SlotSize) and to S3's 5 MiB minimum. The default, 255 segments
+	// (~16 MiB, like minio-go's own parts), is the largest of which the
+	// default PartMemory holds two (one filled while the other is sent);
+	// larger parts cost the store less per byte. Every part of one upload but the last has the same size
+	// (R2 requires it), decided by its first part and recorded in its
+	// pending object, so nodes with another setting resume it as it began:
+	// PartSize, or, when the upload's first request ends short of it, what
+	// that request brought if that is at least 5 MiB (sent as the first
+	// part instead of round-tripping through the pending object). The
+	// largest upload is 10000 parts: about 155 GiB at the default.
 	PartSize int64 `yaml:"part_size"`
 	// UploadConcurrency is how many parts of one upload are sent at once
 	// (default 3).
@@ -76,7 +82,7 @@ type Config struct {
 
 const (
 	defaultRegion      = "us-east-1"
-	defaultPartSlots   = 80
+	defaultPartSlots   = 255     // ~16 MiB: two parts fit the default part_memory
 	minPartSize        = 5 << 20 // S3's minimum for every part but the last
 	maxPartSize        = 5 << 30 // S3's maximum part size
 	maxParts           = 10000   // S3's maximum part number

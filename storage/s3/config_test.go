@@ -58,8 +58,8 @@ func TestDefaults(t *testing.T) {
 	for _, tc := range []struct {
 		in, want int64
 	}{
-		{0, 80 * crypt.SlotSize},
-		{1, 80 * crypt.SlotSize}, // S3's 5 MiB minimum, rounded up to whole slots
+		{0, 255 * crypt.SlotSize}, // two fit the default part memory
+		{1, 80 * crypt.SlotSize},  // S3's 5 MiB minimum, rounded up to whole slots
 		{5 << 20, 80 * crypt.SlotSize},
 		{100 * crypt.SlotSize, 100 * crypt.SlotSize},
 		{100*crypt.SlotSize + 1, 101 * crypt.SlotSize},
@@ -98,7 +98,16 @@ func TestNewTLSOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b.PartSize() != 80*crypt.SlotSize || b.Name() != "s3" {
+	if b.PartSize() != 255*crypt.SlotSize || b.Name() != "s3" {
 		t.Fatalf("PartSize %d, Name %s", b.PartSize(), b.Name())
+	}
+}
+
+// TestDefaultPartsFitMemory: the default part memory holds two default
+// parts, one filled while the other is sent, so a push alone never spools.
+func TestDefaultPartsFitMemory(t *testing.T) {
+	var c Config
+	if n := c.partMemory() / c.partSize(); n != 2 {
+		t.Fatalf("the default part memory holds %d default parts, want 2", n)
 	}
 }

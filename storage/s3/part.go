@@ -13,54 +13,76 @@ import (
 // part is the part an upload is filling: a buffer from the backend's pool,
 // or, when the pool's budget is spent, a spool file on local disk.
 type part struct {
-	buf []byte   // memory part: the bytes so far, capacity PartSize
+	buf []byte   // memory part: the bytes so far, capacity the upload's part size
 	f   *os.File // spool part
 }
 
 // partPool hands out part buffers within a global byte budget, so memory
 // stays bounded however many uploads run at once; past the budget parts go
-// to spool files. Buffers are kept for reuse, never freed: the budget, not
-// the load, is what they can add to the process's memory.
+// to spool files. Buffers are kept for reuse: the budget, not the load, is
+// what they can add to the process's memory. Uploads may differ in part
+// size (it is recorded per upload), so free buffers are kept by size; a
+// free buffer of another size is given up when only that makes room.
 type partPool struct {
-	size   int64 // every buffer's capacity: the part size
 	budget int64
 
 	mu    sync.Mutex
-	free  [][]byte
-	alloc int64 // bytes of buffers allocated (free or in use)
-	inUse int64 // bytes of buffers handed out (tests)
+	free  map[int64][][]byte // by capacity
+	nfree int64              // bytes of free buffers
+	alloc int64              // bytes of buffers allocated (free or in use)
+	inUse int64              // bytes of buffers handed out (tests)
 }
 
-// get returns an empty buffer, or nil when the budget is spent.
-func (p *partPool) get() []byte {
+// get returns an empty buffer of capacity size, or nil when the budget is
+// spent.
+func (p *partPool) get(size int64) []byte {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if n := len(p.free); n > 0 {
-		b := p.free[n-1]
-		p.free = p.free[:n-1]
-		p.inUse += p.size
+	if fs := p.free[size]; len(fs) > 0 {
+		b := fs[len(fs)-1]
+		p.free[size] = fs[:len(fs)-1]
+		p.nfree -= size
+		p.inUse += size
 		return b
 	}
-	if p.alloc+p.size > p.budget {
+	if p.alloc+size > p.budget && p.alloc-p.nfree+size <= p.budget {
+		p.dropFreeLocked(size)
+	}
+	if p.alloc+size > p.budget {
 		return nil
 	}
-	p.alloc += p.size
-	p.inUse += p.size
-	return allocPartBuf(p.size)
+	p.alloc += size
+	p.inUse += size
+	return allocPartBuf(size)
+}
+
+// dropFreeLocked gives up free buffers of other sizes until size fits.
+func (p *partPool) dropFreeLocked(size int64) {
+	for sz, fs := range p.free {
+		for len(fs) > 0 && p.alloc+size > p.budget {
+			freePartBuf(fs[len(fs)-1])
+			fs = fs[:len(fs)-1]
+			p.alloc -= sz
+			p.nfree -= sz
+		}
+		p.free[sz] = fs
+	}
 }
 
 func (p *partPool) put(b []byte) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.inUse -= p.size
-	p.free = append(p.free, b[:0])
+	size := int64(cap(b))
+	if p.free == nil {
+		p.free = map[int64][][]byte{}
+	}
+	p.inUse -= size
+	p.nfree += size
+	p.free[size] = append(p.free[size], b[:0])
 }
 
-// newPart returns an empty part: in memory if the budget allows.
-func (b *Backend) newPart() (*part, error) {
-	if buf := b.pool.get(); buf != nil {
-		return &part{buf: buf}, nil
-	}
+// newSpoolPart returns an empty part in a new spool file.
+func (b *Backend) newSpoolPart() (*part, error) {
 	f, err := os.CreateTemp(b.spoolDir, "part-")
 	if err != nil {
 		return nil, fmt.Errorf("spool: %w", err)
@@ -115,15 +137,13 @@ func (p *part) inPlace(b []byte) bool {
 	return unsafe.SliceData(end) == unsafe.SliceData(b)
 }
 
-// reader reads the part from its start; both kinds are io.ReadSeekers.
-func (p *part) reader() (io.ReadSeeker, error) {
+// section reads n bytes of the part from off. It is an io.Seeker, which is
+// what lets minio-go retry.
+func (p *part) section(off, n int64) io.ReadSeeker {
 	if p.f != nil {
-		if _, err := p.f.Seek(0, io.SeekStart); err != nil {
-			return nil, fmt.Errorf("spool: %w", err)
-		}
-		return p.f, nil
+		return io.NewSectionReader(p.f, off, n)
 	}
-	return bytes.NewReader(p.buf), nil
+	return bytes.NewReader(p.buf[off : off+n])
 }
 
 // readFrom fills an empty part with up to size bytes of r.

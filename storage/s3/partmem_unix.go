@@ -16,3 +16,10 @@ func allocPartBuf(n int64) []byte {
 	}
 	return b[:0]
 }
+
+// freePartBuf unmaps a buffer allocPartBuf returned.
+func freePartBuf(b []byte) {
+	if err := syscall.Munmap(b[:cap(b)]); err != nil {
+		_ = err // a heap buffer (allocPartBuf's fallback): the GC has it
+	}
+}

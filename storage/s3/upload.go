@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -33,14 +34,16 @@ func (b *Backend) CreateUpload(ctx context.Context, p string, hdr []byte) (stora
 	if err != nil {
 		return nil, wrap("create upload", p, err)
 	}
-	return b.newUpload(p, uploadRecord{uploadID: id, target: target, hdr: append([]byte(nil), hdr...)}, nil), nil
+	rec := uploadRecord{uploadID: id, target: target, hdr: append([]byte(nil), hdr...)}
+	return b.newUpload(p, rec, nil), nil
 }
 
 // ResumeUpload implements storage.Backend: the upload's record is the
-// pending object its last Persist left (its metadata names the body's key
-// and upload id, its body is the unfinished part); the parts come from
-// ListParts, every page (a resumed upload of more than 1000 parts must not
-// lose any, see distribution#2814).
+// pending object its last Persist left (its metadata names the body's key,
+// upload id and part size, its body is the unfinished part); the parts come
+// from ListParts, every page (a resumed upload of more than 1000 parts must
+// not lose any, see distribution#2814). The upload keeps the part size its
+// first part gave it, whatever this node's part_size says.
 func (b *Backend) ResumeUpload(ctx context.Context, p string) (storage.Upload, error) {
 	if err := checkPath(p, false); err != nil {
 		return nil, err
@@ -78,15 +81,25 @@ func (b *Backend) ResumeUpload(ctx context.Context, p string) (storage.Upload, e
 		marker = res.NextPartNumberMarker
 	}
 	slices.SortFunc(parts, func(a, c minio.ObjectPart) int { return a.PartNumber - c.PartNumber })
+	if rec.partSize == 0 && len(parts) > 0 {
+		// No size recorded (a record from before sizes were, or a Persist
+		// that stored the first part and then failed): the stored parts
+		// say it, all alike (checked below). The sidecar check refuses the
+		// latter, whose parts outgrew its record.
+		rec.partSize = parts[0].Size
+		if !validPartSize(rec.partSize) {
+			return nil, wrap("resume upload", p, fmt.Errorf("upload %s has parts of %d bytes", rec.uploadID, rec.partSize))
+		}
+	}
 	done := make([]minio.CompletePart, len(parts))
 	for i, pt := range parts {
-		// Anything else means a lost part or a different part size (a
-		// config change mid-upload): appending to it would corrupt the
-		// object, so refuse rather than guess.
-		if pt.PartNumber != i+1 || pt.Size != b.partSize {
+		// Anything else means a lost part or a part of another size:
+		// appending to it would corrupt the object, so refuse rather than
+		// guess.
+		if pt.PartNumber != i+1 || pt.Size != rec.partSize {
 			return nil, wrap("resume upload", p, fmt.Errorf(
 				"upload %s does not fit: part %d is number %d of %d bytes, want number %d of %d bytes",
-				rec.uploadID, i+1, pt.PartNumber, pt.Size, i+1, b.partSize))
+				rec.uploadID, i+1, pt.PartNumber, pt.Size, i+1, rec.partSize))
 		}
 		done[i] = minio.CompletePart{PartNumber: pt.PartNumber, ETag: pt.ETag}
 	}
@@ -102,6 +115,12 @@ type uploadRecord struct {
 	uploadID string
 	target   string // the body's id under objects/
 	hdr      []byte
+	// partSize is the size of every part but the last, fixed for the
+	// upload's life by its first part (S3 stores such as R2 require equal
+	// parts, and the resume check relies on them); 0 while no part is
+	// stored. Absent from the records of older versions, whose parts then
+	// say it.
+	partSize int64
 }
 
 const (
@@ -109,6 +128,8 @@ const (
 	httpMetaUploadID = "X-Amz-Meta-" + metaUploadID
 	metaUploadBody   = "Berth-Upload-Body"
 	httpMetaBody     = "X-Amz-Meta-" + metaUploadBody
+	metaPartSize     = "Berth-Part-Size"
+	httpMetaPartSize = "X-Amz-Meta-" + metaPartSize
 )
 
 func (r uploadRecord) meta() (map[string]string, error) {
@@ -118,6 +139,9 @@ func (r uploadRecord) meta() (map[string]string, error) {
 	}
 	m[metaUploadID] = r.uploadID
 	m[metaUploadBody] = r.target
+	if r.partSize > 0 {
+		m[metaPartSize] = strconv.FormatInt(r.partSize, 10)
+	}
 	return m, nil
 }
 
@@ -125,6 +149,13 @@ func uploadRecordOf(h http.Header) (uploadRecord, error) {
 	r := uploadRecord{uploadID: h.Get(httpMetaUploadID), target: h.Get(httpMetaBody)}
 	if r.uploadID == "" || !validTarget(r.target) {
 		return uploadRecord{}, errors.New("pending object without a valid upload record")
+	}
+	if v := h.Get(httpMetaPartSize); v != "" {
+		ps, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || !validPartSize(ps) {
+			return uploadRecord{}, fmt.Errorf("pending object with a bad part size %q", v)
+		}
+		r.partSize = ps
 	}
 	hdr, err := decodeHeader(h)
 	if err != nil {
@@ -134,20 +165,34 @@ func uploadRecordOf(h http.Header) (uploadRecord, error) {
 	return r, nil
 }
 
+// validPartSize: whole sealed segments (the resume check and ranged reads
+// count in them) within S3's limits.
+func validPartSize(n int64) bool {
+	return n >= minPartSize && n <= maxPartSize && n%crypt.SlotSize == 0
+}
+
 // upload is one multipart upload. Written bytes fill the current part: a
 // buffer from the backend's part pool while its memory budget lasts, else a
 // spool file on local disk (ciphertext only either way); each time it holds
-// PartSize bytes it is sent as the next part, in the background, up to the
+// a whole part it is sent as the next part, in the background, up to the
 // backend's concurrency at a time. So memory stays bounded however many
 // uploads run at once, and every part but the last has the same size.
 // Persist stores the current part as the upload's "pending" object for the
 // next request: that object, not the buffer or the spool, is what a later
 // request (on any node) resumes from.
+//
+// The part size is the upload's own, decided by its first part: the
+// backend's part size when a request streams past it, else, at the first
+// Persist that holds at least S3's minimum, everything it holds (in whole
+// segments). So a layer pushed in one PATCH (docker, go-containerregistry:
+// no Content-Length) goes as parts of the configured size, large, while a
+// layer smaller than that goes as one part sent by its PATCH instead of a
+// pending object that the next request reads back and sends.
 // Not safe for concurrent use (like the FileWriter it serves).
 type upload struct {
 	b             *Backend
-	path, key, id string // key is the body's (objects/<target>)
-	rec           uploadRecord
+	path, key, id string       // key is the body's (objects/<target>)
+	rec           uploadRecord // rec.partSize is 0 until the first part
 
 	slots chan struct{} // one token per part in flight
 
@@ -158,6 +203,7 @@ type upload struct {
 	mu       sync.Mutex
 	idle     *sync.Cond // signalled when a part finishes
 	inflight int
+	inMemory int                  // parts in flight that hold a pool buffer
 	parts    []minio.CompletePart // stored parts, in completion order
 	stored   int64                // bytes in sent parts (and in flight)
 	next     int                  // number of the next part
@@ -169,7 +215,7 @@ func (b *Backend) newUpload(p string, rec uploadRecord, parts []minio.CompletePa
 	u := &upload{
 		b: b, path: p, key: b.targetKey(rec.target), id: rec.uploadID, rec: rec,
 		slots: make(chan struct{}, b.concurrency),
-		parts: parts, stored: int64(len(parts)) * b.partSize, next: len(parts) + 1,
+		parts: parts, stored: int64(len(parts)) * rec.partSize, next: len(parts) + 1,
 	}
 	u.idle = sync.NewCond(&u.mu)
 	return u
@@ -197,17 +243,54 @@ func (u *upload) usable() error {
 	return u.err
 }
 
-// ensurePart makes sure there is a current part to fill.
+// fill is the size the current part is sent at: the upload's part size,
+// or the backend's before the first part decides it.
+func (u *upload) fill() int64 {
+	if u.rec.partSize > 0 {
+		return u.rec.partSize
+	}
+	return u.b.partSize
+}
+
+// ensurePart makes sure there is a current part to fill. When the pool's
+// budget is spent and a part of this upload is in flight in memory, it
+// waits for that part's buffer rather than spool: writing a part to disk
+// and reading it back costs more CPU than the wait costs time (with large
+// parts a small budget holds only a few).
 func (u *upload) ensurePart() error {
 	if u.cur != nil {
 		return nil
 	}
-	p, err := u.b.newPart()
+	for {
+		if buf := u.b.pool.get(u.fill()); buf != nil {
+			u.cur, u.curLen = &part{buf: buf}, 0
+			return nil
+		}
+		if !u.waitMemoryPart() {
+			break
+		}
+	}
+	p, err := u.b.newSpoolPart()
 	if err != nil {
 		return wrap("write", u.path, err)
 	}
 	u.cur, u.curLen = p, 0
 	return nil
+}
+
+// waitMemoryPart waits for one of the upload's parts in flight in memory
+// to finish (its buffer is back in the pool by then); false if none is.
+func (u *upload) waitMemoryPart() bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	n := u.inMemory
+	if n == 0 {
+		return false
+	}
+	for u.inMemory >= n {
+		u.idle.Wait()
+	}
+	return true
 }
 
 // Write implements storage.Upload.
@@ -219,7 +302,7 @@ func (u *upload) Write(ctx context.Context, p []byte) error {
 		if err := u.ensurePart(); err != nil {
 			return err
 		}
-		n := min(int64(len(p)), u.b.partSize-u.curLen)
+		n := min(int64(len(p)), u.fill()-u.curLen)
 		if err := u.cur.write(p[:n]); err != nil {
 			return wrap("write", u.path, err)
 		}
@@ -257,7 +340,7 @@ func (u *upload) Append(ctx context.Context, sealed []byte) error {
 	if len(sealed) == 0 {
 		return nil
 	}
-	if u.cur != nil && u.cur.inPlace(sealed) && int64(len(sealed)) <= u.b.partSize-u.curLen {
+	if u.cur != nil && u.cur.inPlace(sealed) && int64(len(sealed)) <= u.fill()-u.curLen {
 		if err := u.usable(); err != nil {
 			return err
 		}
@@ -273,7 +356,7 @@ func (u *upload) advance(ctx context.Context, n int64) error {
 	u.mu.Lock()
 	u.curLen += n
 	u.mu.Unlock()
-	if u.curLen == u.b.partSize {
+	if u.curLen == u.fill() {
 		return u.sendPart(ctx)
 	}
 	return nil
@@ -293,13 +376,18 @@ func (u *upload) sendPart(ctx context.Context) error {
 		u.mu.Unlock()
 		<-u.slots
 		if err == nil {
-			err = wrap("write part", u.path, fmt.Errorf("upload exceeds %d parts of %d bytes; raise storage.s3.part_size", maxParts, u.b.partSize))
+			err = wrap("write part", u.path, fmt.Errorf("upload exceeds %d parts of %d bytes; raise storage.s3.part_size", maxParts, u.fill()))
 		}
 		return err
 	}
 	n, pt, size := u.next, u.cur, u.curLen
+	u.rec.partSize = size // the first part decides; the others are as large
 	u.next++
 	u.inflight++
+	mem := pt.f == nil
+	if mem {
+		u.inMemory++
+	}
 	u.stored += size
 	u.cur, u.curLen = nil, 0
 	u.mu.Unlock()
@@ -321,6 +409,9 @@ func (u *upload) sendPart(ctx context.Context) error {
 			}
 		}
 		u.inflight--
+		if mem {
+			u.inMemory--
+		}
 		u.idle.Broadcast()
 		u.mu.Unlock()
 		<-u.slots
@@ -330,14 +421,9 @@ func (u *upload) sendPart(ctx context.Context) error {
 
 const partTimeout = 15 * time.Minute
 
-// putPart uploads the size bytes of pt as part n. Both kinds of part read
-// through an io.Seeker, which is what lets minio-go retry.
+// putPart uploads the first size bytes of pt as part n.
 func (u *upload) putPart(ctx context.Context, n int, pt *part, size int64) error {
-	body, err := pt.reader()
-	if err != nil {
-		return wrap("write part", u.path, err)
-	}
-	part, err := u.b.core.PutObjectPart(ctx, u.b.bucket, u.key, u.id, n, body, size, u.b.partOpts())
+	part, err := u.b.core.PutObjectPart(ctx, u.b.bucket, u.key, u.id, n, pt.section(0, size), size, u.b.partOpts())
 	if err != nil {
 		return wrap("write part", u.path, fmt.Errorf("part %d: %w", n, err))
 	}
@@ -367,21 +453,32 @@ func (u *upload) finish() error {
 }
 
 // Persist implements storage.Upload: wait for the parts in flight, then
-// store the upload's record with the current part as its body.
+// store the upload's record with the current part as its body. An upload
+// without parts that holds at least S3's minimum first sends what it holds
+// as its first part, which decides its part size (see upload).
 func (u *upload) Persist(ctx context.Context) error {
 	defer u.dropCur()
 	if err := u.finish(); err != nil {
 		return err
+	}
+	var off int64 // where the current part's bytes for the pending object start
+	if ps := u.curLen - u.curLen%crypt.SlotSize; u.rec.partSize == 0 && ps >= minPartSize {
+		if err := u.putPart(ctx, u.next, u.cur, ps); err != nil {
+			return wrap("persist upload", u.path, err)
+		}
+		u.mu.Lock()
+		u.rec.partSize, off = ps, ps
+		u.stored += ps
+		u.curLen -= ps
+		u.mu.Unlock()
 	}
 	meta, err := u.rec.meta()
 	if err != nil {
 		return wrap("persist upload", u.path, err)
 	}
 	var body io.Reader = http.NoBody
-	if u.cur != nil {
-		if body, err = u.cur.reader(); err != nil {
-			return wrap("persist upload", u.path, err)
-		}
+	if u.curLen > 0 {
+		body = u.cur.section(off, u.curLen)
 	}
 	_, err = u.b.core.Client.PutObject(ctx, u.b.bucket, u.b.pendKey(u.path), body, u.curLen, u.b.putOpts(meta))
 	if err != nil {
@@ -396,13 +493,14 @@ func (u *upload) loadPending(rc io.Reader, size int64) error {
 	if size == 0 {
 		return nil
 	}
-	if size >= u.b.partSize {
-		return wrap("resume upload", u.path, fmt.Errorf("pending part of %d bytes, want < %d", size, u.b.partSize))
+	if size >= u.fill() {
+		return wrap("resume upload", u.path, fmt.Errorf("pending part of %d bytes, want < %d", size, u.fill()))
 	}
-	pt, err := u.b.newPart()
-	if err != nil {
+	if err := u.ensurePart(); err != nil {
 		return wrap("resume upload", u.path, err)
 	}
+	pt := u.cur
+	u.cur = nil
 	n, err := pt.readFrom(rc, size)
 	if err == nil && n != size {
 		err = fmt.Errorf("pending part: read %d of %d bytes", n, size)
@@ -439,11 +537,7 @@ func (u *upload) Complete(ctx context.Context, last []byte) error {
 		}
 		var body io.ReadSeeker = bytes.NewReader(nil)
 		if u.cur != nil {
-			var err error
-			if body, err = u.cur.reader(); err != nil {
-				u.abortQuietly(ctx)
-				return wrap("complete upload", u.path, err)
-			}
+			body = u.cur.section(0, u.curLen)
 		}
 		part, err := u.b.core.PutObjectPart(ctx, u.b.bucket, u.key, u.id, n, body, u.curLen, u.b.partOpts())
 		if err != nil {

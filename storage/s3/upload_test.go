@@ -555,7 +555,6 @@ func testUploadZeroParts(t *testing.T, e *env) {
 
 func testUploadErrors(t *testing.T, e *env) {
 	cfg := uploadConfig(t, e)
-	cfg.PartSize = 2 * minPartSize // room for a smaller part size below
 	b := e.backendWith(t, cfg)
 	ps := int(b.PartSize())
 	up, err := b.CreateUpload(ctx(t), "/e/x", header(t))
@@ -717,52 +716,6 @@ func testUploadErrors(t *testing.T, e *env) {
 	wantList(t, "pending keys after failed parts", e.pendingKeys(t, cfg), nil)
 	wantSpoolEmpty(t, "after failed parts", cfg.SpoolDir)
 
-	// Parts of another size (a changed part_size) are refused on resume.
-	up3, err := b.CreateUpload(ctx(t), "/e/y", header(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := up3.Write(ctx(t), make([]byte, ps)); err != nil {
-		t.Fatal(err)
-	}
-	if err := up3.Persist(ctx(t)); err != nil { // waits for the part
-		t.Fatal(err)
-	}
-	bigger := otherNode(t, cfg)
-	bigger.PartSize = 2 * b.PartSize()
-	if _, err := e.backendWith(t, bigger).ResumeUpload(ctx(t), "/e/y"); err == nil {
-		t.Fatal("resuming with a different part size succeeded")
-	}
-	// So is a pending part that is not shorter than a part.
-	smaller := otherNode(t, cfg)
-	smaller.PartSize = minPartSize
-	bs := e.backendWith(t, smaller)
-	if bs.PartSize() >= b.PartSize() {
-		t.Fatalf("part size %d is not below %d", bs.PartSize(), b.PartSize())
-	}
-	up4, err := b.CreateUpload(ctx(t), "/e/z", header(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := up4.Write(ctx(t), make([]byte, bs.PartSize())); err != nil {
-		t.Fatal(err)
-	}
-	if err := up4.Persist(ctx(t)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := bs.ResumeUpload(ctx(t), "/e/z"); err == nil {
-		t.Fatal("resuming with a pending part of a whole part size succeeded")
-	}
-	wantSpoolEmpty(t, "after refused resumes", cfg.SpoolDir, bigger.SpoolDir, smaller.SpoolDir)
-	for _, p := range []string{"/e/y", "/e/z"} {
-		up, err := b.ResumeUpload(ctx(t), p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := up.Abort(ctx(t)); err != nil {
-			t.Fatal(err)
-		}
-	}
 	wantList(t, "pending keys at the end", e.pendingKeys(t, cfg), nil)
 }
 
