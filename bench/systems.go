@@ -178,7 +178,7 @@ func (e *Env) StartBerth(ctx context.Context, name, bin string, m *MinIO, extra 
 }
 
 // s3Opts is ", " and BENCH_S3_OPTS (more keys of berth's storage.s3, e.g.
-// "part_size: 16777216"), or "" when it is unset: a setting measured
+// "part_size: 10485760"), or "" when it is unset: a setting measured
 // against the default without editing the bench.
 func s3Opts() string {
 	if o := os.Getenv("BENCH_S3_OPTS"); o != "" {

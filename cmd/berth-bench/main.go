@@ -22,7 +22,7 @@
 // (a subset of push, pull, push_chunked, conc_push, conc_pull, token,
 // head; pull needs push and conc_pull conc_push, so they run too),
 // BENCH_LAYER_MIB=n (the layer size of push and pull), BENCH_S3_OPTS
-// (more storage.s3 keys for berth-s3, e.g. "part_size: 16777216"),
+// (more storage.s3 keys for berth-s3, e.g. "part_size: 10485760"),
 // BENCH_ONLY=ptc (the pull-through cache rows alone).
 package main
 
