@@ -953,7 +953,9 @@ func mxAPIRows() []*mxRow {
 			return map[string]any{"ecrRepositoryPrefixes": []string{"mx-ptc"}}
 		}, check: ok200},
 		{name: "UpdatePullThroughCacheRule", level: mxRegistry, body: func(e *mxEnv, c mxCol, repo string) map[string]any {
-			return map[string]any{"ecrRepositoryPrefix": "mx-ptc", "customRoleArn": "arn:aws:iam::000000000000:role/mx"}
+			// "" takes the rule's role off: valid for any rule (a role
+			// needs an ECR upstream and an existing role of the account).
+			return map[string]any{"ecrRepositoryPrefix": "mx-ptc", "customRoleArn": ""}
 		}, check: ok200},
 		{name: "ValidatePullThroughCacheRule", level: mxRegistry, body: func(e *mxEnv, c mxCol, repo string) map[string]any {
 			return map[string]any{"ecrRepositoryPrefix": "mx-ptc"}
