@@ -7,8 +7,9 @@ func RepositoryARN(region, registryID, name string) string {
 	return "arn:aws:ecr:" + region + ":" + registryID + ":repository/" + name
 }
 
-// ecrHostRE matches an ECR-shaped registry host: <account>.dkr.ecr.….
-var ecrHostRE = regexp.MustCompile(`^([0-9]{12})(\.dkr[.-]ecr(?:-fips)?\..+)$`)
+// ecrHostRE matches an ECR-shaped registry host: <account>.dkr.ecr.…,
+// with the region when a domain follows it (<region>.<domain>).
+var ecrHostRE = regexp.MustCompile(`^([0-9]{12})(\.dkr[.-]ecr(?:-fips)?\.(?:([a-z0-9-]+)\.)?.+)$`)
 
 // RegistryHost is the host[:port] registry registryID is reached at: the
 // public host for the default registry; for another account's registry,
@@ -40,4 +41,14 @@ func RegistryFromHost(host string) string {
 		return m[1]
 	}
 	return ""
+}
+
+// ParseRegistryHost is the account and region an ECR registry host
+// (<account>.dkr.ecr.<region>.<domain>[:port], AWS's or a berth's) names.
+func ParseRegistryHost(host string) (account, region string, ok bool) {
+	m := ecrHostRE.FindStringSubmatch(host)
+	if m == nil || m[3] == "" {
+		return "", "", false
+	}
+	return m[1], m[3], true
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/smithy-go"
 
+	"github.com/berth-registry/berth/ecrmodel"
 	"github.com/berth-registry/berth/metadata"
 )
 
@@ -63,21 +64,8 @@ func (s StoreRoles) RoleExists(ctx context.Context, arn string) (bool, error) {
 	return err == nil && p.Kind == metadata.KindRole, err
 }
 
-// ecrUpstreamRE is an ECR registry host: <account>.dkr.ecr.<region>.<domain>
-// (AWS's, or a berth's ECR-shaped public host), with an optional port.
-var ecrUpstreamRE = regexp.MustCompile(`^([0-9]{12})\.dkr[.-]ecr(?:-fips)?\.([a-z0-9-]+)\.([A-Za-z0-9.-]+?)(:[0-9]{1,5})?$`)
-
 // roleArnRE is an IAM role's ARN.
 var roleArnRE = regexp.MustCompile(`^arn:aws(-[a-z]+)*:iam::([0-9]{12}):role/[\w+=,.@/-]+$`)
-
-// ECRHost splits an ECR registry host into its account and region.
-func ECRHost(host string) (account, region string, ok bool) {
-	m := ecrUpstreamRE.FindStringSubmatch(host)
-	if m == nil {
-		return "", "", false
-	}
-	return m[1], m[2], true
-}
 
 // apiEndpoint is where the ECR API of registry host is: AWS's regional
 // endpoint for an amazonaws.com host (the SDK's default, ""), else the
@@ -117,7 +105,7 @@ func (e *RoleError) Unwrap() error { return e.Err }
 // session: the upstream's /v2 credentials (AWS and the token's password)
 // and until when they may be reused.
 func (us *Upstreams) roleLogin(ctx context.Context, r metadata.PullThroughRule) (*Credentials, time.Time, error) {
-	_, region, ok := ECRHost(r.UpstreamURL)
+	_, region, ok := ecrmodel.ParseRegistryHost(r.UpstreamURL)
 	if !ok {
 		return nil, time.Time{}, &RoleError{Failure: "The upstream registry URL " + r.UpstreamURL +
 			" is not an ECR registry host (<account>.dkr.ecr.<region>.<domain>): customRoleArn cannot authenticate to it."}
@@ -243,7 +231,7 @@ func roleUpstream(r metadata.PullThroughRule) error {
 	if r.CustomRoleArn == "" {
 		return nil
 	}
-	if _, _, ok := ECRHost(r.UpstreamURL); !ok || r.UpstreamRegistry != "ecr" {
+	if _, _, ok := ecrmodel.ParseRegistryHost(r.UpstreamURL); !ok || r.UpstreamRegistry != "ecr" {
 		return invalidParam("customRoleArn", "customRoleArn can only be set for an ecr upstream registry (<account>.dkr.ecr.<region>.<domain>)")
 	}
 	return nil

@@ -99,23 +99,3 @@ func TestECRUpstreamWithoutRole(t *testing.T) {
 		t.Fatalf("validate: %+v %v", v, err)
 	}
 }
-
-func TestECRHost(t *testing.T) {
-	for host, want := range map[string]string{
-		"111122223333.dkr.ecr.us-east-1.amazonaws.com":      "111122223333 us-east-1",
-		"111122223333.dkr.ecr.eu-west-1.berth.test:5443":    "111122223333 eu-west-1",
-		"111122223333.dkr-ecr.us-west-2.on.aws":             "111122223333 us-west-2",
-		"111122223333.dkr.ecr-fips.us-east-1.amazonaws.com": "111122223333 us-east-1",
-		"registry-1.docker.io":                              "",
-		"1111.dkr.ecr.us-east-1.amazonaws.com":              "",
-	} {
-		acct, region, ok := pullthrough.ECRHost(host)
-		got := ""
-		if ok {
-			got = acct + " " + region
-		}
-		if got != want {
-			t.Errorf("ECRHost(%s) = %q, want %q", host, got, want)
-		}
-	}
-}

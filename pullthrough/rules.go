@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/berth-registry/berth/ecrmodel"
 	"github.com/berth-registry/berth/metadata"
 )
 
@@ -160,7 +161,7 @@ func (rs *Rules) Create(ctx context.Context, reg string, in CreateInput) (metada
 				"Member must satisfy enum value set: ["+strings.Join(upstreamRegistries, ", ")+"]")
 		}
 		r.UpstreamRegistry = *in.UpstreamRegistry
-	} else if _, _, ok := ECRHost(host); ok {
+	} else if _, _, ok := ecrmodel.ParseRegistryHost(host); ok {
 		r.UpstreamRegistry = "ecr"
 	} else {
 		r.UpstreamRegistry = knownHosts[host]
@@ -457,7 +458,7 @@ func (us *Upstreams) For(ctx context.Context, r metadata.PullThroughRule) (*Upst
 // upstream without either cannot be logged in to.
 func (us *Upstreams) open(ctx context.Context, r metadata.PullThroughRule, fresh bool) (*Upstream, error) {
 	u := &Upstream{HTTP: us.HTTP, Host: r.UpstreamURL, Observe: us.Observe}
-	_, _, ecrHost := ECRHost(r.UpstreamURL)
+	_, _, ecrHost := ecrmodel.ParseRegistryHost(r.UpstreamURL)
 	switch {
 	case r.CustomRoleArn != "" && ecrHost:
 		// (A role stored on another upstream by an older berth, which
