@@ -165,33 +165,15 @@ const renewBefore = 5 * time.Minute
 func (us *Upstreams) ecrLogin(ctx context.Context, r metadata.PullThroughRule, fresh bool) (*Credentials, error) {
 	key := r.RegistryID + "\x00" + r.CustomRoleArn + "\x00" + r.UpstreamURL
 	now := time.Now()
-	us.mu.Lock()
-	l, ok := us.logins[key]
-	us.mu.Unlock()
-	if ok && !fresh && now.Before(l.until) {
-		return l.creds, nil
+	if c, ok := us.logins.get(key, now); ok && !fresh {
+		return c, nil
 	}
 	c, until, err := us.roleLogin(ctx, r)
 	if err != nil {
 		return nil, err
 	}
-	us.mu.Lock()
-	defer us.mu.Unlock()
-	if us.logins == nil {
-		us.logins = map[string]cachedLogin{}
-	}
-	for k, l := range us.logins {
-		if !now.Before(l.until) {
-			delete(us.logins, k)
-		}
-	}
-	us.logins[key] = cachedLogin{creds: c, until: until}
+	us.logins.put(key, c, until, now)
 	return c, nil
-}
-
-type cachedLogin struct {
-	creds *Credentials
-	until time.Time
 }
 
 // checkCustomRole validates a rule's customRoleArn as ECR does: an IAM

@@ -7,7 +7,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -403,9 +402,8 @@ type Upstreams struct {
 	// cannot log in).
 	Roles RoleAssumer
 
-	mu     sync.Mutex
-	reused map[string]reusedUpstream
-	logins map[string]cachedLogin // ECR logins of roles, until renewal
+	reused expiring[*Upstream]    // rules' clients, for reuseFor
+	logins expiring[*Credentials] // ECR logins of roles, until renewal
 }
 
 // reuseFor is how long pulls share one rule's client: its login (a
@@ -414,37 +412,19 @@ type Upstreams struct {
 // changed secret is picked up after it.
 const reuseFor = time.Minute
 
-type reusedUpstream struct {
-	u  *Upstream
-	at time.Time
-}
-
 // Reused is the upstream of rule r for pulls: For's client, shared for
 // reuseFor. (ValidatePullThroughCacheRule logs in afresh with For.)
 func (us *Upstreams) Reused(ctx context.Context, r metadata.PullThroughRule) (*Upstream, error) {
 	key := strings.Join([]string{r.RegistryID, r.Prefix, r.UpstreamURL, r.UpstreamPrefix, r.CredentialArn, r.CustomRoleArn}, "\x00")
 	now := time.Now()
-	us.mu.Lock()
-	e, ok := us.reused[key]
-	us.mu.Unlock()
-	if ok && now.Sub(e.at) < reuseFor {
-		return e.u, nil
+	if u, ok := us.reused.get(key, now); ok {
+		return u, nil
 	}
 	u, err := us.open(ctx, r, false)
 	if err != nil {
 		return nil, err
 	}
-	us.mu.Lock()
-	defer us.mu.Unlock()
-	if us.reused == nil {
-		us.reused = map[string]reusedUpstream{}
-	}
-	for k, e := range us.reused {
-		if now.Sub(e.at) >= reuseFor {
-			delete(us.reused, k)
-		}
-	}
-	us.reused[key] = reusedUpstream{u: u, at: now}
+	us.reused.put(key, u, now.Add(reuseFor), now)
 	return u, nil
 }
 
