@@ -357,19 +357,13 @@ func (h *Handler) tagResource(ctx context.Context, c *call) (any, error) {
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}
-	s, err := h.secret(ctx, c, in.SecretID)
-	if err != nil {
-		return nil, err
-	}
 	add := make([]metadata.ResourceTag, len(in.Tags))
 	for i, t := range in.Tags {
 		add[i] = metadata.ResourceTag{Key: t.Key, Value: t.Value}
 	}
-	_, err = h.Store.UpdateSecret(ctx, c.p.Account, s.Name, func(x *metadata.Secret) error {
-		x.Tags = metadata.SetTags(x.Tags, add)
-		return nil
+	return h.retag(ctx, c, in.SecretID, func(tags []metadata.ResourceTag) []metadata.ResourceTag {
+		return metadata.SetTags(tags, add)
 	})
-	return struct{}{}, err
 }
 
 func (h *Handler) untagResource(ctx context.Context, c *call) (any, error) {
@@ -380,12 +374,20 @@ func (h *Handler) untagResource(ctx context.Context, c *call) (any, error) {
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}
-	s, err := h.secret(ctx, c, in.SecretID)
+	return h.retag(ctx, c, in.SecretID, func(tags []metadata.ResourceTag) []metadata.ResourceTag {
+		return metadata.RemoveTags(tags, in.TagKeys)
+	})
+}
+
+// retag changes the tags of the secret id names (TagResource,
+// UntagResource: an empty answer).
+func (h *Handler) retag(ctx context.Context, c *call, id *string, change func([]metadata.ResourceTag) []metadata.ResourceTag) (any, error) {
+	s, err := h.secret(ctx, c, id)
 	if err != nil {
 		return nil, err
 	}
 	_, err = h.Store.UpdateSecret(ctx, c.p.Account, s.Name, func(x *metadata.Secret) error {
-		x.Tags = metadata.RemoveTags(x.Tags, in.TagKeys)
+		x.Tags = change(x.Tags)
 		return nil
 	})
 	return struct{}{}, err
