@@ -54,12 +54,8 @@ func (p PullThrough) Recheck() time.Duration {
 }
 
 func (p PullThrough) validate() error {
-	if p.TagRecheck != "" {
-		if d, err := parseDuration(p.TagRecheck); err != nil || d <= 0 {
-			return bad("pull_through.tag_recheck_interval", "%q is not a positive duration", p.TagRecheck)
-		}
-	}
 	for _, k := range []struct{ key, val string }{
+		{"pull_through.tag_recheck_interval", p.TagRecheck},
 		{"pull_through.import_delay", p.ImportDelay},
 		{"pull_through.wait_bound", p.WaitBound},
 		{"pull_through.stall_timeout", p.StallTimeout},
