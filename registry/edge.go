@@ -113,6 +113,7 @@ func (e *edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			case q.Get("mount") != "":
 				e.mountBlob(w, r, name, q)
 			case q.Has("digest"):
+				defer readAhead(r)()
 				e.singlePostUpload(w, r, name, q.Get("digest"))
 			default:
 				e.startUpload(w, r, name)
@@ -122,9 +123,11 @@ func (e *edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case v2.RouteNameBlobUploadChunk:
 		switch r.Method {
 		case http.MethodPut:
+			defer readAhead(r)()
 			e.completeUpload(w, r, name, m.vars["uuid"])
 			return
 		case http.MethodPatch:
+			defer readAhead(r)()
 			e.patchUpload(w, r, name, m.vars["uuid"])
 			return
 		case http.MethodDelete:

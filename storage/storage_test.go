@@ -258,3 +258,62 @@ func TestAuthErrorsAreCounted(t *testing.T) {
 		t.Fatalf("err %v, counted %d", err, n)
 	}
 }
+
+// TestWriteShapes writes one upload in one request by Write calls of many
+// shapes (aligned and not to segments, ending on a segment edge or not) and
+// reads back the bytes written.
+func TestWriteShapes(t *testing.T) {
+	d := newDriver(t, t.TempDir(), crypt.NewMemoryKeyring())
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name   string
+		writes []int // Write calls, in turn
+		size   int
+	}{
+		{name: "one segment", writes: []int{seg}, size: seg},
+		{name: "two whole segments in one write", writes: []int{2 * seg}, size: 2 * seg},
+		{name: "segments then a byte", writes: []int{3 * seg, 1}, size: 3*seg + 1},
+		{name: "a byte then segments", writes: []int{1, 3 * seg}, size: 3*seg + 1},
+		{name: "unaligned writes", writes: []int{seg - 1, seg + 2, 5, 4*seg - 6}, size: 6 * seg},
+		{name: "32 KiB writes", writes: repeat(32<<10, 2*9), size: 9 * seg},
+		{name: "exact segments", writes: []int{seg, seg, seg}, size: 3 * seg},
+		{name: "nothing", size: 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			content := random(t, tc.size)
+			p := "/shapes/" + strings.ReplaceAll(tc.name, " ", "-")
+			w, err := d.Writer(ctx, p, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			off := 0
+			for _, n := range tc.writes {
+				if k, err := w.Write(content[off : off+n]); err != nil || k != n {
+					t.Fatalf("write %d: %d, %v", n, k, err)
+				}
+				off += n
+			}
+			if off != tc.size || w.Size() != int64(tc.size) {
+				t.Fatalf("wrote %d, size %d, want %d", off, w.Size(), tc.size)
+			}
+			if err := w.Commit(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			got, err := d.GetContent(ctx, p)
+			if err != nil || !bytes.Equal(got, content) {
+				t.Fatalf("read back: %v (%d bytes of %d)", err, len(got), len(content))
+			}
+		})
+	}
+}
+
+func repeat(n, times int) []int {
+	out := make([]int, times)
+	for i := range out {
+		out[i] = n
+	}
+	return out
+}

@@ -27,7 +27,7 @@ type writer struct {
 	up      Upload
 	hdr     []byte
 	s       *crypt.Sealer
-	tail    []byte // plaintext not yet sealed
+	tail    []byte // plaintext not yet sealed: at most a segment
 	sealed  []byte // scratch for a batch of sealed segments
 	nextIdx uint64 // index of the first segment in tail
 	size    int64  // plaintext bytes written, all sessions
@@ -80,20 +80,32 @@ func (w *writer) Write(p []byte) (int, error) {
 	if err := w.usable(); err != nil {
 		return 0, err
 	}
-	// Take p a segment at a time, so the tail never holds more than two
-	// segments however large a Write is.
 	for off := 0; off < len(p); {
-		k := min(len(p)-off, crypt.SegmentSize)
+		if len(w.tail) == crypt.SegmentSize {
+			// More plaintext follows: the held-back segment is not final.
+			if err := w.sealSegment(w.tail); err != nil {
+				return off, err
+			}
+			w.tail = w.tail[:0]
+		}
+		if len(w.tail) == 0 {
+			// Segment-aligned: seal whole segments straight from p while
+			// more plaintext follows each, without copying them.
+			for len(p)-off > crypt.SegmentSize {
+				if err := w.sealSegment(p[off : off+crypt.SegmentSize]); err != nil {
+					return off, err
+				}
+				off += crypt.SegmentSize
+				w.size += crypt.SegmentSize
+			}
+		}
+		if w.tail == nil {
+			w.tail = make([]byte, 0, crypt.SegmentSize)
+		}
+		k := min(len(p)-off, crypt.SegmentSize-len(w.tail))
 		w.tail = append(w.tail, p[off:off+k]...)
 		off += k
 		w.size += int64(k)
-		if len(w.tail) <= crypt.SegmentSize {
-			continue // maybe the last segment: keep it unsealed
-		}
-		if err := w.sealSegment(); err != nil {
-			return off, err
-		}
-		w.tail = append(w.tail[:0], w.tail[crypt.SegmentSize:]...)
 	}
 	if err := w.flush(); err != nil {
 		return len(p), err
@@ -101,11 +113,10 @@ func (w *writer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// sealSegment seals the first SegmentSize bytes of the tail: straight into
-// the upload's part when it is an Appender, else into the batch that flush
-// hands to Write.
-func (w *writer) sealSegment() error {
-	plain := w.tail[:crypt.SegmentSize]
+// sealSegment seals plain, a whole segment known not to be the last:
+// straight into the upload's part when it is an Appender, else into the
+// batch that flush hands to Write.
+func (w *writer) sealSegment(plain []byte) error {
 	if ap, ok := w.up.(Appender); ok {
 		dst, err := ap.Buffer(crypt.SlotSize)
 		if err != nil {

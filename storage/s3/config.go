@@ -229,6 +229,9 @@ func (c Config) clientOptions(secure bool, retries int) (*minio.Options, error) 
 			tr.TLSClientConfig.RootCAs = pool
 		}
 		tr.TLSClientConfig.InsecureSkipVerify = c.InsecureSkipVerify //nolint:gosec // operator's explicit choice
+	} else {
+		// Over TLS the body goes out a record (16 KiB) at a time anyway.
+		tr.DialContext = bigWrites(tr.DialContext)
 	}
 	var creds *credentials.Credentials
 	if c.AccessKey != "" {
