@@ -26,6 +26,23 @@ func TestReadAheadBody(t *testing.T) {
 	if err := r.Body.Close(); err != nil {
 		t.Fatal(err)
 	}
+	// Beyond the slots, bodies are read as they are.
+	var releases []func()
+	for range readAheadUploads {
+		r := httptest.NewRequest(http.MethodPatch, "/v2/a/blobs/uploads/x", bytes.NewReader(data))
+		releases = append(releases, readAhead(r))
+		if _, ok := r.Body.(*readAheadBody); !ok {
+			t.Fatalf("body %T with a slot free", r.Body)
+		}
+	}
+	r = httptest.NewRequest(http.MethodPatch, "/v2/a/blobs/uploads/x", bytes.NewReader(data))
+	readAhead(r)()
+	if _, ok := r.Body.(*readAheadBody); ok {
+		t.Fatal("a body read ahead beyond the slots")
+	}
+	for _, release := range releases {
+		release()
+	}
 	// No body: nothing to wrap.
 	r = httptest.NewRequest(http.MethodPut, "/v2/a/blobs/uploads/x", nil)
 	readAhead(r)()
