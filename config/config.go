@@ -33,6 +33,16 @@ type Config struct {
 	Audit       Audit       `yaml:"audit"`
 	Log         Log         `yaml:"log"`
 	PullThrough PullThrough `yaml:"pull_through"`
+	Debug       Debug       `yaml:"debug"`
+}
+
+// Debug configures what operators use to look inside a running node.
+type Debug struct {
+	// PprofAddr serves Go's runtime profiles (net/http/pprof: CPU, heap,
+	// goroutines, execution traces) over plain HTTP on this loopback
+	// host:port; empty, the default, serves none. Profiles show the
+	// program's internals, never on the registry's listener.
+	PprofAddr string `yaml:"pprof_addr"`
 }
 
 // IAM configures identities and authorization.
@@ -343,6 +353,15 @@ func (c *Config) Validate() error {
 	case "text", "json":
 	default:
 		return bad("log.format", "%q is not one of text, json", c.Log.Format)
+	}
+	if c.Debug.PprofAddr != "" {
+		host, port, err := net.SplitHostPort(c.Debug.PprofAddr)
+		if err != nil || port == "" {
+			return bad("debug.pprof_addr", "%q is not host:port", c.Debug.PprofAddr)
+		}
+		if !isLoopback(host) {
+			return bad("debug.pprof_addr", "profiles are served on a loopback address only, not %q", host)
+		}
 	}
 	return nil
 }

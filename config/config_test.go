@@ -48,6 +48,8 @@ func TestErrorsNameTheField(t *testing.T) {
 		{"bad env bool", "", []string{"BERTH_HTTP_PLAIN_HTTP=maybe"}, "http.plain_http"},
 		{"unknown env", "", []string{"BERTH_HTTP_ADRESS=x"}, "BERTH_HTTP_ADRESS"},
 		{"cert without key", "http: {tls_cert: a.pem}\n", nil, "http.tls_cert"},
+		{"pprof off loopback", "debug: {pprof_addr: '0.0.0.0:6060'}\n", nil, "debug.pprof_addr"},
+		{"pprof without port", "", []string{"BERTH_DEBUG_PPROF_ADDR=127.0.0.1"}, "debug.pprof_addr"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -89,6 +91,17 @@ func TestPlainHTTPLoopbackOrForced(t *testing.T) {
 	if _, err := Load("", []string{"BERTH_HTTP_PLAIN_HTTP=true", "BERTH_HTTP_ADDR=0.0.0.0:5000",
 		"BERTH_HTTP_ALLOW_PLAIN_NON_LOOPBACK=true"}); err != nil {
 		t.Fatalf("forced plain refused: %v", err)
+	}
+}
+
+// TestPprofOnLoopback: profiles are served on a loopback address (by name
+// or number, v4 or v6); other addresses are refused in TestErrorsNameTheField.
+func TestPprofOnLoopback(t *testing.T) {
+	for _, addr := range []string{"127.0.0.1:6060", "localhost:0", "[::1]:6060"} {
+		c, err := Load("", []string{"BERTH_DEBUG_PPROF_ADDR=" + addr})
+		if err != nil || c.Debug.PprofAddr != addr {
+			t.Fatalf("%s: %v", addr, err)
+		}
 	}
 }
 

@@ -131,7 +131,8 @@ func run() error {
 			return err
 		}
 		cl.Add(func() { pprof.StopCPUProfile(); f.Close() })
-		fmt.Fprintln(os.Stderr, "CPU profile of the bench process:", f.Name(), "(berth has no profiling flag yet)")
+		fmt.Fprintln(os.Stderr, "CPU profile of the bench process:", f.Name(), "(berth's own: run with BENCH_SYSTEMS=berth-s3 and BERTH_DEBUG_PPROF_ADDR=127.0.0.1:6060, "+
+			"then go tool pprof http://127.0.0.1:6060/debug/pprof/profile?seconds=20 during a phase)")
 	}
 	env := &bench.Env{Root: root, Tmp: tmp, Tools: bench.ToolsBin(), CL: cl}
 	if err := env.EnsureTools(ctx); err != nil {

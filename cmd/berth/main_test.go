@@ -1,6 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -70,5 +74,30 @@ func TestIAMWithoutAStore(t *testing.T) {
 	}
 	if left, _ := os.ReadDir(dir); len(left) != 0 {
 		t.Fatalf("berth iam made %v in the data dir", left)
+	}
+}
+
+// TestPprofMux: the profiles debug.pprof_addr serves, a CPU profile
+// among them.
+func TestPprofMux(t *testing.T) {
+	ts := httptest.NewServer(pprofMux())
+	defer ts.Close()
+	for _, c := range []struct {
+		path string
+		want []byte
+	}{
+		{"/debug/pprof/", []byte("goroutine")},
+		{"/debug/pprof/heap?debug=1", []byte("heap profile")},
+		{"/debug/pprof/profile?seconds=1", []byte{0x1f, 0x8b}}, // gzipped protobuf
+	} {
+		resp, err := http.Get(ts.URL + c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !bytes.Contains(b, c.want) {
+			t.Errorf("GET %s: %d, %d bytes without %q", c.path, resp.StatusCode, len(b), c.want)
+		}
 	}
 }

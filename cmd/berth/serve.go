@@ -94,6 +94,13 @@ func serve(args []string) error {
 		}
 		defer apiSrv.Close()
 	}
+	if c.Debug.PprofAddr != "" {
+		dbg, err := serveDebug(c.Debug.PprofAddr, log)
+		if err != nil {
+			return err
+		}
+		defer dbg.Close()
+	}
 	select {
 	case err := <-errc:
 		return err
