@@ -172,6 +172,16 @@ func (p *Proc) CPUSeconds() float64 {
 	return float64(ut+st) / clockTicks
 }
 
+// SelfCPUSeconds is the user plus system CPU time this process has used
+// so far (getrusage; 0 if unavailable).
+func SelfCPUSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
 // WaitQuiet waits until none of procs (nil ones are skipped) used more
 // than a twentieth of a core over the last 200 ms, or 10 s have passed. A
 // store still busy after the previous system's phase (MinIO removes a

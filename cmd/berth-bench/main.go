@@ -394,11 +394,14 @@ func runRep(ctx context.Context, c *bench.Client, data *bench.Data, res *bench.R
 	})
 }
 
-// startCPU samples the CPU time of t's process and of the MinIO behind
-// it; the returned function reports CPU-seconds per GB (10^9 bytes) of n
-// bytes moved since, as <key>_cpu and <key>_cpu_store.
+// startCPU samples the CPU time of t's process, of the MinIO behind it and
+// of this process (the client: remote.Layer's sha256 and reads, or
+// minio-go's); the returned function reports CPU-seconds per GB (10^9
+// bytes) of n bytes moved since, as <key>_cpu, <key>_cpu_store and
+// <key>_cpu_client. On two cores the three share, the client's cost caps
+// every system alike.
 func startCPU(t *bench.Target) func(report func(key, sys string, v float64, unit string), key string, n int) {
-	own, store := t.Proc.CPUSeconds(), t.Store.CPUSeconds()
+	own, store, client := t.Proc.CPUSeconds(), t.Store.CPUSeconds(), bench.SelfCPUSeconds()
 	return func(report func(key, sys string, v float64, unit string), key string, n int) {
 		gb := float64(n) / 1e9
 		if t.Proc != nil {
@@ -407,6 +410,7 @@ func startCPU(t *bench.Target) func(report func(key, sys string, v float64, unit
 		if t.Store != nil {
 			report(key+"_cpu_store", t.Name, (t.Store.CPUSeconds()-store)/gb, "CPU s/GB")
 		}
+		report(key+"_cpu_client", t.Name, (bench.SelfCPUSeconds()-client)/gb, "CPU s/GB")
 	}
 }
 
@@ -482,8 +486,10 @@ func figures(layer int, listSizes []int) []bench.Figure {
 		{Key: "pull", Label: "pull " + l + " (remote.Layer; raw: GetObject)", Unit: "MB/s"},
 		{Key: "push_cpu", Label: "push " + l + ": registry CPU per GB", Unit: "CPU s/GB"},
 		{Key: "push_cpu_store", Label: "push " + l + ": MinIO CPU per GB", Unit: "CPU s/GB"},
+		{Key: "push_cpu_client", Label: "push " + l + ": client (bench) CPU per GB", Unit: "CPU s/GB"},
 		{Key: "pull_cpu", Label: "pull " + l + ": registry CPU per GB", Unit: "CPU s/GB"},
 		{Key: "pull_cpu_store", Label: "pull " + l + ": MinIO CPU per GB", Unit: "CPU s/GB"},
+		{Key: "pull_cpu_client", Label: "pull " + l + ": client (bench) CPU per GB", Unit: "CPU s/GB"},
 		{Key: "push_chunked", Label: "push " + l + " in 16 MiB PATCHes", Unit: "MB/s"},
 		{Key: "conc_push", Label: n + " concurrent push, aggregate", Unit: "MB/s"},
 		{Key: "conc_push_p50", Label: n + " concurrent push, p50", Unit: "ms"},
