@@ -81,16 +81,10 @@ type GC struct {
 }
 
 // Delay is the parsed ReviewDelay.
-func (g GC) Delay() time.Duration {
-	d, _ := parseDuration(g.ReviewDelay)
-	return d
-}
+func (g GC) Delay() time.Duration { return validated(g.ReviewDelay) }
 
 // Every is the parsed Interval.
-func (g GC) Every() time.Duration {
-	d, _ := parseDuration(g.Interval)
-	return d
-}
+func (g GC) Every() time.Duration { return validated(g.Interval) }
 
 // Audit configures the audit log.
 type Audit struct {
@@ -388,22 +382,13 @@ func (e ECR) PublicHostname() string {
 }
 
 // RefreshInterval is the parsed Refresh.
-func (i IAM) RefreshInterval() time.Duration {
-	d, _ := parseDuration(i.Refresh)
-	return d
-}
+func (i IAM) RefreshInterval() time.Duration { return validated(i.Refresh) }
 
 // Every is the parsed Interval.
-func (l Lifecycle) Every() time.Duration {
-	d, _ := parseDuration(l.Interval)
-	return d
-}
+func (l Lifecycle) Every() time.Duration { return validated(l.Interval) }
 
 // TTL is the parsed TokenTTL.
-func (e ECR) TTL() time.Duration {
-	d, _ := parseDuration(e.TokenTTL)
-	return d
-}
+func (e ECR) TTL() time.Duration { return validated(e.TokenTTL) }
 
 // ErrUsage marks errors that should exit with status 2.
 var ErrUsage = errors.New("usage")

@@ -165,8 +165,13 @@ func parseDuration(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// PurgeAge is the parsed upload purge age.
-func (r Registry) PurgeAge() time.Duration {
-	d, _ := parseDuration(r.UploadPurgeAge)
+// validated is s parsed by parseDuration, for the accessors of duration
+// fields: Validate has already refused a value that does not parse, and
+// an empty one (0) means the component's default.
+func validated(s string) time.Duration {
+	d, _ := parseDuration(s)
 	return d
 }
+
+// PurgeAge is the parsed upload purge age.
+func (r Registry) PurgeAge() time.Duration { return validated(r.UploadPurgeAge) }

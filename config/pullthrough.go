@@ -27,22 +27,13 @@ type PullThrough struct {
 }
 
 // Wait is the parsed WaitBound (0: the importer's default).
-func (p PullThrough) Wait() time.Duration {
-	d, _ := parseDuration(p.WaitBound)
-	return d
-}
+func (p PullThrough) Wait() time.Duration { return validated(p.WaitBound) }
 
 // Stall is the parsed StallTimeout (0: the importer's default).
-func (p PullThrough) Stall() time.Duration {
-	d, _ := parseDuration(p.StallTimeout)
-	return d
-}
+func (p PullThrough) Stall() time.Duration { return validated(p.StallTimeout) }
 
 // Delay is the parsed ImportDelay (0: the importer's default).
-func (p PullThrough) Delay() time.Duration {
-	d, _ := parseDuration(p.ImportDelay)
-	return d
-}
+func (p PullThrough) Delay() time.Duration { return validated(p.ImportDelay) }
 
 // Recheck is the parsed TagRecheck (24h when unset).
 func (p PullThrough) Recheck() time.Duration {
