@@ -29,6 +29,24 @@ type multiArch struct {
 	amd64Config string
 }
 
+// pulledAsUpstream checks that c pulls ma's tag from cached (a repository
+// of the cache, host/prefix/repo) as upC pulls it from upRepo at the
+// upstream (host/repo): the index's digest and bytes, and the linux/amd64
+// layer and config blobs.
+func pulledAsUpstream(t *testing.T, c, upC *cli, cached, upRepo string, ma multiArch) {
+	t.Helper()
+	crane := goTool(t, "crane")
+	ref := cached + ma.ref[strings.LastIndex(ma.ref, ":"):]
+	if d := strings.TrimSpace(c.run(crane, "digest", ref).stdout); d != ma.index {
+		t.Fatalf("index through the cache %s: %s, the upstream's %s", ref, d, ma.index)
+	}
+	sameBytes(t, "index manifest", []byte(c.run(crane, "manifest", ref).stdout), []byte(upC.run(crane, "manifest", ma.ref).stdout))
+	for _, d := range []string{ma.amd64Layer, ma.amd64Config} {
+		sameBytes(t, "blob "+d, []byte(c.run(crane, "blob", cached+"@"+d).stdout),
+			[]byte(upC.run(crane, "blob", upRepo+"@"+d).stdout))
+	}
+}
+
 // pushMultiArch pushes a two-platform index to repo:tag at the upstream
 // with crane (c's credentials). Real images on Docker Hub are indexes:
 // docker and ctr resolve the tag to the index, pick the platform's manifest
@@ -279,14 +297,7 @@ func TestPullThroughFromBerth(t *testing.T) {
 
 	c := newCLI(t, b.CACert).login(b)
 	ref := b.Addr + "/upb/team/app:v1"
-	if d := strings.TrimSpace(c.run(crane, "digest", ref).stdout); d != ma.index {
-		t.Fatalf("index through berth: %s, upstream berth's %s", d, ma.index)
-	}
-	sameBytes(t, "index manifest", []byte(c.run(crane, "manifest", ref).stdout), []byte(upC.run(crane, "manifest", ma.ref).stdout))
-	for _, d := range []string{ma.amd64Layer, ma.amd64Config} {
-		sameBytes(t, "blob "+d, []byte(c.run(crane, "blob", b.Addr+"/upb/team/app@"+d).stdout),
-			[]byte(upC.run(crane, "blob", up.Addr+"/team/app@"+d).stdout))
-	}
+	pulledAsUpstream(t, c, upC, b.Addr+"/upb/team/app", up.Addr+"/team/app", ma)
 	pulled := c.path("pulled.tar")
 	c.run(crane, "pull", "--platform", "linux/amd64", ref, pulled)
 	checkCached(t, b, "upb/team/app", "v1", ma.index)
